@@ -1,0 +1,99 @@
+// The CUDA backend: the shared Thrust search compiled for Thrust's CUDA system. The problem is
+// copied to device memory once per call; candidates live in device vectors of one chunk each.
+#include <thrust/device_vector.h>
+#include <thrust/system/cuda/execution_policy.h>
+#include <thrust/system_error.h>
+
+#include <string>
+
+#include "backend.hpp"
+#include "cuda_check.cuh"
+
+#define TOKENPLAN_ENGINE_NS thrust_cuda
+#include "thrust_search.inl"
+
+namespace tokenplan {
+namespace {
+
+/// The problem in device memory, freed on scope exit.
+class device_problem {
+ public:
+  explicit device_problem(const problem& p) {
+    TOKENPLAN_CUDA_CALL(cudaMalloc(&ptr_, sizeof(problem)));
+    TOKENPLAN_CUDA_CALL(cudaMemcpy(ptr_, &p, sizeof(problem), cudaMemcpyHostToDevice));
+  }
+  ~device_problem() { cudaFree(ptr_); }
+  device_problem(const device_problem&) = delete;
+  device_problem& operator=(const device_problem&) = delete;
+  const problem* get() const { return ptr_; }
+
+ private:
+  problem* ptr_ = nullptr;
+};
+
+class cuda_backend final : public backend {
+ public:
+  cuda_backend() {
+    cudaDeviceProp prop{};
+    TOKENPLAN_CUDA_CALL(cudaGetDeviceProperties(&prop, 0));
+    device_ = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
+              std::to_string(prop.multiProcessorCount) + " SMs)";
+  }
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return device_; }
+
+  search_result search(const problem& p, const search_options& options) override {
+    try {
+      device_problem dp(p);
+      search_result r = thrust_cuda::run_search<thrust::device_vector<thrust_cuda::candidate>>(
+          thrust::cuda::par, dp.get(), grid_size(p.grid), options);
+      TOKENPLAN_CUDA_CALL(cudaGetLastError());
+      TOKENPLAN_CUDA_CALL(cudaDeviceSynchronize());
+      return r;
+    } catch (const thrust::system_error& e) {
+      throw cuda_error("thrust (search)", "thrust::system_error", e.what());
+    }
+  }
+
+  std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {
+    try {
+      device_problem dp(p);
+      std::vector<evaluation> r =
+          thrust_cuda::run_evaluate<thrust::device_vector<std::uint64_t>, thrust::device_vector<evaluation>>(
+              thrust::cuda::par, dp.get(), indices);
+      TOKENPLAN_CUDA_CALL(cudaGetLastError());
+      return r;
+    } catch (const thrust::system_error& e) {
+      throw cuda_error("thrust (evaluate)", "thrust::system_error", e.what());
+    }
+  }
+
+ private:
+  std::string device_;
+};
+
+}  // namespace
+
+bool cuda_backend_available(std::string* why) {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = std::string("no usable CUDA device (") + cudaGetErrorName(status) + ": " + cudaGetErrorString(status) + ")";
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "no CUDA device found";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<backend> make_cuda_backend() {
+  std::string why;
+  if (!cuda_backend_available(&why)) throw runtime_failure("CUDA backend unavailable: " + why);
+  return std::make_unique<cuda_backend>();
+}
+
+}  // namespace tokenplan

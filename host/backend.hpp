@@ -1,0 +1,46 @@
+// The backend interface: a grid search and a batch evaluation over plain structs. The CPU
+// backend (Thrust OMP) is always built; the CUDA backend when nvcc is found. Thrust and CUDA
+// types stay inside the backends' own files.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tokenplan/model.hpp"
+#include "tokenplan/search.hpp"
+#include "tokenplan/specs.hpp"
+
+namespace tokenplan {
+
+/// A place to run the model over a grid.
+class backend {
+ public:
+  virtual ~backend() = default;
+  /// "cpu" or "cuda".
+  virtual std::string name() const = 0;
+  /// What runs it, e.g. "2 OpenMP threads" or "NVIDIA H200 (sm_90, 132 SMs)".
+  virtual std::string device() const = 0;
+  /// Evaluates every configuration of p.grid, counting verdicts and keeping the best
+  /// options.top_n by ranks_before(). Memory is bounded by options.chunk_configs.
+  virtual search_result search(const problem& p, const search_options& options) = 0;
+  /// Full evaluations of the given grid indices, computed on this backend.
+  virtual std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) = 0;
+};
+
+/// The Thrust OMP backend; threads <= 0 means all cores.
+std::unique_ptr<backend> make_cpu_backend(int threads);
+
+/// True when this binary has the CUDA backend and a usable device; otherwise `why` says what
+/// is missing (not built with CUDA, no device, driver too old).
+bool cuda_backend_available(std::string* why);
+
+/// The CUDA backend on device 0. Throws runtime_failure when unavailable.
+std::unique_ptr<backend> make_cuda_backend();
+
+/// Picks a backend for "auto", "cpu" or "cuda". "cuda" without a usable device throws
+/// usage_error with the reason; "auto" falls back to the CPU and says why in *note.
+std::unique_ptr<backend> select_backend(const std::string& choice, int threads, std::string* note);
+
+}  // namespace tokenplan

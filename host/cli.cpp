@@ -1,0 +1,265 @@
+// Command-line parsing and dispatch. Errors become one clear line on stderr and an exit code.
+#include "cli.hpp"
+
+#include <unistd.h>
+
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+#include "plan.hpp"
+#include "text.hpp"
+
+#ifndef TOKENPLAN_VERSION
+#define TOKENPLAN_VERSION "0.0.0-dev"
+#endif
+#ifndef TOKENPLAN_SOURCE_CONFIG_DIR
+#define TOKENPLAN_SOURCE_CONFIG_DIR ""
+#endif
+
+namespace tokenplan {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const top_help = R"(tokenplan )" TOKENPLAN_VERSION R"( - GPU capacity planning for LLM serving
+
+How many GPUs of which kind, at which site, serving a model in which configuration, at what
+cost and power, to serve N tokens a day within latency SLOs?
+
+Usage:
+  tokenplan plan --cluster FILE --model FILE --workload FILE [options]
+  tokenplan version
+  tokenplan help [plan]
+
+Commands:
+  plan      search every serving configuration (site/GPU, TP, PP, batch, chunk, precisions),
+            rank those that meet the SLOs, and size the fleet for the daily-token target
+  version   print the version
+  help      show this text, or a command's options
+
+Run 'tokenplan plan --help' for the options and worked examples.
+)";
+
+const char* const plan_help = R"(tokenplan plan - rank serving configurations for a daily-token target
+
+Usage:
+  tokenplan plan --cluster FILE --model FILE --workload FILE [options]
+
+Inputs (JSON; every value carries its source in the file):
+  --cluster FILE     sites: GPU type and count, GPUs per node, lease price per GPU-hour,
+                     whether it includes power, electricity price, PUE
+  --model FILE       architecture from the model's config.json (layers, hidden, heads, ...)
+  --workload FILE    tokens per day (input + output), mean input/output length,
+                     peak-to-average, TTFT/TPOT SLOs, allowed precisions
+  --grid FILE        axes to search: tp, pp, batch, chunk_tokens, weight_precisions,
+                     kv_precisions, sites (default: built-in grid, >= 100,000 points per site)
+  --gpu-dir DIR      where GPU names in the cluster file are looked up
+                     (default: ../gpus beside the cluster file, then the shipped configs)
+
+Search:
+  --objective NAME   cost (USD/day, default) | gpus (GPUs billed) | tokens-per-gpu
+  --top N            how many ranked configurations to report (default 20)
+  --backend NAME     auto (default: CUDA if a GPU is usable, else CPU) | cpu | cuda
+  --threads N        CPU backend threads (default: all cores)
+  --chunk N          configurations evaluated per pass; bounds memory (default 1048576)
+
+Output:
+  --format NAME      json (default) | table
+  --out FILE         write to FILE atomically (temp file + rename) instead of stdout
+  --quiet            no progress on stderr
+
+What it computes, per configuration: weights and KV cache per GPU (does the batch fit?), the
+time of one engine step (each GEMM and attention op on its own roofline, TP all-reduces,
+overheads), TPOT and TTFT under continuous batching with chunked prefill, replicas for the peak
+request rate, GPUs and nodes, cost per day and per million tokens, and power. Configurations
+that fail a check are counted by reason. Cluster capacity is reported, not a filter: when every
+configuration needs more GPUs than the cluster has, the plan still ranks them and states the
+shortfall.
+
+Examples:
+  # 30 trillion tokens/day of Llama-3.1-70B chat on 20,000 leased H200s, as a table
+  tokenplan plan --cluster configs/clusters/bytedance-h200-overseas.json \
+      --model configs/models/llama-3.1-70b.json \
+      --workload configs/workloads/chat-30tn.json --format table
+
+  # the same, fewest GPUs first, top 5, JSON written atomically to plan.json
+  tokenplan plan --cluster configs/clusters/bytedance-h200-overseas.json \
+      --model configs/models/llama-3.1-70b.json \
+      --workload configs/workloads/chat-30tn.json --objective gpus --top 5 --out plan.json
+
+Exit status: 0 ok; 2 bad input or usage (the message names the file and the JSON field);
+1 runtime failure.
+)";
+
+std::string executable_dir() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.parent_path().string();
+}
+
+std::vector<std::string> default_gpu_dirs(const std::string& cluster_path) {
+  std::vector<fs::path> candidates;
+  candidates.push_back(fs::path(cluster_path).parent_path() / ".." / "gpus");
+  std::string exe = executable_dir();
+  if (!exe.empty()) candidates.push_back(fs::path(exe) / ".." / "share" / "tokenplan" / "configs" / "gpus");
+  std::string src = TOKENPLAN_SOURCE_CONFIG_DIR;
+  if (!src.empty()) candidates.push_back(fs::path(src) / "gpus");
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const fs::path& c : candidates) {
+    std::error_code ec;
+    if (!fs::is_directory(c, ec)) continue;
+    fs::path canon = fs::weakly_canonical(c, ec);
+    std::string key = ec ? c.string() : canon.string();
+    if (seen.insert(key).second) out.push_back(c.lexically_normal().string());
+  }
+  return out;
+}
+
+/// Rejects options cxxopts would reject, with a "did you mean" hint.
+void check_option_names(int argc, const char* const* argv, const std::vector<std::string>& known) {
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0 || a == "--") continue;
+    std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+    bool ok = false;
+    for (const std::string& k : known) ok = ok || k == name;
+    if (!ok) throw usage_error("unknown option '--" + name + "'" + did_you_mean(name, known));
+  }
+}
+
+int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  cxxopts::Options opts("tokenplan plan", "");
+  opts.add_options()("cluster", "", cxxopts::value<std::string>())("model", "", cxxopts::value<std::string>())(
+      "workload", "", cxxopts::value<std::string>())("grid", "", cxxopts::value<std::string>())(
+      "gpu-dir", "", cxxopts::value<std::string>())("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
+      "top", "", cxxopts::value<std::string>()->default_value("20"))(
+      "backend", "", cxxopts::value<std::string>()->default_value("auto"))(
+      "threads", "", cxxopts::value<std::string>()->default_value("0"))(
+      "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))(
+      "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
+      "quiet", "")("h,help", "");
+  check_option_names(argc, argv,
+                     {"cluster", "model", "workload", "grid", "gpu-dir", "objective", "top", "backend", "threads",
+                      "chunk", "format", "out", "quiet", "help"});
+  cxxopts::ParseResult a;
+  try {
+    a = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw usage_error(e.what());
+  }
+  if (a.count("help")) {
+    out << plan_help;
+    return 0;
+  }
+  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  for (const char* req : {"cluster", "model", "workload"}) {
+    if (!a.count(req)) throw usage_error(std::string("missing --") + req + " FILE");
+  }
+  auto as_count = [&](const char* name, std::uint64_t lo, std::uint64_t hi) {
+    std::string s = a[name].as<std::string>();
+    std::size_t pos = 0;
+    unsigned long long v = 0;
+    try {
+      v = std::stoull(s, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (pos != s.size() || s.empty() || s[0] == '-' || v < lo || v > hi) {
+      throw usage_error(std::string("--") + name + ": expected an integer from " + std::to_string(lo) + " to " +
+                        std::to_string(hi) + ", found \"" + s + "\"");
+    }
+    return static_cast<std::uint64_t>(v);
+  };
+
+  plan_request req;
+  req.cluster_path = a["cluster"].as<std::string>();
+  req.model_path = a["model"].as<std::string>();
+  req.workload_path = a["workload"].as<std::string>();
+  if (a.count("grid")) req.grid_path = a["grid"].as<std::string>();
+  if (a.count("gpu-dir")) {
+    req.gpu_dirs = {a["gpu-dir"].as<std::string>()};
+    std::error_code ec;
+    if (!fs::is_directory(req.gpu_dirs[0], ec)) throw usage_error("--gpu-dir: \"" + req.gpu_dirs[0] + "\" is not a directory");
+  } else {
+    req.gpu_dirs = default_gpu_dirs(req.cluster_path);
+  }
+  std::string goal = a["objective"].as<std::string>();
+  if (!parse_objective(goal, &req.goal)) {
+    throw usage_error("--objective: expected cost, gpus or tokens-per-gpu, found \"" + goal + "\"" +
+                      did_you_mean(goal, {"cost", "gpus", "tokens-per-gpu"}));
+  }
+  req.top_n = as_count("top", 1, 100000);
+  req.threads = static_cast<int>(as_count("threads", 0, 4096));
+  req.chunk_configs = as_count("chunk", 1, 1ull << 30);
+  req.backend = a["backend"].as<std::string>();
+  if (req.backend != "auto" && req.backend != "cpu" && req.backend != "cuda") {
+    throw usage_error("--backend: expected auto, cpu or cuda, found \"" + req.backend + "\"" +
+                      did_you_mean(req.backend, {"auto", "cpu", "cuda"}));
+  }
+  std::string format = a["format"].as<std::string>();
+  if (format != "json" && format != "table") {
+    throw usage_error("--format: expected json or table, found \"" + format + "\"" + did_you_mean(format, {"json", "table"}));
+  }
+  const bool show_progress = !a.count("quiet") && ::isatty(STDERR_FILENO);
+  if (show_progress) {
+    req.progress = [&err](std::uint64_t done, std::uint64_t total) {
+      err << "\rsearching: " << (100 * done / (total ? total : 1)) << "% (" << done << " of " << total
+          << " configurations)" << (done == total ? "\n" : "") << std::flush;
+    };
+  }
+
+  plan_result r = run_plan(req);
+  std::string text = format == "json" ? plan_to_json(r) : plan_to_table(r);
+  if (a.count("out")) {
+    write_file_atomic(a["out"].as<std::string>(), text);
+  } else {
+    out << text << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  std::string cmd = argc > 1 ? argv[1] : "";
+  try {
+    if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
+      if (argc > 2 && std::string(argv[2]) == "plan") {
+        out << plan_help;
+      } else if (argc > 2) {
+        throw usage_error("no help for '" + std::string(argv[2]) + "'; commands: plan, version");
+      } else {
+        out << top_help;
+      }
+      return cmd.empty() ? 2 : 0;
+    }
+    if (cmd == "version" || cmd == "--version") {
+      out << "tokenplan " << TOKENPLAN_VERSION << "\n";
+      return 0;
+    }
+    if (cmd == "plan") return cmd_plan(argc - 1, argv + 1, out, err);
+    throw usage_error("unknown command '" + cmd + "'" + did_you_mean(cmd, {"plan", "version", "help"}) +
+                      "; run 'tokenplan help'");
+  } catch (const config_error& e) {
+    err << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const usage_error& e) {
+    err << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    err << "error: out of memory; lower --chunk or the grid size\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace tokenplan

@@ -1,0 +1,58 @@
+// A plan end to end: load the files, build the problem, search the grid on a backend, and
+// evaluate the winners in full. Reports turn the result into JSON or a table.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "problem_builder.hpp"
+
+namespace tokenplan {
+
+/// What the user asked for.
+struct plan_request {
+  std::string cluster_path;
+  std::string model_path;
+  std::string workload_path;
+  std::string grid_path;              ///< empty: the built-in grid
+  std::vector<std::string> gpu_dirs;  ///< where GPU names in the cluster file are looked up
+  objective goal = objective_cost;
+  std::uint64_t top_n = 20;
+  std::string backend = "auto";
+  int threads = 0;
+  std::uint64_t chunk_configs = 1ull << 20;
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+/// What the plan found.
+struct plan_result {
+  plan_inputs inputs;
+  std::unique_ptr<problem> prob;
+  search_stats stats;
+  std::vector<evaluation> top;  ///< full evaluations, rank order
+  std::string backend_name;
+  std::string backend_device;
+  std::string backend_note;     ///< why auto did not pick CUDA, if it did not
+  double elapsed_s = 0.0;       ///< whole run: load, search, evaluate
+};
+
+/// Loads and validates every input file of the request (throws config_error).
+plan_inputs load_plan_inputs(const plan_request& req);
+
+/// Runs the plan. Throws config_error, usage_error or runtime_failure.
+plan_result run_plan(const plan_request& req);
+
+/// The plan as JSON text (schema_version 1), pretty-printed, with a trailing newline.
+std::string plan_to_json(const plan_result& r);
+
+/// The plan as a table for people.
+std::string plan_to_table(const plan_result& r);
+
+/// Output schema version written into every JSON document.
+constexpr const char* plan_schema_version = "1.0.0";
+
+}  // namespace tokenplan

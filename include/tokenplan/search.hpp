@@ -1,0 +1,68 @@
+// What a grid search returns, independent of the backend that ran it: the running top-N by
+// (objective key, cost, index) and the count of every configuration by verdict.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tokenplan/hd.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+
+/// A feasible configuration in the ranking: its grid index and the two ranking keys.
+struct ranked {
+  std::uint64_t index;
+  double key;   ///< objective_key(): lower is better
+  double cost;  ///< cost_usd_per_day: first tie-break
+};
+
+/// The total order every backend ranks by: key, then cost, then index. Index is unique, so the
+/// order is total and a parallel sort gives the same answer as a sequential one.
+TOKENPLAN_HD inline bool ranks_before(const ranked& a, const ranked& b) {
+  if (a.key != b.key) return a.key < b.key;
+  if (a.cost != b.cost) return a.cost < b.cost;
+  return a.index < b.index;
+}
+
+/// Knobs of one search.
+struct search_options {
+  std::uint64_t top_n = 20;                  ///< how many ranked configurations to keep (>= 1)
+  std::uint64_t chunk_configs = 1ull << 20;  ///< configurations evaluated per pass; bounds memory
+  int threads = 0;                           ///< CPU backend threads; 0 = all cores
+  /// Called after each chunk with (configurations done, grid size); may be empty.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+/// Counts and timing of one search. feasible + sum(infeasible) == grid_size.
+struct search_stats {
+  std::uint64_t grid_size = 0;
+  std::uint64_t evaluated = 0;
+  std::uint64_t counts[reason_count] = {};  ///< indexed by reason; [0] is the feasible count
+  double elapsed_s = 0.0;
+};
+
+/// The outcome of a search: the top-N in rank order and the statistics.
+struct search_result {
+  std::vector<ranked> top;
+  search_stats stats;
+};
+
+/// Merges a sorted batch of candidates into a sorted running top-N (both in ranks_before order).
+inline void merge_top(std::vector<ranked>& top, const std::vector<ranked>& batch, std::uint64_t n) {
+  std::vector<ranked> out;
+  out.reserve(top.size() + batch.size());
+  std::size_t i = 0, j = 0;
+  while (out.size() < n && (i < top.size() || j < batch.size())) {
+    if (j == batch.size() || (i < top.size() && ranks_before(top[i], batch[j]))) {
+      out.push_back(top[i++]);
+    } else {
+      out.push_back(batch[j++]);
+    }
+  }
+  top.swap(out);
+}
+
+}  // namespace tokenplan

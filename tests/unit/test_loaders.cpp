@@ -1,0 +1,281 @@
+// Every bad-input path of the loaders: the error names the file and the JSON path, and says what
+// was expected and what was found.
+#include <gtest/gtest.h>
+
+#include "errors.hpp"
+#include "loaders.hpp"
+#include "problem_builder.hpp"
+#include "temp_dir.hpp"
+
+namespace tokenplan {
+namespace {
+
+using nlohmann::json;
+using testing::read_json_file;
+using testing::shipped;
+using testing::temp_dir;
+
+/// Runs `load`, expecting a config_error at (file, path) whose message contains `needle`.
+template <class F>
+void expect_config_error(F load, const std::string& file, const std::string& path, const std::string& needle) {
+  try {
+    load();
+    ADD_FAILURE() << "expected config_error at " << file << " " << path;
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), file) << e.what();
+    EXPECT_EQ(e.json_path(), path) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what() << "\nwanted: " << needle;
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << "message must name the file";
+  }
+}
+
+std::vector<std::string> shipped_gpu_dirs() { return {shipped("gpus")}; }
+
+TEST(Loaders, ShippedConfigsLoad) {
+  for (const char* m : {"llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "qwen2.5-72b"}) {
+    model_entry e = load_model(shipped(std::string("models/") + m + ".json"));
+    EXPECT_EQ(e.name, m);
+  }
+  EXPECT_NEAR(load_model(shipped("models/llama-3.1-70b.json")).params, 70.55e9, 0.01e9);
+  EXPECT_NEAR(load_model(shipped("models/llama-3.1-405b.json")).params, 405.85e9, 0.05e9);
+  EXPECT_NEAR(load_model(shipped("models/llama-3.1-8b.json")).params, 8.03e9, 0.01e9);
+  for (const char* g : {"h200-sxm", "h100-sxm", "h20", "b200"}) {
+    gpu_entry e = load_gpu(shipped(std::string("gpus/") + g + ".json"));
+    EXPECT_EQ(e.name, g);
+  }
+  cluster_entry c = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
+  std::uint64_t total = 0;
+  for (const site_entry& s : c.sites) total += s.gpus;
+  EXPECT_EQ(total, 20000u);
+  workload_entry w = load_workload(shipped("workloads/chat-30tn.json"));
+  EXPECT_EQ(w.spec.tokens_per_day, 30e12);
+}
+
+TEST(Loaders, MissingFile) {
+  expect_config_error([] { load_model("/nonexistent/model.json"); }, "/nonexistent/model.json", "", "no such file");
+}
+
+TEST(Loaders, DirectoryInsteadOfFile) {
+  temp_dir t;
+  expect_config_error([&] { load_model(t.root().string()); }, t.root().string(), "", "is a directory");
+}
+
+TEST(Loaders, MalformedJsonNamesLineAndColumn) {
+  temp_dir t;
+  std::string f = t.write("bad.json", "{\n  \"name\": \"x\",\n  \"hidden_size\": 12,,\n}\n");
+  expect_config_error([&] { load_model(f); }, f, "", "malformed JSON at line 3");
+}
+
+TEST(Loaders, TooLargeFile) {
+  temp_dir t;
+  std::string f = t.write("huge.json", std::string(max_input_bytes + 10, ' '));
+  expect_config_error([&] { load_model(f); }, f, "", "limited to");
+}
+
+TEST(Loaders, DeeplyNestedJson) {
+  temp_dir t;
+  std::string f = t.write("deep.json", std::string(10000, '[') + std::string(10000, ']'));
+  expect_config_error([&] { load_model(f); }, f, "", "nested deeper than");
+}
+
+TEST(Loaders, MissingField) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-70b.json"));
+  j.erase("num_hidden_layers");
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.num_hidden_layers", "required field is missing");
+}
+
+TEST(Loaders, UnknownFieldSuggestsTheNearestKnownOne) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-70b.json"));
+  j["hiden_size"] = 5;
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.hiden_size", "did you mean 'hidden_size'");
+}
+
+TEST(Loaders, UnknownNestedFieldInGpu) {
+  temp_dir t;
+  json j = read_json_file(shipped("gpus/h200-sxm.json"));
+  j["scale_up"]["allreduce_busbw_gbps"] = 400;
+  std::string f = t.write_json("g.json", j);
+  expect_config_error([&] { load_gpu(f); }, f, "$.scale_up.allreduce_busbw_gbps", "did you mean 'allreduce_busbw_gb_per_s'");
+}
+
+TEST(Loaders, NegativeField) {
+  temp_dir t;
+  json j = read_json_file(shipped("gpus/h200-sxm.json"));
+  j["memory"]["hbm_gib"] = -141;
+  std::string f = t.write_json("g.json", j);
+  expect_config_error([&] { load_gpu(f); }, f, "$.memory.hbm_gib", "found -141");
+}
+
+TEST(Loaders, ImplausiblyLargeField) {
+  temp_dir t;
+  json j = read_json_file(shipped("gpus/h200-sxm.json"));
+  j["memory"]["hbm_tb_per_s"] = 10000;  // a 10 PB/s GPU is a unit mistake
+  std::string f = t.write_json("g.json", j);
+  expect_config_error([&] { load_gpu(f); }, f, "$.memory.hbm_tb_per_s", "<= 1000");
+}
+
+TEST(Loaders, WrongType) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  j["tokens_per_day"] = "30e12";
+  std::string f = t.write_json("w.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.tokens_per_day", "found string \"30e12\"");
+}
+
+TEST(Loaders, NonIntegerWhereIntegerExpected) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-8b.json"));
+  j["num_hidden_layers"] = 31.5;
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.num_hidden_layers", "expected an integer");
+}
+
+TEST(Loaders, ZeroLayerModel) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-8b.json"));
+  j["num_hidden_layers"] = 0;
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.num_hidden_layers", "found 0");
+}
+
+TEST(Loaders, KvHeadsMustDivideHeads) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-8b.json"));
+  j["num_key_value_heads"] = 5;
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.num_key_value_heads", "must divide");
+}
+
+TEST(Loaders, UnsupportedArchitecture) {
+  temp_dir t;
+  json j = read_json_file(shipped("models/llama-3.1-8b.json"));
+  j["architecture"] = "dens";
+  std::string f = t.write_json("m.json", j);
+  expect_config_error([&] { load_model(f); }, f, "$.architecture", "did you mean 'dense'");
+}
+
+TEST(Loaders, TargetOutOfRange) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  j["tokens_per_day"] = 1e30;
+  std::string f = t.write_json("w.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.tokens_per_day", "<= 1e+18");
+}
+
+TEST(Loaders, UnknownPrecision) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  j["precisions"]["weights"] = {"bf16", "fp6"};
+  std::string f = t.write_json("w.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.precisions.weights[1]", "unknown precision \"fp6\"");
+}
+
+TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
+  temp_dir t;
+  json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
+  j["sites"][1]["gpu"] = "h200-sx";
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[1].gpu", "did you mean 'h200-sxm'");
+}
+
+TEST(Loaders, DuplicateSiteNames) {
+  temp_dir t;
+  json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
+  j["sites"][2]["name"] = j["sites"][0]["name"];
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[2].name", "duplicate site name");
+}
+
+TEST(Loaders, PowerPriceRequiredWhenTheLeaseExcludesPower) {
+  temp_dir t;
+  json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
+  j["sites"][0]["price_includes_power"] = false;
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[0].usd_per_kwh", "required field is missing");
+}
+
+TEST(Loaders, EmptySiteList) {
+  temp_dir t;
+  json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
+  j["sites"] = json::array();
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites", "at least one element");
+}
+
+TEST(Loaders, GpuFileErrorsNameTheGpuFile) {
+  temp_dir t;
+  json g = read_json_file(shipped("gpus/h200-sxm.json"));
+  g["power"]["kw_per_gpu"] = 0;
+  t.write_json("gpus/h200-sxm.json", g);
+  std::string c = t.write("clusters/c.json", testing::read_text(shipped("clusters/bytedance-h200-overseas.json")));
+  expect_config_error([&] { load_cluster(c, {t.path("gpus")}); }, t.path("gpus/h200-sxm.json"), "$.power.kw_per_gpu",
+                      "found 0");
+}
+
+TEST(Loaders, GridErrors) {
+  temp_dir t;
+  std::string f = t.write_json("g.json", json{{"tp", json::array()}});
+  expect_config_error([&] { load_grid(f); }, f, "$.tp", "at least one element");
+  f = t.write_json("g.json", json{{"batch", {{"min", 8}, {"max", 4}}}});
+  expect_config_error([&] { load_grid(f); }, f, "$.batch.max", "found 4");
+  std::vector<int> many(40);
+  for (int i = 0; i < 40; ++i) many[i] = i + 1;
+  f = t.write_json("g.json", json{{"pp", many}});
+  expect_config_error([&] { load_grid(f); }, f, "$.pp", "at most 32 values");
+  f = t.write_json("g.json", json{{"tp", {1, -2}}});
+  expect_config_error([&] { load_grid(f); }, f, "$.tp[1]", "found number -2");
+  f = t.write_json("g.json", json{{"chunk", {1024}}});
+  expect_config_error([&] { load_grid(f); }, f, "$.chunk", "did you mean 'chunk_tokens'");
+}
+
+TEST(Loaders, GridFileOverridesOnlyWhatItNames) {
+  temp_dir t;
+  std::string f = t.write_json("g.json", json{{"tp", {8, 1, 8}}, {"batch", {{"min", 1}, {"max", 8}, {"per_octave", 1}}}});
+  grid_request g = load_grid(f);
+  EXPECT_EQ(g.tp, (std::vector<std::uint32_t>{1, 8}));
+  EXPECT_EQ(g.batch, (std::vector<std::uint32_t>{1, 2, 4, 8}));
+  EXPECT_EQ(g.pp, default_grid().pp);
+}
+
+plan_inputs shipped_inputs() {
+  plan_inputs in;
+  in.model = load_model(shipped("models/llama-3.1-8b.json"));
+  in.workload = load_workload(shipped("workloads/chat-30tn.json"));
+  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
+  in.grid = default_grid();
+  return in;
+}
+
+TEST(ProblemBuilder, WorkloadLongerThanTheModelsContext) {
+  plan_inputs in = shipped_inputs();
+  in.model.spec.max_context = 1000;
+  expect_config_error([&] { build_problem(in); }, in.workload.file.path, "$.input_tokens_mean", "exceeds the context");
+}
+
+TEST(ProblemBuilder, GridSiteMissingFromTheCluster) {
+  plan_inputs in = shipped_inputs();
+  in.grid.origin = "grid.json";
+  in.grid.sites = {"johor-my", "singapor"};
+  expect_config_error([&] { build_problem(in); }, "grid.json", "$.sites[1]", "did you mean 'singapore'");
+}
+
+TEST(ProblemBuilder, NoAllowedPrecisionOnTheGrid) {
+  plan_inputs in = shipped_inputs();
+  in.workload.weight_precisions = {prec_fp4};
+  in.grid.weight_precisions = {prec_bf16, prec_fp8};
+  expect_config_error([&] { build_problem(in); }, in.workload.file.path, "$.precisions.weights", "none of");
+}
+
+TEST(ProblemBuilder, DefaultGridHasAtLeastOneHundredThousandPointsPerSite) {
+  plan_inputs in = shipped_inputs();
+  auto p = build_problem(in);
+  EXPECT_GE(grid_size(p->grid) / p->grid.n_site, 100000u);
+  EXPECT_EQ(p->sites[0].type_gpus_available, 20000.0);
+}
+
+}  // namespace
+}  // namespace tokenplan

@@ -1,0 +1,210 @@
+// The model against a case computed by hand, plus index decoding and numeric hygiene.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backend.hpp"
+#include "scenarios.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+namespace {
+
+using testing::gib;
+using testing::hand_problem;
+
+// Finds the grid index of (tp, batch) in the hand problem (one site, one precision, pp 1, chunk).
+std::uint64_t hand_index(const problem& p, std::uint32_t tp, std::uint32_t batch) {
+  for (std::uint64_t i = 0; i < grid_size(p.grid); ++i) {
+    serving_config c = decode_index(p.grid, i);
+    if (c.tp == tp && c.batch == batch) return i;
+  }
+  ADD_FAILURE() << "no index for tp " << tp << " batch " << batch;
+  return 0;
+}
+
+void expect_within_1pct(double got, double want, const char* what) {
+  EXPECT_NEAR(got, want, std::fabs(want) * 0.01) << what;
+}
+
+// Hand computation of the winner, TP2 x batch 96 (Llama-3.1-8B shape, BF16, 24 GiB GPU):
+//
+// Memory per GPU. Per layer per GPU: QKV 4096 x (16 + 2x4) x 128 = 12,582,912 params, output
+// 2048 x 4096 = 8,388,608, MLP 3 x 4096 x 7168 = 88,080,384, together 109,051,904 x 2 B
+// = 218,103,808 B, plus norms 2 x 4096 x 2 B = 16,384 B; x 32 layers = 6,979,846,144 B. Embedding
+// and LM head, BF16, split by TP: 2 x 128,256 x 4096 / 2 x 2 B = 1,050,673,152 B.
+// Weights = 8,030,519,296 B (7.48 GiB). KV per token = 32 x 2 x 4 heads x 128 x 2 B = 65,536 B;
+// 96 sequences x 1,200 tokens -> 7,549,747,200 B needed. Activations for a 2048-token step:
+// 2048 x (4096 + 3 x 7168) x 2 B = 104,857,600 B. Available = 24 GiB x 0.9 - 2 GiB - weights -
+// activations = 12,909,962,854 B >= needed: fits.
+//
+// One step: 96 decode tokens + 96 x 1000/200 = 480 prefill tokens = 576 tokens.
+//  linear, per layer: 2 x 576 x 109,051,904 FLOP / (400 TFLOP/s x 0.5) = 628.1 us (weights
+//    218 MB / 1.5 TB/s = 145 us, so compute-bound); x 32 = 20.10 ms
+//  attention: decode reads 96 x 1100.5 ctx x 2,048 B = 216.4 MB / 1.5 TB/s = 144.3 us; prefill
+//    4 x 480 x 500.5 x 16 x 128 FLOP / 200 TFLOP/s = 9.8 us; x 32 = 4.93 ms
+//  all-reduce: 2 x (10 us + 2 x 1/2 x 4,718,592 B / 200 GB/s) = 67.2 us; x 32 = 2.15 ms
+//  overheads 32 x 10 us = 0.32 ms; LM head reads 4096 x 64,128 x 2 B / 1.5 TB/s = 0.35 ms
+//  stage = 27.85 ms; TPOT = stage + 0.5 ms step overhead = 28.35 ms (<= 30 ms SLO)
+// Replica: 96 / 28.35 ms = 3,386 output tokens/s = 16.93 requests/s. Peak demand:
+// 1e6 tokens/s x 1.5 / 1,200 = 1,250 requests/s -> 74 replicas = 148 GPUs; 4 replicas per 8-GPU
+// node -> 19 nodes = 152 GPUs billed. Cost: 152 x 2 USD x 24 h = 7,296 + 152 kW x 1.5 PUE x 24 h
+// x 0.1 USD/kWh = 547.2 -> 7,843.2 USD/day.
+//
+// Alternatives: TP1 from batch 32 up does not fit (KV needs 5.03 GB, 4.79 GB left); TP2 x 128
+// breaks the TPOT SLO (37.2 ms); TP2 x 32 and TP4 x 128 cost 8,668.8 USD/day.
+TEST(HandComputed, TopConfigurationMatchesHandArithmetic) {
+  auto p = hand_problem();
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  search_options opt;
+  opt.top_n = 3;
+  search_result r = cpu->search(*p, opt);
+  ASSERT_FALSE(r.top.empty());
+  evaluation best = evaluate(*p, r.top[0].index);
+  EXPECT_EQ(best.cfg.tp, 2u);
+  EXPECT_EQ(best.cfg.batch, 96u);
+  EXPECT_EQ(best.reason, reason_feasible);
+
+  const metrics& m = best.m;
+  expect_within_1pct(m.weight_bytes, 8030519296.0, "weights");
+  expect_within_1pct(m.kv_bytes_per_token, 65536.0, "kv per token");
+  expect_within_1pct(m.kv_bytes_needed, 7549747200.0, "kv needed");
+  expect_within_1pct(m.kv_bytes_available, 12909962854.0, "kv available");
+  expect_within_1pct(m.prefill_tokens_per_step, 480.0, "prefill tokens per step");
+  expect_within_1pct(m.step.linear_s, 20.10e-3, "linear");
+  expect_within_1pct(m.step.attention_s, 4.93e-3, "attention");
+  expect_within_1pct(m.step.allreduce_s, 2.15e-3, "all-reduce");
+  expect_within_1pct(m.step.lm_head_s, 0.350e-3, "lm head");
+  expect_within_1pct(m.tpot_s, 28.35e-3, "tpot");
+  expect_within_1pct(m.replica_output_tokens_per_s, 3386.0, "replica output tokens/s");
+  EXPECT_EQ(m.replicas, 74.0);
+  EXPECT_EQ(m.gpus, 148.0);
+  EXPECT_EQ(m.nodes, 19.0);
+  EXPECT_EQ(m.gpus_billed, 152.0);
+  expect_within_1pct(m.cost_usd_per_day, 7843.2, "cost");
+  expect_within_1pct(m.usd_per_million_tokens, 7843.2 / 86400.0, "usd per million tokens");
+  expect_within_1pct(m.facility_power_kw, 228.0, "facility power");
+  EXPECT_EQ(m.shortfall_gpus, 52.0);  // 152 billed, 100 available
+
+  // The runners-up tie on cost at 8,668.8 USD/day and are ordered by index: TP2 x 32 first.
+  ASSERT_EQ(r.top.size(), 3u);
+  EXPECT_NEAR(r.top[1].cost, 8668.8, 0.01);
+  EXPECT_NEAR(r.top[2].cost, 8668.8, 0.01);
+  EXPECT_LT(r.top[1].index, r.top[2].index);
+}
+
+TEST(HandComputed, AlternativesFailForTheStatedReasons) {
+  auto p = hand_problem();
+  evaluation tp1 = evaluate(*p, hand_index(*p, 1, 32));
+  EXPECT_EQ(tp1.reason, reason_memory);
+  expect_within_1pct(tp1.m.kv_bytes_needed, 5033164800.0, "tp1 kv needed");
+  expect_within_1pct(tp1.m.kv_bytes_available, 4791887462.0, "tp1 kv available");
+
+  evaluation tp2_128 = evaluate(*p, hand_index(*p, 2, 128));
+  EXPECT_EQ(tp2_128.reason, reason_tpot);
+  expect_within_1pct(tp2_128.m.tpot_s, 37.20e-3, "tp2 x 128 tpot");
+
+  evaluation tp4_8 = evaluate(*p, hand_index(*p, 4, 8));
+  EXPECT_EQ(tp4_8.reason, reason_feasible);
+  expect_within_1pct(tp4_8.m.cost_usd_per_day, 28896.0, "tp4 x 8 cost");
+}
+
+TEST(HandComputed, KvHeadsReplicateBeyondTheirCount) {
+  // Llama-3.1-70B-like: 8 KV heads. KV per token per GPU halves up to TP8, then stops.
+  auto p = hand_problem();
+  p->model.layers = 80;
+  p->model.hidden = 8192;
+  p->model.heads = 64;
+  p->model.ffn = 28672;
+  p->sites[0].gpu.scale_up_domain_gpus = 16;
+  serving_config c{0, 8, 1, 8, 2048, prec_bf16, prec_bf16};
+  double kv8 = evaluate_config(*p, c).m.kv_bytes_per_token;
+  c.tp = 16;
+  double kv16 = evaluate_config(*p, c).m.kv_bytes_per_token;
+  EXPECT_EQ(kv8, 80.0 * 2 * 1 * 128 * 2);
+  EXPECT_EQ(kv16, kv8);
+}
+
+TEST(Model, PipelineParallelismBuysMemoryNotLatency) {
+  auto p = hand_problem();
+  serving_config c{0, 1, 1, 8, 2048, prec_bf16, prec_bf16};
+  evaluation pp1 = evaluate_config(*p, c);
+  c.pp = 4;
+  evaluation pp4 = evaluate_config(*p, c);
+  EXPECT_LT(pp4.m.weight_bytes, pp1.m.weight_bytes);
+  EXPECT_GE(pp4.m.tpot_s, pp1.m.tpot_s * 0.999);  // every token still crosses every stage
+  EXPECT_GT(pp4.m.pp_hops_s, 0.0);
+}
+
+TEST(Model, ReasonsInCheckOrder) {
+  auto p = hand_problem();
+  serving_config c{0, 16, 1, 8, 2048, prec_bf16, prec_bf16};  // TP16 > 8-GPU domain
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
+  c.tp = 3;  // 32 heads not divisible by 3
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
+  c.tp = 1;
+  c.pp = 64;  // more stages than layers
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
+  c.pp = 1;
+  c.wprec = prec_fp4;  // the hand GPU has no FP4
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_precision);
+  c.wprec = prec_bf16;
+  c.batch = 128;
+  c.chunk = 256;  // 128 decode + 640 prefill tokens cannot fit a 256-token step, and memory fails first
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_memory);
+  c.tp = 4;
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_prefill_budget);
+}
+
+TEST(Model, DecodeIndexCoversTheGridInMixedRadixOrder) {
+  auto p = hand_problem();
+  ASSERT_EQ(grid_size(p->grid), 12u);
+  serving_config first = decode_index(p->grid, 0);
+  EXPECT_EQ(first.tp, 1u);
+  EXPECT_EQ(first.batch, 8u);
+  serving_config second = decode_index(p->grid, 1);  // batch is innermost
+  EXPECT_EQ(second.tp, 1u);
+  EXPECT_EQ(second.batch, 32u);
+  serving_config last = decode_index(p->grid, 11);
+  EXPECT_EQ(last.tp, 4u);
+  EXPECT_EQ(last.batch, 128u);
+}
+
+TEST(Model, NoNanOrInfAnywhereOnRandomScenarios) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    auto p = testing::random_problem(seed);
+    for (std::uint64_t i = 0; i < grid_size(p->grid); ++i) {
+      evaluation e = evaluate(*p, i);
+      const double* v = reinterpret_cast<const double*>(&e.m);
+      for (std::size_t k = 0; k < sizeof(metrics) / sizeof(double); ++k) {
+        ASSERT_TRUE(std::isfinite(v[k])) << "seed " << seed << " index " << i << " metric #" << k;
+      }
+      ASSERT_TRUE(std::isfinite(e.key));
+      if (e.reason == reason_feasible) {
+        ASSERT_LE(e.m.tpot_s, p->workload.tpot_slo_s);
+        ASSERT_LE(e.m.ttft_s, p->workload.ttft_slo_s);
+        ASSERT_LE(e.m.kv_bytes_needed, e.m.kv_bytes_available);
+        ASSERT_GE(e.m.replicas, 1.0);
+        ASSERT_GE(e.m.gpus_billed, e.m.gpus);
+      }
+    }
+  }
+}
+
+TEST(Model, EdgeCasesStayFinite) {
+  auto p = hand_problem();
+  p->workload.input_tokens = 1;
+  p->workload.output_tokens = 1;
+  p->workload.tokens_per_day = 1e-3;  // just above zero
+  serving_config c{0, 1, 1, 1, 2, prec_bf16, prec_bf16};
+  evaluation e = evaluate_config(*p, c);
+  EXPECT_TRUE(std::isfinite(e.m.cost_usd_per_day));
+  EXPECT_EQ(e.m.replicas, 1.0);
+  p->workload.tokens_per_day = 1e18;  // the loader's ceiling
+  e = evaluate_config(*p, c);
+  EXPECT_TRUE(std::isfinite(e.m.cost_usd_per_day));
+  EXPECT_GT(e.m.replicas, 1e9);
+}
+
+}  // namespace
+}  // namespace tokenplan

@@ -1,0 +1,123 @@
+// The CPU engine against a reference that evaluates the whole grid and stable-sorts it: the
+// same top-N in the same order, and verdict counts that add up to the grid size.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "backend.hpp"
+#include "scenarios.hpp"
+#include "tokenplan/search.hpp"
+
+namespace tokenplan {
+namespace {
+
+struct reference_result {
+  std::vector<ranked> top;
+  std::uint64_t counts[reason_count] = {};
+};
+
+reference_result reference_search(const problem& p, std::uint64_t top_n) {
+  reference_result r;
+  std::vector<ranked> all;
+  for (std::uint64_t i = 0; i < grid_size(p.grid); ++i) {
+    evaluation e = evaluate(p, i);
+    r.counts[e.reason] += 1;
+    if (e.reason == reason_feasible) all.push_back(ranked{i, e.key, e.m.cost_usd_per_day});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const ranked& a, const ranked& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return a.cost < b.cost;  // stable: equal keys and costs keep index order
+  });
+  all.resize(std::min<std::size_t>(all.size(), top_n));
+  r.top = all;
+  return r;
+}
+
+void expect_same(const search_result& got, const reference_result& want, const std::string& what) {
+  ASSERT_EQ(got.top.size(), want.top.size()) << what;
+  for (std::size_t i = 0; i < got.top.size(); ++i) {
+    ASSERT_EQ(got.top[i].index, want.top[i].index) << what << " rank " << i;
+    ASSERT_EQ(got.top[i].key, want.top[i].key) << what << " rank " << i;
+  }
+  std::uint64_t total = 0;
+  for (int k = 0; k < reason_count; ++k) {
+    ASSERT_EQ(got.stats.counts[k], want.counts[k]) << what << " reason " << reason_name(k);
+    total += got.stats.counts[k];
+  }
+  ASSERT_EQ(total, got.stats.grid_size);
+  ASSERT_EQ(got.stats.evaluated, got.stats.grid_size);
+}
+
+TEST(Search, MatchesReferenceOnRandomScenarios) {
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    auto p = testing::random_problem(seed);
+    for (std::uint64_t top_n : {1ull, 7ull, 100ull}) {
+      reference_result want = reference_search(*p, top_n);
+      for (std::uint64_t chunk : {13ull, 997ull, 1ull << 20}) {
+        search_options opt;
+        opt.top_n = top_n;
+        opt.chunk_configs = chunk;
+        expect_same(cpu->search(*p, opt), want,
+                    "seed " + std::to_string(seed) + " top " + std::to_string(top_n) + " chunk " + std::to_string(chunk));
+      }
+    }
+  }
+}
+
+TEST(Search, SameAnswerAtOneTwoAndSevenThreads) {
+  auto p = testing::random_problem(77);
+  search_options opt;
+  opt.top_n = 50;
+  opt.chunk_configs = 100;
+  search_result one = make_cpu_backend(1)->search(*p, opt);
+  for (int threads : {2, 7}) {
+    search_result many = make_cpu_backend(threads)->search(*p, opt);
+    ASSERT_EQ(one.top.size(), many.top.size());
+    for (std::size_t i = 0; i < one.top.size(); ++i) EXPECT_EQ(one.top[i].index, many.top[i].index);
+    for (int k = 0; k < reason_count; ++k) EXPECT_EQ(one.stats.counts[k], many.stats.counts[k]);
+  }
+}
+
+TEST(Search, ProgressReachesTheGridSize) {
+  auto p = testing::random_problem(5);
+  search_options opt;
+  opt.chunk_configs = 64;
+  std::uint64_t last = 0, calls = 0;
+  opt.progress = [&](std::uint64_t done, std::uint64_t total) {
+    EXPECT_GT(done, last);
+    EXPECT_EQ(total, grid_size(p->grid));
+    last = done;
+    ++calls;
+  };
+  make_cpu_backend(2)->search(*p, opt);
+  EXPECT_EQ(last, grid_size(p->grid));
+  EXPECT_EQ(calls, (grid_size(p->grid) + 63) / 64);
+}
+
+TEST(Search, EvaluateReturnsTheModelsNumbers) {
+  auto p = testing::random_problem(9);
+  std::vector<std::uint64_t> idx = {0, 5, grid_size(p->grid) - 1};
+  std::vector<evaluation> got = make_cpu_backend(2)->evaluate(*p, idx);
+  ASSERT_EQ(got.size(), idx.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    evaluation want = evaluate(*p, idx[i]);
+    EXPECT_EQ(got[i].index, idx[i]);
+    EXPECT_EQ(got[i].reason, want.reason);
+    EXPECT_EQ(got[i].m.cost_usd_per_day, want.m.cost_usd_per_day);
+    EXPECT_EQ(got[i].m.tpot_s, want.m.tpot_s);
+  }
+}
+
+TEST(Search, MergeTopKeepsOrderAndBound) {
+  std::vector<ranked> top = {{1, 1.0, 1.0}, {4, 3.0, 1.0}};
+  merge_top(top, {{2, 2.0, 5.0}, {3, 3.0, 0.5}}, 3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].index, 1u);
+  EXPECT_EQ(top[1].index, 2u);
+  EXPECT_EQ(top[2].index, 3u);  // same key as index 4, lower cost
+}
+
+}  // namespace
+}  // namespace tokenplan

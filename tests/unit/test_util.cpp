@@ -1,0 +1,58 @@
+// Utilities: SHA-256 against FIPS test vectors, suggestions, atomic writes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "atomic_file.hpp"
+#include "errors.hpp"
+#include "sha256.hpp"
+#include "temp_dir.hpp"
+#include "text.hpp"
+
+namespace tokenplan {
+namespace {
+
+TEST(Sha256, StandardVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Lengths around the padding boundary (55, 56, 64 bytes) take the one- and two-block paths.
+  EXPECT_NE(sha256_hex(std::string(55, 'x')), sha256_hex(std::string(56, 'x')));
+  EXPECT_EQ(sha256_hex(std::string(64, 'a')), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+TEST(Text, EditDistanceAndSuggestions) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(nearest_name("hiden_size", {"hidden_size", "vocab_size"}), "hidden_size");
+  EXPECT_EQ(nearest_name("h200", {"h200-sxm", "h100-sxm", "b200"}), "b200");
+  EXPECT_EQ(nearest_name("completely-different", {"h200-sxm"}), "");
+  EXPECT_EQ(did_you_mean("H200-SXM", {"h200-sxm"}), " (did you mean 'h200-sxm'?)");
+}
+
+TEST(AtomicFile, ReplacesWholeFileAndLeavesNoTemporaries) {
+  testing::temp_dir t;
+  std::string f = t.path("out.json");
+  write_file_atomic(f, "first\n");
+  EXPECT_EQ(testing::read_text(f), "first\n");
+  write_file_atomic(f, "second\n");
+  EXPECT_EQ(testing::read_text(f), "second\n");
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(t.root())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(AtomicFile, FailureLeavesTheTargetUntouched) {
+  testing::temp_dir t;
+  EXPECT_THROW(write_file_atomic(t.path("no/such/dir/out.json"), "x"), runtime_failure);
+  std::filesystem::create_directories(t.path("adir"));
+  EXPECT_THROW(write_file_atomic(t.path("adir"), "x"), runtime_failure);
+  EXPECT_TRUE(std::filesystem::is_directory(t.path("adir")));
+}
+
+}  // namespace
+}  // namespace tokenplan
