@@ -2,6 +2,8 @@
 // on the Thrust OMP backend, and the cost of one evaluation. Counter: configurations per second.
 #include <benchmark/benchmark.h>
 
+#include <thread>
+
 #include "backend.hpp"
 #include "common.hpp"
 
@@ -26,13 +28,20 @@ void BM_search_example(benchmark::State& state) {
   static std::unique_ptr<problem> p = build_problem(bench::example_inputs());
   run_search(state, *p);
 }
-BENCHMARK(BM_search_example)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+/// Threads to try: 1, 2 and every core of the machine.
+void thread_counts(benchmark::internal::Benchmark* b) {
+  int all = static_cast<int>(std::thread::hardware_concurrency());
+  b->Arg(1)->Arg(2);
+  if (all > 2) b->Arg(all);
+}
+
+BENCHMARK(BM_search_example)->Apply(thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_search_large(benchmark::State& state) {
   static std::unique_ptr<problem> p = bench::large_problem();
   run_search(state, *p);
 }
-BENCHMARK(BM_search_large)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_search_large)->Apply(thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(2);
 
 // One configuration at a time on one core: the model's own cost, without the engine.
 void BM_evaluate_one(benchmark::State& state) {

@@ -23,7 +23,7 @@ inline plan_inputs example_inputs() {
 }
 
 /// The example's problem with a denser grid: every TP and PP up to 8 and 16, 32 chunk budgets,
-/// 1,000+ batch sizes - about 2.6e7 configurations.
+/// 1,000+ batch sizes - about 1.7e7 configurations.
 inline std::unique_ptr<problem> large_problem() {
   plan_inputs in = example_inputs();
   in.grid.tp = {1, 2, 4, 8, 16};

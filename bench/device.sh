@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything that needs a GPU, in one call on the GPU machine: build for sm_90, run the whole test
+# suite (CUDA parity included), the GPU and CPU benchmarks, and the example plan on both
+# backends. Logs and a summary go to $OUT (at most 8 files come back from the device machine).
+#   Here, once:  bash ../shared/device/pack-deps.sh
+#   Device run:  carry [".deps"], command: bash bench/device.sh
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/device-out}
+mkdir -p "$out"
+if [ -d .deps/usr ]; then
+  export CMAKE_PREFIX_PATH=$root/.deps/usr
+  export LD_LIBRARY_PATH=$root/.deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
+[ -d /usr/local/cuda/bin ] && export PATH=/usr/local/cuda/bin:$PATH
+summary=$out/summary.txt
+{
+  echo "tokenplan device run, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+  nvcc --version 2>&1 | tail -1
+  echo "cpu cores: $(nproc)"
+} > "$summary"
+
+status=0
+step() {
+  local name=$1
+  shift
+  local t0=$(date +%s)
+  "$@" >> "$out/$name.log" 2>&1
+  local rc=$?
+  echo "$name: rc=$rc, $(( $(date +%s) - t0 )) s" >> "$summary"
+  [ $rc -eq 0 ] || status=1
+  return $rc
+}
+
+example=(--cluster configs/clusters/bytedance-h200-overseas.json --model configs/models/llama-3.1-70b.json
+         --workload configs/workloads/chat-30tn.json --format table --quiet)
+step build cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 &&
+step build cmake --build build-device -j"$(nproc)" || { cat "$summary"; exit 1; }
+step ctest ctest --test-dir build-device --output-on-failure -j8
+step parity ./build-device/tests/tokenplan_parity_tests
+step bench_gpu ./build-device/bench/bench_gpu
+step bench_cpu ./build-device/bench/bench_cpu --benchmark_min_time=0.5
+step plans bash -c "time ./build-device/tokenplan plan ${example[*]} --backend cuda; time ./build-device/tokenplan plan ${example[*]} --backend cpu"
+
+{
+  echo
+  grep -E "tests passed|tests failed|Skipped" "$out/ctest.log"
+  grep -E "PASSED|FAILED" "$out/parity.log"
+  cat "$out/bench_gpu.log"
+  grep -E "^BM_" "$out/bench_cpu.log"
+  grep -E "^real|search:" "$out/plans.log"
+} >> "$summary" 2>/dev/null
+cat "$summary"
+exit $status
