@@ -226,6 +226,14 @@ cluster_entry load_cluster(const std::string& path, const std::vector<std::strin
       e.usd_per_kwh = s.number("usd_per_kwh", at_least(0.0, 100.0));
     }
     e.pue = s.number("pue", at_least(1.0, 10.0));
+    s.allow("interconnect");
+    if (s.has("interconnect")) {
+      field_reader net = s.object("interconnect");
+      e.interconnect = net.string_or("description", "");
+      e.scale_out_gb_per_s = net.number_or("scale_out_gb_per_s", 0.0, positive(100000.0));
+      e.scale_out_latency_us = net.number_or("scale_out_latency_us", -1.0, at_least(0.0, 100000.0));
+      net.finish();
+    }
     s.finish();
 
     // Resolve the GPU: a path relative to the cluster file, or a name in the GPU directories.

@@ -49,6 +49,10 @@ struct site_entry {
   bool price_includes_power = true;
   double usd_per_kwh = 0.0;
   double pue = 1.0;
+  /// Scale-out network of the site, overriding the GPU file's default when set (> 0 / >= 0).
+  double scale_out_gb_per_s = 0.0;
+  double scale_out_latency_us = -1.0;
+  std::string interconnect;  ///< free-text description of the site's fabric
 };
 
 /// A cluster file with its GPU types resolved.

@@ -45,6 +45,8 @@ std::unique_ptr<problem> build_problem(const plan_inputs& in) {
   for (std::size_t i = 0; i < sites.size(); ++i) {
     site_spec& s = p->sites[i];
     s.gpu = in.cluster.gpus[sites[i].gpu_index].spec;
+    if (sites[i].scale_out_gb_per_s > 0.0) s.gpu.scale_out_bytes_per_s = sites[i].scale_out_gb_per_s * 1e9;
+    if (sites[i].scale_out_latency_us >= 0.0) s.gpu.scale_out_latency_s = sites[i].scale_out_latency_us * 1e-6;
     s.gpu_type = sites[i].gpu_index;
     s.gpus_available = sites[i].gpus;
     s.type_gpus_available = 0.0;

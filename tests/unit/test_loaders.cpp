@@ -279,3 +279,31 @@ TEST(ProblemBuilder, DefaultGridHasAtLeastOneHundredThousandPointsPerSite) {
 
 }  // namespace
 }  // namespace tokenplan
+
+namespace tokenplan {
+namespace {
+
+TEST(Loaders, SiteInterconnectOverridesTheGpuDefault) {
+  plan_inputs in;
+  in.model = load_model(shipped("models/llama-3.1-8b.json"));
+  in.workload = load_workload(shipped("workloads/chat-30tn.json"));
+  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
+  in.grid = default_grid();
+  auto p = build_problem(in);
+  EXPECT_EQ(p->sites[0].gpu.scale_out_bytes_per_s, 46e9);
+  EXPECT_EQ(p->sites[2].gpu.scale_out_bytes_per_s, 40e9);  // riyadh-sa: RoCE
+  EXPECT_DOUBLE_EQ(p->sites[2].gpu.scale_out_latency_s, 8e-6);
+  EXPECT_FALSE(in.cluster.sites[2].interconnect.empty());
+}
+
+TEST(Loaders, SiteInterconnectIsValidated) {
+  temp_dir t;
+  json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
+  j["sites"][1]["interconnect"]["scale_out_gbps"] = 50;
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[1].interconnect.scale_out_gbps",
+                      "did you mean 'scale_out_gb_per_s'");
+}
+
+}  // namespace
+}  // namespace tokenplan
