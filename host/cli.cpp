@@ -11,6 +11,7 @@
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "loaders.hpp"
 #include "plan.hpp"
 #include "text.hpp"
 
@@ -57,10 +58,15 @@ Inputs (JSON; every value carries its source in the file):
   --model FILE       architecture from the model's config.json (layers, hidden, heads, ...)
   --workload FILE    tokens per day (input + output), mean input/output length,
                      peak-to-average, TTFT/TPOT SLOs, allowed precisions
-  --grid FILE        axes to search: tp, pp, batch, chunk_tokens, weight_precisions,
-                     kv_precisions, sites (default: built-in grid, >= 100,000 points per site)
+  --grid FILE        axes to search: tp, pp, ep, dp, batch, chunk_tokens, precisions, draft
+                     tokens, modes, sites, and per-pool sections "aggregated", "prefill",
+                     "decode" (default: a built-in grid for dense or MoE models)
   --gpu-dir DIR      where GPU names in the cluster file are looked up
                      (default: ../gpus beside the cluster file, then the shipped configs)
+  --calibration FILE fitted efficiency factors per GPU family and per engine
+                     (default: calibration.json of the configs folder)
+  --engine NAME      serving engine whose step-time factor applies: tensorrt-llm, vllm,
+                     sglang, ... (default: the workload's "engine", else tensorrt-llm)
 
 Search:
   --objective NAME   cost (USD/day, default) | gpus (GPUs billed) | tokens-per-gpu
@@ -74,13 +80,15 @@ Output:
   --out FILE         write to FILE atomically (temp file + rename) instead of stdout
   --quiet            no progress on stderr
 
-What it computes, per configuration: weights and KV cache per GPU (does the batch fit?), the
-time of one engine step (each GEMM and attention op on its own roofline, TP all-reduces,
-overheads), TPOT and TTFT under continuous batching with chunked prefill, replicas for the peak
-request rate, GPUs and nodes, cost per day and per million tokens, and power. Configurations
-that fail a check are counted by reason. Cluster capacity is reported, not a filter: when every
-configuration needs more GPUs than the cluster has, the plan still ranks them and states the
-shortfall.
+What it computes, per configuration (aggregated serving, or disaggregated prefill and decode
+pools): weights and KV cache per GPU (does the batch fit?), the time of one engine step (each
+GEMM, attention, MoE expert and collective on its own roofline; TP all-reduces, EP dispatch and
+combine with two-batch overlap; overheads), TPOT and TTFT under continuous batching with
+chunked prefill and optional speculative decoding, instances for the peak request rate, GPUs
+and nodes, cost per day and per million tokens, and power. Configurations that fail a check are
+counted by reason. Cluster capacity is reported, not a filter: when every configuration needs
+more GPUs than the cluster has, the plan still ranks them and states the shortfall. The table
+ends with why rank 1 wins: its binding constraint and the runner-up of a different structure.
 
 Examples:
   # 30 trillion tokens/day of Llama-3.1-70B chat on 20,000 leased H200s, as a table
@@ -103,23 +111,33 @@ std::string executable_dir() {
   return ec ? std::string() : p.parent_path().string();
 }
 
-std::vector<std::string> default_gpu_dirs(const std::string& cluster_path) {
+/// Config roots, in order: the configs folder the given file sits in (its parent's parent, as
+/// in configs/clusters/x.json), the installed share folder, the source tree.
+config_roots default_roots(const std::string& near_file) {
   std::vector<fs::path> candidates;
-  candidates.push_back(fs::path(cluster_path).parent_path() / ".." / "gpus");
+  if (!near_file.empty()) candidates.push_back(fs::path(near_file).parent_path() / "..");
   std::string exe = executable_dir();
-  if (!exe.empty()) candidates.push_back(fs::path(exe) / ".." / "share" / "tokenplan" / "configs" / "gpus");
+  if (!exe.empty()) candidates.push_back(fs::path(exe) / ".." / "share" / "tokenplan" / "configs");
   std::string src = TOKENPLAN_SOURCE_CONFIG_DIR;
-  if (!src.empty()) candidates.push_back(fs::path(src) / "gpus");
-  std::vector<std::string> out;
+  if (!src.empty()) candidates.push_back(fs::path(src));
+  config_roots roots;
   std::set<std::string> seen;
   for (const fs::path& c : candidates) {
     std::error_code ec;
     if (!fs::is_directory(c, ec)) continue;
     fs::path canon = fs::weakly_canonical(c, ec);
     std::string key = ec ? c.string() : canon.string();
-    if (seen.insert(key).second) out.push_back(c.lexically_normal().string());
+    if (seen.insert(key).second) roots.roots.push_back(c.lexically_normal().string());
   }
-  return out;
+  return roots;
+}
+
+/// The calibration file: --calibration, else the first root's calibration.json.
+std::string calibration_path(const cxxopts::ParseResult& a, const config_roots& roots) {
+  if (a.count("calibration")) return a["calibration"].as<std::string>();
+  std::string f = roots.calibration_file();
+  if (f.empty()) throw usage_error("no calibration.json found in the config folders; pass --calibration FILE");
+  return f;
 }
 
 /// Rejects options cxxopts would reject, with a "did you mean" hint.
@@ -138,7 +156,8 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   cxxopts::Options opts("tokenplan plan", "");
   opts.add_options()("cluster", "", cxxopts::value<std::string>())("model", "", cxxopts::value<std::string>())(
       "workload", "", cxxopts::value<std::string>())("grid", "", cxxopts::value<std::string>())(
-      "gpu-dir", "", cxxopts::value<std::string>())("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
+      "gpu-dir", "", cxxopts::value<std::string>())("calibration", "", cxxopts::value<std::string>())(
+      "engine", "", cxxopts::value<std::string>())("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
       "top", "", cxxopts::value<std::string>()->default_value("20"))(
       "backend", "", cxxopts::value<std::string>()->default_value("auto"))(
       "threads", "", cxxopts::value<std::string>()->default_value("0"))(
@@ -146,8 +165,8 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
       "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
       "quiet", "")("h,help", "");
   check_option_names(argc, argv,
-                     {"cluster", "model", "workload", "grid", "gpu-dir", "objective", "top", "backend", "threads",
-                      "chunk", "format", "out", "quiet", "help"});
+                     {"cluster", "model", "workload", "grid", "gpu-dir", "calibration", "engine", "objective", "top",
+                      "backend", "threads", "chunk", "format", "out", "quiet", "help"});
   cxxopts::ParseResult a;
   try {
     a = opts.parse(argc, argv);
@@ -183,13 +202,16 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   req.model_path = a["model"].as<std::string>();
   req.workload_path = a["workload"].as<std::string>();
   if (a.count("grid")) req.grid_path = a["grid"].as<std::string>();
+  const config_roots roots = default_roots(req.cluster_path);
   if (a.count("gpu-dir")) {
     req.gpu_dirs = {a["gpu-dir"].as<std::string>()};
     std::error_code ec;
     if (!fs::is_directory(req.gpu_dirs[0], ec)) throw usage_error("--gpu-dir: \"" + req.gpu_dirs[0] + "\" is not a directory");
   } else {
-    req.gpu_dirs = default_gpu_dirs(req.cluster_path);
+    req.gpu_dirs = roots.dirs("gpus");
   }
+  req.calibration_path = calibration_path(a, roots);
+  if (a.count("engine")) req.engine = a["engine"].as<std::string>();
   std::string goal = a["objective"].as<std::string>();
   if (!parse_objective(goal, &req.goal)) {
     throw usage_error("--objective: expected cost, gpus or tokens-per-gpu, found \"" + goal + "\"" +

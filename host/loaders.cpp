@@ -3,8 +3,8 @@
 #include "loaders.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
-#include <map>
 #include <set>
 
 #include "errors.hpp"
@@ -23,7 +23,7 @@ json load_json(const std::string& path, input_file* file) {
   return parse_json(*file);
 }
 
-/// Reads an optional "description" and the mandatory "name", which must be a plain identifier.
+/// Reads the mandatory "name", which must be a plain identifier.
 std::string read_name(field_reader& r) {
   std::string name = r.string("name");
   for (char c : name) {
@@ -40,13 +40,27 @@ std::vector<std::uint8_t> read_precisions(field_reader& r, const std::string& ke
     std::uint8_t p = 0;
     if (!parse_precision(names[i], &p)) {
       throw config_error(r.file(), r.child_path(key) + "[" + std::to_string(i) + "]",
-                         "unknown precision \"" + names[i] + "\"" +
-                             did_you_mean(names[i], {"bf16", "fp8", "fp4"}) + "; expected one of 'bf16', 'fp8', 'fp4'");
+                         "unknown precision \"" + names[i] + "\"" + did_you_mean(names[i], {"bf16", "fp8", "fp4"}) +
+                             "; expected one of 'bf16', 'fp8', 'fp4'");
     }
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// Reads the efficiency keys present in `r` into `f`; `all` requires every key.
+void read_factors(field_reader& r, efficiency_factors& f, bool all) {
+  auto num = [&](const char* key, double current, number_range range, double scale) {
+    return all ? r.number(key, range) * scale : r.number_or(key, current / scale, range) * scale;
+  };
+  f.gemm = num("gemm", f.gemm, {0.0, 1.0, true}, 1.0);
+  f.hbm = num("hbm", f.hbm, {0.0, 1.0, true}, 1.0);
+  f.layer_overhead_s = num("layer_overhead_us", f.layer_overhead_s, at_least(0.0, 100000.0), 1e-6);
+  f.step_overhead_s = num("step_overhead_us", f.step_overhead_s, at_least(0.0, 10000000.0), 1e-6);
+  f.alltoall_latency_s = num("alltoall_latency_us", f.alltoall_latency_s, at_least(0.0, 100000.0), 1e-6);
+  f.moe_overlap = num("moe_overlap", f.moe_overlap, at_least(0.0, 1.0), 1.0);
+  f.expert_imbalance = num("expert_imbalance", f.expert_imbalance, at_least(1.0, 16.0), 1.0);
 }
 
 }  // namespace
@@ -59,12 +73,51 @@ bool parse_precision(const std::string& name, std::uint8_t* out) {
   return true;
 }
 
-gpu_entry load_gpu(const std::string& path) {
+calibration load_calibration(const std::string& path) {
+  calibration c;
+  json j = load_json(path, &c.file);
+  field_reader r(j, path, "$");
+  r.string_or("description", "");
+  field_reader fam = r.object("families");
+  const json& fams = r.raw("families");
+  for (auto it = fams.begin(); it != fams.end(); ++it) {
+    if (it.key() == "source" || it.key() == "sources") continue;
+    field_reader one = fam.object(it.key());
+    efficiency_factors f;
+    read_factors(one, f, true);
+    one.finish();
+    c.families[it.key()] = f;
+  }
+  if (c.families.empty()) fam.fail_here("expected at least one GPU family");
+  field_reader eng = r.object("engines");
+  c.reference_engine = eng.string("reference");
+  const json& engs = r.raw("engines");
+  for (auto it = engs.begin(); it != engs.end(); ++it) {
+    if (it.key() == "source" || it.key() == "sources" || it.key() == "reference") continue;
+    c.engines[it.key()] = eng.number(it.key(), positive(10.0));
+  }
+  auto ref = c.engines.find(c.reference_engine);
+  if (ref == c.engines.end() || ref->second != 1.0) {
+    eng.fail("reference", "the reference engine \"" + c.reference_engine + "\" must be listed with factor 1");
+  }
+  r.finish();
+  return c;
+}
+
+gpu_entry load_gpu(const std::string& path, const calibration& cal) {
   gpu_entry e;
   json j = load_json(path, &e.file);
   field_reader r(j, path, "$");
   e.name = read_name(r);
   e.description = r.string_or("description", "");
+  e.family = r.string("family");
+  std::vector<std::string> families;
+  for (const auto& kv : cal.families) families.push_back(kv.first);
+  auto fam = cal.families.find(e.family);
+  if (fam == cal.families.end()) {
+    r.fail("family", "unknown GPU family \"" + e.family + "\"" + did_you_mean(e.family, families) + "; " +
+                         cal.file.path + " defines " + quoted_list(families));
+  }
   gpu_spec& g = e.spec;
 
   field_reader mem = r.object("memory");
@@ -102,12 +155,21 @@ gpu_entry load_gpu(const std::string& path) {
   g.power_w = power.number("kw_per_gpu", positive(100.0)) * 1000.0;
   power.finish();
 
-  field_reader eff = r.object("efficiency");
-  g.gemm_efficiency = eff.number("gemm", {0.0, 1.0, true});
-  g.hbm_efficiency = eff.number("hbm", {0.0, 1.0, true});
-  g.layer_overhead_s = eff.number("layer_overhead_us", at_least(0.0, 100000.0)) * 1e-6;
-  g.step_overhead_s = eff.number("step_overhead_us", at_least(0.0, 10000000.0)) * 1e-6;
-  eff.finish();
+  // The family's fitted factors, unless this file overrides some of them.
+  efficiency_factors f = fam->second;
+  r.allow("efficiency");
+  if (r.has("efficiency")) {
+    field_reader eff = r.object("efficiency");
+    read_factors(eff, f, false);
+    eff.finish();
+  }
+  g.gemm_efficiency = f.gemm;
+  g.hbm_efficiency = f.hbm;
+  g.layer_overhead_s = f.layer_overhead_s;
+  g.step_overhead_s = f.step_overhead_s;
+  g.alltoall_latency_s = f.alltoall_latency_s;
+  g.moe_overlap = f.moe_overlap;
+  g.expert_imbalance = f.expert_imbalance;
   r.finish();
   return e;
 }
@@ -118,41 +180,204 @@ model_entry load_model(const std::string& path) {
   field_reader r(j, path, "$");
   e.name = read_name(r);
   e.hf_repo = r.string_or("hf_repo", "");
-  std::string arch = r.string("architecture");
-  if (arch != "dense") {
-    r.fail("architecture", "unsupported architecture \"" + arch + "\"" + did_you_mean(arch, {"dense"}) +
-                               "; this version models 'dense' (GQA/MHA) transformers");
+  e.architecture = r.string("architecture");
+  if (e.architecture != "dense" && e.architecture != "moe") {
+    r.fail("architecture", "unknown architecture \"" + e.architecture + "\"" + did_you_mean(e.architecture, {"dense", "moe"}) +
+                               "; expected 'dense' or 'moe'");
   }
   model_spec& m = e.spec;
   m.layers = r.integer("num_hidden_layers", 1, 10000);
   m.hidden = r.integer("hidden_size", 1, 1000000);
   m.heads = r.integer("num_attention_heads", 1, 100000);
-  m.kv_heads = r.integer("num_key_value_heads", 1, m.heads);
-  if (m.heads % m.kv_heads != 0) {
-    r.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(m.heads) + "), found " +
-                                      std::to_string(m.kv_heads));
-  }
-  if (r.has("head_dim")) {
-    m.head_dim = r.integer("head_dim", 1, 100000);
-  } else {
-    r.allow("head_dim");
-    if (m.hidden % m.heads != 0) {
-      r.fail("head_dim", "required field is missing (hidden_size is not a multiple of num_attention_heads)");
-    }
-    m.head_dim = m.hidden / m.heads;
-  }
-  m.ffn = r.integer("intermediate_size", 1, 10000000);
   m.vocab = r.integer("vocab_size", 1, 100000000);
   m.max_context = r.integer("max_position_embeddings", 1, 1000000000);
   m.tie_embeddings = r.boolean_or("tie_word_embeddings", false);
   m.qkv_bias = r.boolean_or("attention_bias", false);
+  m.mtp_layers = r.integer_or("num_nextn_predict_layers", 0, 0, 16);
+  const std::string attention = r.string_or("attention", "gqa");
+  if (attention != "gqa" && attention != "mla") {
+    r.fail("attention", "unknown attention \"" + attention + "\"" + did_you_mean(attention, {"gqa", "mla"}) + "; expected 'gqa' or 'mla'");
+  }
+  if (attention == "mla") {
+    m.attention = attention_mla;
+    field_reader mla = r.object("mla");
+    m.q_lora_rank = mla.integer_or("q_lora_rank", 0, 0, 1000000);
+    m.kv_lora_rank = mla.integer("kv_lora_rank", 1, 1000000);
+    m.qk_nope_head_dim = mla.integer("qk_nope_head_dim", 1, 100000);
+    m.qk_rope_head_dim = mla.integer("qk_rope_head_dim", 0, 100000);
+    m.v_head_dim = mla.integer("v_head_dim", 1, 100000);
+    mla.finish();
+    m.kv_heads = m.heads;
+    m.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    r.allow("num_key_value_heads");
+    r.allow("head_dim");
+  } else {
+    m.attention = attention_gqa;
+    r.allow("mla");
+    if (r.has("mla")) r.fail("mla", "an 'mla' block needs \"attention\": \"mla\"");
+    m.kv_heads = r.integer("num_key_value_heads", 1, m.heads);
+    if (m.heads % m.kv_heads != 0) {
+      r.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(m.heads) + "), found " +
+                                        std::to_string(m.kv_heads));
+    }
+    if (r.has("head_dim")) {
+      m.head_dim = r.integer("head_dim", 1, 100000);
+    } else {
+      r.allow("head_dim");
+      if (m.hidden % m.heads != 0) {
+        r.fail("head_dim", "required field is missing (hidden_size is not a multiple of num_attention_heads)");
+      }
+      m.head_dim = m.hidden / m.heads;
+    }
+  }
+  if (e.architecture == "moe") {
+    field_reader moe = r.object("moe");
+    m.experts = moe.integer("n_routed_experts", 2, 100000);
+    m.experts_per_token = moe.integer("num_experts_per_tok", 1, m.experts);
+    m.shared_experts = moe.integer_or("n_shared_experts", 0, 0, 1024);
+    m.expert_ffn = moe.integer("moe_intermediate_size", 1, 10000000);
+    m.dense_layers = moe.integer_or("first_k_dense_replace", 0, 0, m.layers - 1);
+    moe.finish();
+    // The dense MLP width matters only for leading dense layers; MoE configs often list it anyway.
+    m.ffn = m.dense_layers > 0 ? r.integer("intermediate_size", 1, 10000000)
+                               : r.integer_or("intermediate_size", 0, 0, 10000000);
+  } else {
+    r.allow("moe");
+    if (r.has("moe")) r.fail("moe", "a 'moe' block needs \"architecture\": \"moe\"");
+    m.ffn = r.integer("intermediate_size", 1, 10000000);
+  }
+  r.allow("sliding_window");
+  if (r.has("sliding_window")) {
+    field_reader sw = r.object("sliding_window");
+    m.sliding_window = sw.integer("window", 1, 100000000);
+    m.sliding_layers = sw.integer("layers", 1, m.layers);
+    sw.finish();
+  }
   r.finish();
 
-  const double h = m.hidden, hd = m.head_dim;
-  double per_layer = h * (m.heads + 2.0 * m.kv_heads) * hd + m.heads * hd * h + 3.0 * h * m.ffn + 2.0 * h +
-                     (m.qkv_bias ? (m.heads + 2.0 * m.kv_heads) * hd : 0.0);
-  e.params = m.layers * per_layer + (m.tie_embeddings ? 1.0 : 2.0) * m.vocab * h + h;
+  // Parameter counts, for the report and as a check against the published totals.
+  const double h = m.hidden;
+  double attn = 0.0;
+  if (m.attention == attention_mla) {
+    const double qk = double(m.qk_nope_head_dim) + m.qk_rope_head_dim;
+    const double q = m.q_lora_rank > 0 ? h * m.q_lora_rank + double(m.q_lora_rank) * m.heads * qk : h * m.heads * qk;
+    attn = q + h * (double(m.kv_lora_rank) + m.qk_rope_head_dim) +
+           double(m.kv_lora_rank) * m.heads * (double(m.qk_nope_head_dim) + m.v_head_dim) + double(m.heads) * m.v_head_dim * h;
+  } else {
+    const double hd = m.head_dim;
+    attn = h * (m.heads + 2.0 * m.kv_heads) * hd + m.heads * hd * h + (m.qkv_bias ? (m.heads + 2.0 * m.kv_heads) * hd : 0.0);
+  }
+  const double tables = (m.tie_embeddings ? 1.0 : 2.0) * m.vocab * h;
+  if (m.experts > 0) {
+    const double expert = 3.0 * h * m.expert_ffn;
+    const double moe_layers = m.layers - m.dense_layers;
+    const double common = m.layers * (attn + 2.0 * h) + m.dense_layers * 3.0 * h * m.ffn +
+                          moe_layers * (m.shared_experts * expert + h * m.experts);
+    e.params = common + moe_layers * m.experts * expert + tables;
+    e.active_params = common + moe_layers * m.experts_per_token * expert + tables;
+  } else {
+    e.params = m.layers * (attn + 3.0 * h * m.ffn + 2.0 * h) + tables;
+    e.active_params = e.params;
+  }
   return e;
+}
+
+length_stats read_length(field_reader& r, const std::string& key, double percentile) {
+  length_stats s;
+  const json& v = r.raw(key);
+  if (v.is_number()) {
+    s.mean = r.number(key, at_least(1.0, 1e8));
+    s.tail = s.mean;
+    s.form = "fixed";
+    return s;
+  }
+  if (!v.is_object()) r.fail(key, "expected a number of tokens or a distribution object, found " + describe_json(v));
+  field_reader d = r.object(key);
+  if (d.has("histogram")) {
+    s.form = "histogram";
+    const json& h = d.raw("histogram");
+    if (!h.is_array() || h.empty()) d.fail("histogram", "expected a non-empty array of [tokens, share] pairs");
+    std::vector<std::pair<double, double>> buckets;
+    double total = 0.0;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const json& b = h[i];
+      std::string where = d.child_path("histogram") + "[" + std::to_string(i) + "]";
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number() || !b[1].is_number()) {
+        throw config_error(r.file(), where, "expected [tokens, share], found " + b.dump());
+      }
+      double t = b[0].get<double>(), w = b[1].get<double>();
+      if (!(t >= 1.0 && t <= 1e8) || !(w >= 0.0 && std::isfinite(w))) {
+        throw config_error(r.file(), where, "expected tokens in [1, 1e8] and a share >= 0, found " + b.dump());
+      }
+      if (!buckets.empty() && t <= buckets.back().first) {
+        throw config_error(r.file(), where, "bucket lengths must increase, found " + format_number(t) + " after " +
+                                                format_number(buckets.back().first));
+      }
+      buckets.emplace_back(t, w);
+      total += w;
+    }
+    if (!(total > 0.0)) d.fail("histogram", "the shares add up to 0");
+    double sum = 0.0, cum = 0.0;
+    s.tail = buckets.back().first;
+    bool tail_set = false;
+    for (const auto& b : buckets) {
+      sum += b.first * b.second;
+      cum += b.second / total;
+      if (!tail_set && cum >= percentile - 1e-12) {
+        s.tail = b.first;
+        tail_set = true;
+      }
+    }
+    s.mean = sum / total;
+  } else if (d.has("lognormal")) {
+    s.form = "lognormal";
+    field_reader ln = d.object("lognormal");
+    double median = ln.number("median", at_least(1.0, 1e8));
+    double sigma = ln.number("sigma", at_least(0.0, 5.0));
+    ln.finish();
+    // Mean = median x e^(sigma^2 / 2); quantile = median x e^(z sigma), z from the normal quantile.
+    auto z_of = [](double p) {  // Acklam's rational approximation, |error| < 1.2e-9
+      static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+      static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01, -1.328068155288572e+01};
+      static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+      static const double dd[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                  3.754408661907416e+00};
+      if (p > 0.97575) {
+        double q = std::sqrt(-2.0 * std::log(1.0 - p));
+        return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((dd[0] * q + dd[1]) * q + dd[2]) * q + dd[3]) * q + 1.0);
+      }
+      double q = p - 0.5, t = q * q;
+      return (((((a[0] * t + a[1]) * t + a[2]) * t + a[3]) * t + a[4]) * t + a[5]) * q /
+             (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1.0);
+    };
+    s.mean = median * std::exp(0.5 * sigma * sigma);
+    s.tail = percentile >= 1.0 ? median * std::exp(5.0 * sigma) : median * std::exp(z_of(percentile) * sigma);
+  } else {
+    s.form = "percentiles";
+    s.mean = d.number("mean", at_least(1.0, 1e8));
+    const char* keys[] = {"p50", "p90", "p95", "p99", "max"};
+    const double at[] = {0.50, 0.90, 0.95, 0.99, 1.0};
+    double prev = 0.0;
+    s.tail = 0.0;
+    for (int i = 0; i < 5; ++i) {
+      if (!d.has(keys[i])) {
+        d.allow(keys[i]);
+        continue;
+      }
+      double x = d.number(keys[i], at_least(1.0, 1e8));
+      if (x < prev) d.fail(keys[i], "percentiles must not decrease, found " + format_number(x) + " after " + format_number(prev));
+      prev = x;
+      if (s.tail == 0.0 && at[i] >= percentile - 1e-12) s.tail = x;
+    }
+    if (s.tail == 0.0) s.tail = std::max(prev, s.mean);  // no percentile that high given: the largest known
+  }
+  d.finish();
+  s.tail = std::max(s.tail, s.mean);
+  return s;
 }
 
 workload_entry load_workload(const std::string& path) {
@@ -164,13 +389,39 @@ workload_entry load_workload(const std::string& path) {
   workload_spec& w = e.spec;
   // 1e18 tokens/day is ~20,000x the largest public figure (Google, ~43T/day in Oct 2025).
   w.tokens_per_day = r.number("tokens_per_day", positive(1e18));
-  w.input_tokens = r.number("input_tokens_mean", at_least(1.0, 1e8));
-  w.output_tokens = r.number("output_tokens_mean", at_least(1.0, 1e8));
+  e.tail_percentile = r.number_or("tail_percentile", 0.99, {0.5, 1.0, false});
+  e.input = read_length(r, "input_tokens", e.tail_percentile);
+  e.output = read_length(r, "output_tokens", e.tail_percentile);
+  w.input_tokens = e.input.mean;
+  w.output_tokens = e.output.mean;
+  w.input_tail = e.input.tail;
+  w.output_tail = e.output.tail;
   w.peak_to_average = r.number("peak_to_average", at_least(1.0, 100.0));
   field_reader slo = r.object("slo");
   w.ttft_slo_s = slo.number("ttft_ms", positive(1e8)) * 1e-3;
   w.tpot_slo_s = slo.number("tpot_ms", positive(1e8)) * 1e-3;
   slo.finish();
+  w.prefix_cache_hit = r.number_or("prefix_cache_hit", 0.0, at_least(0.0, 0.99));
+  e.draft_tokens = {0};
+  w.draft_acceptance = 0.0;
+  w.draft_cost_layers = 0.0;
+  r.allow("speculative");
+  if (r.has("speculative")) {
+    field_reader sp = r.object("speculative");
+    w.draft_acceptance = sp.number("acceptance", {0.0, 0.99, false});
+    w.draft_cost_layers = sp.number("draft_cost_layers", at_least(0.0, 1000.0));
+    std::vector<std::uint32_t> lens = sp.has("draft_tokens") ? sp.integers("draft_tokens", 1, 16)
+                                                             : std::vector<std::uint32_t>{1, 2, 3};
+    sp.allow("draft_tokens");
+    sp.string_or("method", "");
+    sp.finish();
+    for (std::uint32_t d : lens) {
+      if (std::find(e.draft_tokens.begin(), e.draft_tokens.end(), d) == e.draft_tokens.end()) e.draft_tokens.push_back(d);
+    }
+    std::sort(e.draft_tokens.begin(), e.draft_tokens.end());
+  }
+  e.engine = r.string_or("engine", "");
+  w.engine_factor = 1.0;
   if (r.has("precisions")) {
     field_reader prec = r.object("precisions");
     e.weight_precisions = read_precisions(prec, "weights");
@@ -197,7 +448,35 @@ std::vector<std::string> catalog_names(const std::vector<std::string>& dirs) {
   return {names.begin(), names.end()};
 }
 
-cluster_entry load_cluster(const std::string& path, const std::vector<std::string>& gpu_dirs) {
+std::vector<std::string> config_roots::dirs(const std::string& kind) const {
+  std::vector<std::string> out;
+  for (const std::string& r : roots) {
+    std::error_code ec;
+    fs::path d = fs::path(r) / kind;
+    if (fs::is_directory(d, ec)) out.push_back(d.string());
+  }
+  return out;
+}
+
+std::string config_roots::find(const std::string& kind, const std::string& name) const {
+  for (const std::string& d : dirs(kind)) {
+    std::error_code ec;
+    fs::path f = fs::path(d) / (name + ".json");
+    if (fs::is_regular_file(f, ec)) return f.string();
+  }
+  return "";
+}
+
+std::string config_roots::calibration_file() const {
+  for (const std::string& r : roots) {
+    std::error_code ec;
+    fs::path f = fs::path(r) / "calibration.json";
+    if (fs::is_regular_file(f, ec)) return f.string();
+  }
+  return "";
+}
+
+cluster_entry load_cluster(const std::string& path, const std::vector<std::string>& gpu_dirs, const calibration& cal) {
   cluster_entry c;
   json j = load_json(path, &c.file);
   field_reader r(j, path, "$");
@@ -205,8 +484,7 @@ cluster_entry load_cluster(const std::string& path, const std::vector<std::strin
   c.description = r.string_or("description", "");
   std::vector<field_reader> sites = r.objects("sites");
   if (sites.size() > static_cast<std::size_t>(max_sites)) {
-    r.fail("sites", "at most " + std::to_string(max_sites) + " sites are supported, found " +
-                        std::to_string(sites.size()));
+    r.fail("sites", "at most " + std::to_string(max_sites) + " sites are supported, found " + std::to_string(sites.size()));
   }
   std::map<std::string, std::uint32_t> gpu_by_name;
   std::set<std::string> site_names;
@@ -261,7 +539,7 @@ cluster_entry load_cluster(const std::string& path, const std::vector<std::strin
                                          : "; known GPUs: " + quoted_list(known)));
       }
     }
-    gpu_entry g = load_gpu(gpu_path);
+    gpu_entry g = load_gpu(gpu_path, cal);
     if (!is_path && g.name != gpu) {
       throw config_error(gpu_path, "$.name", "name \"" + g.name + "\" does not match the file name \"" + gpu + "\"");
     }

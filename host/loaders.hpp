@@ -1,8 +1,10 @@
-// Loaders for the config files under configs/: GPU, model, workload, cluster and grid. Each
-// validates every field (type, range, unknown keys) and throws config_error naming file and path.
+// Loaders for the config files under configs/: calibration, GPU, model, workload, cluster and
+// grid. Each validates every field (type, range, unknown keys) and throws config_error naming the
+// file and the JSON path.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,10 +13,31 @@
 
 namespace tokenplan {
 
-/// A GPU type from configs/gpus/<name>.json.
+/// The fitted factors of one GPU family (Hopper, Blackwell, ...).
+struct efficiency_factors {
+  double gemm = 0;                ///< achieved fraction of dense peak
+  double hbm = 0;                 ///< achieved fraction of HBM bandwidth
+  double layer_overhead_s = 0;    ///< per layer per step
+  double step_overhead_s = 0;     ///< per engine step
+  double alltoall_latency_s = 0;  ///< fixed cost of one EP dispatch or combine
+  double moe_overlap = 0;         ///< share two-batch overlap hides
+  double expert_imbalance = 1;    ///< busiest GPU's routed tokens over the mean
+};
+
+/// configs/calibration.json: factors per GPU family and a step-time factor per serving engine,
+/// as `tokenplan calibrate` fits them.
+struct calibration {
+  input_file file;
+  std::map<std::string, efficiency_factors> families;
+  std::map<std::string, double> engines;
+  std::string reference_engine;  ///< the engine whose factor is 1 by definition
+};
+
+/// A GPU type from configs/gpus/<name>.json, with its family's factors applied.
 struct gpu_entry {
   std::string name;
   std::string description;
+  std::string family;
   input_file file;
   gpu_spec spec{};
 };
@@ -23,9 +46,18 @@ struct gpu_entry {
 struct model_entry {
   std::string name;
   std::string hf_repo;
+  std::string architecture;  ///< "dense" or "moe"
   input_file file;
   model_spec spec{};
-  double params = 0.0;  ///< total parameters, embeddings included
+  double params = 0.0;         ///< total parameters, embeddings included
+  double active_params = 0.0;  ///< parameters one token runs through
+};
+
+/// A length as the workload gives it: its mean and the tail used for memory fit and TTFT.
+struct length_stats {
+  double mean = 0.0;
+  double tail = 0.0;
+  std::string form;  ///< "fixed", "percentiles", "histogram" or "lognormal"
 };
 
 /// A workload from configs/workloads/<name>.json.
@@ -34,8 +66,12 @@ struct workload_entry {
   std::string description;
   input_file file;
   workload_spec spec{};
+  length_stats input, output;
+  double tail_percentile = 0.99;
   std::vector<std::uint8_t> weight_precisions;  ///< formats the operator accepts for weights
   std::vector<std::uint8_t> kv_precisions;      ///< and for the KV cache
+  std::vector<std::uint32_t> draft_tokens;      ///< speculative draft lengths to search ({0}: none)
+  std::string engine;                           ///< serving engine; empty: the reference engine
 };
 
 /// One site of a cluster file.
@@ -64,6 +100,13 @@ struct cluster_entry {
   std::vector<gpu_entry> gpus;  ///< distinct GPU types the sites use, in first-use order
 };
 
+/// Axes of one pool before they become layouts.
+struct pool_request {
+  std::vector<std::uint32_t> tp, pp, ep, dp;
+  std::vector<std::uint32_t> chunk;  ///< per attention-DP rank
+  std::vector<std::uint32_t> batch;  ///< per attention-DP rank
+};
+
 /// The searched axes, before they are fitted to a problem.
 struct grid_request {
   std::string origin;  ///< "built-in" or the file path
@@ -71,33 +114,53 @@ struct grid_request {
   std::vector<std::string> sites;  ///< empty: every site of the cluster
   std::vector<std::uint8_t> weight_precisions;
   std::vector<std::uint8_t> kv_precisions;
-  std::vector<std::uint32_t> tp;
-  std::vector<std::uint32_t> pp;
-  std::vector<std::uint32_t> chunk;
-  std::vector<std::uint32_t> batch;
+  std::vector<std::uint32_t> draft_tokens;  ///< empty: the workload's
+  bool aggregated = true;
+  bool disaggregated = true;
+  pool_request agg, prefill, decode;
 };
 
-gpu_entry load_gpu(const std::string& path);
+/// Where named configs live: each root holds gpus/, models/, workloads/, clusters/ and
+/// calibration.json. The first root that has a file wins.
+struct config_roots {
+  std::vector<std::string> roots;
+  std::vector<std::string> dirs(const std::string& kind) const;
+  /// Path of <root>/<kind>/<name>.json, or "" when no root has it.
+  std::string find(const std::string& kind, const std::string& name) const;
+  /// Path of the first <root>/calibration.json, or "".
+  std::string calibration_file() const;
+};
+
+calibration load_calibration(const std::string& path);
+gpu_entry load_gpu(const std::string& path, const calibration& cal);
 model_entry load_model(const std::string& path);
 workload_entry load_workload(const std::string& path);
 
 /// Loads a cluster file. A site's "gpu" is a name looked up as <dir>/<name>.json in gpu_dirs (in
 /// order), or a path (containing '/' or ending in .json) relative to the cluster file.
-cluster_entry load_cluster(const std::string& path, const std::vector<std::string>& gpu_dirs);
+cluster_entry load_cluster(const std::string& path, const std::vector<std::string>& gpu_dirs, const calibration& cal);
 
-/// The built-in grid: see grid.cpp for the axes and why.
-grid_request default_grid();
+/// The built-in grid for a model: see grid.cpp for the axes and why.
+grid_request default_grid(const model_spec& m);
 
-/// Loads a grid file; absent axes keep the built-in values.
-grid_request load_grid(const std::string& path);
+/// Loads a grid file; absent axes keep the built-in values for the model.
+grid_request load_grid(const std::string& path, const model_spec& m);
 
 /// Geometric batch ladder: round(2^(k / per_octave)) for lo <= value <= hi, deduplicated.
 std::vector<std::uint32_t> batch_ladder(std::uint32_t lo, std::uint32_t hi, std::uint32_t per_octave);
+
+/// Structurally valid layouts from axis lists: EP divides TP x DP, and attention DP > 1 only
+/// with EP > 1. Model- and GPU-specific checks happen in the model (counted, not dropped).
+std::vector<layout> make_layouts(const pool_request& r);
 
 /// Names (file stems) of the *.json files in the given directories, sorted, deduplicated.
 std::vector<std::string> catalog_names(const std::vector<std::string>& dirs);
 
 /// Parses "bf16" | "fp8" | "fp4"; returns false for anything else.
 bool parse_precision(const std::string& name, std::uint8_t* out);
+
+/// Reads a length: a number, {"mean", "p50".."p99", "max"}, {"histogram": [[tokens, share]...]} or
+/// {"lognormal": {"median", "sigma"}}. `percentile` picks the tail.
+length_stats read_length(field_reader& r, const std::string& key, double percentile);
 
 }  // namespace tokenplan

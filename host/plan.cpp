@@ -1,21 +1,94 @@
-// Plan orchestration: files -> problem -> backend search -> full evaluation of the winners.
+// Plan orchestration: files -> problem -> backend search -> full evaluation of the winners, and
+// why the winner wins.
 #include "plan.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 #include "loaders.hpp"
+#include "report.hpp"
 
 namespace tokenplan {
 
 plan_inputs load_plan_inputs(const plan_request& req) {
   plan_inputs in;
+  in.cal = load_calibration(req.calibration_path);
   in.model = load_model(req.model_path);
   in.workload = load_workload(req.workload_path);
-  in.cluster = load_cluster(req.cluster_path, req.gpu_dirs);
-  in.grid = req.grid_path.empty() ? default_grid() : load_grid(req.grid_path);
+  in.cluster = load_cluster(req.cluster_path, req.gpu_dirs, in.cal);
+  in.grid = req.grid_path.empty() ? default_grid(in.model.spec) : load_grid(req.grid_path, in.model.spec);
+  in.engine = resolve_engine(in.cal, in.workload, req.engine);
   in.goal = req.goal;
   return in;
 }
+
+namespace {
+
+bool same_layout(const layout& a, const layout& b) { return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp == b.dp; }
+
+/// Same site, mode, formats, drafts and layouts: the configurations differ only in batch/chunk.
+bool same_structure(const serving_config& a, const serving_config& b) {
+  bool same = a.site == b.site && a.mode == b.mode && a.wprec == b.wprec && a.kvprec == b.kvprec && a.draft == b.draft &&
+              same_layout(a.main.lay, b.main.lay);
+  if (same && a.mode == mode_disaggregated) same = same_layout(a.prefill.lay, b.prefill.lay);
+  return same;
+}
+
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+/// What stops the winner from running a larger batch.
+void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
+  const pool_axes& axis = best.cfg.mode == mode_disaggregated ? p.grid.decode : p.grid.agg;
+  std::uint32_t next = 0;
+  for (std::uint32_t i = 0; i < axis.n_batch; ++i) {
+    if (axis.batch[i] > best.cfg.main.batch) {
+      next = axis.batch[i];
+      break;
+    }
+  }
+  if (next == 0) {
+    w.binding = "batch_axis_end";
+    w.binding_detail = "the grid's largest batch (" + std::to_string(best.cfg.main.batch) + " per rank) is feasible; extend the batch axis";
+    return;
+  }
+  serving_config c = best.cfg;
+  c.main.batch = next;
+  evaluation e = evaluate_config(p, c);
+  const std::string at = "at batch " + std::to_string(next) + " per rank ";
+  switch (e.reason) {
+    case reason_tpot:
+      w.binding = "tpot_slo";
+      w.binding_detail = at + "TPOT would be " + fmt("%.1f", e.m.tpot_s * 1e3) + " ms > the " +
+                         fmt("%.0f", p.workload.tpot_slo_s * 1e3) + " ms SLO";
+      break;
+    case reason_ttft:
+      w.binding = "ttft_slo";
+      w.binding_detail = at + "TTFT would be " + fmt("%.0f", e.m.ttft_s * 1e3) + " ms > the " +
+                         fmt("%.0f", p.workload.ttft_slo_s * 1e3) + " ms SLO";
+      break;
+    case reason_memory: {
+      const pool_metrics& pm = e.m.main;
+      w.binding = "memory";
+      w.binding_detail = at + "the KV cache would need " + fmt("%.1f", pm.kv_bytes_needed / 1073741824.0) +
+                         " GiB per GPU with " + fmt("%.1f", pm.kv_bytes_available / 1073741824.0) + " GiB left";
+      break;
+    }
+    case reason_prefill_budget:
+      w.binding = "prefill_budget";
+      w.binding_detail = at + "decode plus prefill would exceed the " + std::to_string(c.main.chunk) + "-token step budget";
+      break;
+    default:
+      w.binding = "cost";
+      w.binding_detail = at + "the configuration is feasible but costs " + short_number(e.m.cost_usd_per_day) +
+                         " USD/day against " + short_number(best.m.cost_usd_per_day);
+  }
+}
+
+}  // namespace
 
 plan_result run_plan(const plan_request& req) {
   const auto start = std::chrono::steady_clock::now();
@@ -26,15 +99,30 @@ plan_result run_plan(const plan_request& req) {
   r.backend_name = be->name();
   r.backend_device = be->device();
   search_options opt;
-  opt.top_n = req.top_n;
+  // A deeper ranking than shown, so the runner-up of a different structure is in it.
+  constexpr std::uint64_t runner_up_depth = 512;
+  opt.top_n = std::max<std::uint64_t>(req.top_n, runner_up_depth);
   opt.threads = req.threads;
   opt.chunk_configs = req.chunk_configs;
   opt.progress = req.progress;
   search_result s = be->search(*r.prob, opt);
   r.stats = s.stats;
-  std::vector<std::uint64_t> idx;
-  for (const ranked& x : s.top) idx.push_back(x.index);
-  r.top = be->evaluate(*r.prob, idx);
+  if (!s.top.empty()) {
+    std::vector<std::uint64_t> idx;
+    for (std::size_t i = 0; i < s.top.size() && i < req.top_n; ++i) idx.push_back(s.top[i].index);
+    r.top = be->evaluate(*r.prob, idx);
+    const evaluation& best = r.top.front();
+    find_binding(*r.prob, best, r.why);
+    for (std::size_t i = 1; i < s.top.size(); ++i) {
+      serving_config c = decode_index(r.prob->grid, s.top[i].index);
+      if (!same_structure(c, best.cfg)) {
+        r.why.has_runner_up = true;
+        r.why.runner_up_rank = i + 1;
+        r.why.runner_up = be->evaluate(*r.prob, {s.top[i].index}).front();
+        break;
+      }
+    }
+  }
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

@@ -20,6 +20,8 @@ struct plan_request {
   std::string workload_path;
   std::string grid_path;              ///< empty: the built-in grid
   std::vector<std::string> gpu_dirs;  ///< where GPU names in the cluster file are looked up
+  std::string calibration_path;       ///< fitted factors (configs/calibration.json)
+  std::string engine;                 ///< serving engine; empty: the workload's or the reference
   objective goal = objective_cost;
   std::uint64_t top_n = 20;
   std::string backend = "auto";
@@ -28,12 +30,23 @@ struct plan_request {
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
+/// Why the winner wins: the constraint that stops it from growing its batch, and the best
+/// configuration that differs from it in structure (site, mode, formats, drafts or layouts).
+struct win_analysis {
+  std::string binding;         ///< a reason name, "batch_axis_end", or "cost" (larger is feasible but dearer)
+  std::string binding_detail;  ///< one sentence with the numbers
+  bool has_runner_up = false;
+  std::size_t runner_up_rank = 0;  ///< 1-based rank in the full ranking
+  evaluation runner_up{};
+};
+
 /// What the plan found.
 struct plan_result {
   plan_inputs inputs;
   std::unique_ptr<problem> prob;
   search_stats stats;
   std::vector<evaluation> top;  ///< full evaluations, rank order
+  win_analysis why;             ///< valid when top is not empty
   std::string backend_name;
   std::string backend_device;
   std::string backend_note;     ///< why auto did not pick CUDA, if it did not

@@ -25,18 +25,66 @@ bool parse_objective(const std::string& s, objective* out) {
   return true;
 }
 
+std::string resolve_engine(const calibration& cal, const workload_entry& w, const std::string& requested) {
+  std::vector<std::string> names;
+  for (const auto& kv : cal.engines) names.push_back(kv.first);
+  if (!requested.empty()) {
+    if (!cal.engines.count(requested)) {
+      throw usage_error("--engine: unknown engine \"" + requested + "\"" + did_you_mean(requested, names) +
+                        "; " + cal.file.path + " knows " + quoted_list(names));
+    }
+    return requested;
+  }
+  if (!w.engine.empty()) {
+    if (!cal.engines.count(w.engine)) {
+      throw config_error(w.file.path, "$.engine", "unknown engine \"" + w.engine + "\"" + did_you_mean(w.engine, names) +
+                                                      "; " + cal.file.path + " knows " + quoted_list(names));
+    }
+    return w.engine;
+  }
+  return cal.reference_engine;
+}
+
+namespace {
+
+void fill_pool(const grid_request& gr, const pool_request& req, const char* name, pool_axes& out) {
+  std::vector<layout> lays = make_layouts(req);
+  const std::string where = gr.origin + " (" + name + " pool)";
+  if (lays.empty()) {
+    throw config_error(gr.origin, std::string("$.") + name,
+                       "no valid parallel layout: EP must divide TP x DP, and DP > 1 needs EP > 1");
+  }
+  if (lays.size() > static_cast<std::size_t>(max_layouts)) {
+    throw config_error(gr.origin, std::string("$.") + name,
+                       "the tp x pp x ep x dp axes make " + std::to_string(lays.size()) + " layouts; at most " +
+                           std::to_string(max_layouts) + " are supported");
+  }
+  out.n_layout = static_cast<std::uint32_t>(lays.size());
+  std::copy(lays.begin(), lays.end(), out.layouts);
+  out.n_chunk = static_cast<std::uint32_t>(req.chunk.size());
+  std::copy(req.chunk.begin(), req.chunk.end(), out.chunk);
+  out.n_batch = static_cast<std::uint32_t>(req.batch.size());
+  std::copy(req.batch.begin(), req.batch.end(), out.batch);
+  (void)where;
+}
+
+}  // namespace
+
 std::unique_ptr<problem> build_problem(const plan_inputs& in) {
   auto p = std::make_unique<problem>();
   std::memset(p.get(), 0, sizeof(problem));
   p->model = in.model.spec;
   p->workload = in.workload.spec;
   p->goal = in.goal;
+  const std::string engine = in.engine.empty() ? in.cal.reference_engine : in.engine;
+  auto ef = in.cal.engines.find(engine);
+  p->workload.engine_factor = ef == in.cal.engines.end() ? 1.0 : ef->second;
 
   const workload_spec& w = in.workload.spec;
-  if (w.input_tokens + w.output_tokens > in.model.spec.max_context) {
-    throw config_error(in.workload.file.path, "$.input_tokens_mean",
-                       "input + output = " + format_number(w.input_tokens + w.output_tokens) +
-                           " tokens exceeds the context of model '" + in.model.name + "' (" +
+  if (w.input_tail + w.output_tail > in.model.spec.max_context) {
+    throw config_error(in.workload.file.path, "$.input_tokens",
+                       "the tail request, " + format_number(w.input_tail) + " input + " + format_number(w.output_tail) +
+                           " output tokens, exceeds the context of model '" + in.model.name + "' (" +
                            std::to_string(in.model.spec.max_context) + " tokens, " + in.model.file.path + ")");
   }
 
@@ -90,21 +138,23 @@ std::unique_ptr<problem> build_problem(const plan_inputs& in) {
     }
     if (*n == 0) {
       throw config_error(in.workload.file.path, std::string("$.precisions.") + what,
-                         std::string("none of the workload's allowed formats is on the grid's ") + what +
-                             " axis (" + gr.origin + ")");
+                         std::string("none of the workload's allowed formats is on the grid's ") + what + " axis (" +
+                             gr.origin + ")");
     }
   };
   intersect(gr.weight_precisions, in.workload.weight_precisions, g.wprec, &g.n_wprec, "weights");
   intersect(gr.kv_precisions, in.workload.kv_precisions, g.kvprec, &g.n_kvprec, "kv_cache");
 
-  auto copy_axis = [](const std::vector<std::uint32_t>& src, std::uint32_t* dst, std::uint32_t* n) {
-    *n = static_cast<std::uint32_t>(src.size());
-    std::copy(src.begin(), src.end(), dst);
-  };
-  copy_axis(gr.tp, g.tp, &g.n_tp);
-  copy_axis(gr.pp, g.pp, &g.n_pp);
-  copy_axis(gr.chunk, g.chunk, &g.n_chunk);
-  copy_axis(gr.batch, g.batch, &g.n_batch);
+  const std::vector<std::uint32_t>& drafts = gr.draft_tokens.empty() ? in.workload.draft_tokens : gr.draft_tokens;
+  g.n_draft = static_cast<std::uint32_t>(drafts.size());
+  std::copy(drafts.begin(), drafts.end(), g.draft);
+
+  g.aggregated = gr.aggregated;
+  g.disaggregated = gr.disaggregated;
+  if (!g.aggregated && !g.disaggregated) throw config_error(gr.origin, "$.modes", "no serving mode to search");
+  fill_pool(gr, gr.agg, "aggregated", g.agg);
+  fill_pool(gr, gr.prefill, "prefill", g.prefill);
+  fill_pool(gr, gr.decode, "decode", g.decode);
   return p;
 }
 

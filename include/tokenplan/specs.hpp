@@ -10,12 +10,14 @@
 
 namespace tokenplan {
 
-constexpr int max_sites = 64;          ///< sites in one cluster file
-constexpr int max_axis_values = 32;    ///< values on the tp, pp and chunk axes
-constexpr int max_batch_values = 1024; ///< values on the batch axis
+constexpr int max_sites = 64;           ///< sites in one cluster file
+constexpr int max_axis_values = 32;     ///< values on a chunk or draft axis
+constexpr int max_layouts = 256;        ///< parallel layouts (tp, pp, ep, dp) per pool
+constexpr int max_batch_values = 1024;  ///< values on a batch axis
 
 /// One GPU type: datasheet figures, measured interconnect figures and the few efficiency
-/// factors the model is fitted with. Every value comes from configs/gpus/<name>.json.
+/// factors the model is fitted with. Every value comes from configs/gpus/<name>.json and the
+/// calibration file its efficiency refers to.
 struct gpu_spec {
   double hbm_bytes;                    ///< capacity the driver reports, bytes (> 0)
   double hbm_bytes_per_s;              ///< peak HBM bandwidth, bytes/s (> 0)
@@ -32,32 +34,63 @@ struct gpu_spec {
   double hbm_efficiency;               ///< achieved fraction of HBM bandwidth, (0, 1]
   double layer_overhead_s;             ///< kernel launch and small-op time per layer per step
   double step_overhead_s;              ///< scheduler, sampling and host time per engine step
+  double alltoall_latency_s;           ///< fixed cost of one EP dispatch or combine
+  double moe_overlap;                  ///< share of the shorter of compute/communication that
+                                       ///< two-batch overlap hides, [0, 1]
+  double expert_imbalance;             ///< busiest GPU's routed tokens over the mean, >= 1
   double memory_usable_fraction;       ///< fraction of HBM the engine may claim, (0, 1]
   double memory_reserve_bytes;         ///< CUDA context, NCCL workspace, graphs, bytes
 };
 
-/// A decoder-only transformer as its config.json describes it (dense, GQA/MHA).
+/// Attention variants.
+enum attention_kind : std::uint8_t { attention_gqa = 0, attention_mla = 1 };
+
+/// A decoder-only transformer as its config.json describes it: dense or MoE feed-forward, GQA/MHA
+/// or MLA attention, optionally with sliding-window layers.
 struct model_spec {
   std::uint32_t layers;      ///< num_hidden_layers
   std::uint32_t hidden;      ///< hidden_size
   std::uint32_t heads;       ///< num_attention_heads
-  std::uint32_t kv_heads;    ///< num_key_value_heads (GQA groups; = heads for MHA)
-  std::uint32_t head_dim;    ///< head_dim
-  std::uint32_t ffn;         ///< intermediate_size of the gated MLP
+  std::uint32_t kv_heads;    ///< num_key_value_heads (GQA groups; = heads for MHA and MLA)
+  std::uint32_t head_dim;    ///< head_dim (GQA)
+  std::uint32_t ffn;         ///< intermediate_size: the dense MLP (dense models, leading dense layers)
   std::uint32_t vocab;       ///< vocab_size
   std::uint32_t max_context; ///< max_position_embeddings, tokens
   bool tie_embeddings;       ///< tie_word_embeddings: LM head shares the embedding table
   bool qkv_bias;             ///< attention_bias / Qwen2's QKV bias
+  std::uint8_t attention;    ///< attention_gqa or attention_mla
+  // MLA (DeepSeek-V3, Kimi K2): latent KV cache of kv_lora_rank + qk_rope_head_dim per token.
+  std::uint32_t q_lora_rank;       ///< 0 = queries projected directly
+  std::uint32_t kv_lora_rank;
+  std::uint32_t qk_nope_head_dim;
+  std::uint32_t qk_rope_head_dim;
+  std::uint32_t v_head_dim;
+  // Sliding-window attention (gpt-oss): `sliding_layers` layers attend to the last `sliding_window` tokens.
+  std::uint32_t sliding_window;
+  std::uint32_t sliding_layers;
+  // Mixture of experts; experts == 0 is a dense model.
+  std::uint32_t experts;            ///< routed experts
+  std::uint32_t experts_per_token;  ///< top-k
+  std::uint32_t shared_experts;     ///< experts every token runs
+  std::uint32_t expert_ffn;         ///< moe_intermediate_size
+  std::uint32_t dense_layers;       ///< leading dense layers (first_k_dense_replace)
+  std::uint32_t mtp_layers;         ///< multi-token-prediction modules shipped with the model
 };
 
 /// The demand to serve and its latency targets.
 struct workload_spec {
-  double tokens_per_day;  ///< input + output tokens served per day (> 0)
-  double input_tokens;    ///< mean prompt length, tokens (>= 1)
-  double output_tokens;   ///< mean generated length, tokens (>= 1)
-  double peak_to_average; ///< peak-hour rate over the daily mean (>= 1)
-  double ttft_slo_s;      ///< time-to-first-token target, s (> 0)
-  double tpot_slo_s;      ///< time-per-output-token target, s (> 0)
+  double tokens_per_day;    ///< input + output tokens served per day (> 0)
+  double input_tokens;      ///< mean prompt length, tokens (>= 1)
+  double output_tokens;     ///< mean generated length, tokens (>= 1)
+  double input_tail;        ///< tail prompt length (memory fit, TTFT), >= input_tokens
+  double output_tail;       ///< tail generated length (memory fit), >= output_tokens
+  double peak_to_average;   ///< peak-hour rate over the daily mean (>= 1)
+  double ttft_slo_s;        ///< time-to-first-token target, s (> 0)
+  double tpot_slo_s;        ///< time-per-output-token target, s (> 0)
+  double prefix_cache_hit;  ///< share of input tokens served from the prefix cache, [0, 1)
+  double draft_acceptance;  ///< per-token acceptance of speculative drafts, [0, 1)
+  double draft_cost_layers; ///< cost of drafting one token, in target-model layers
+  double engine_factor;     ///< serving engine's step-time multiplier (1 = reference engine)
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.
@@ -73,8 +106,30 @@ struct site_spec {
   double pue;                   ///< facility power over IT power (>= 1)
 };
 
-/// The searched axes. Index order, outermost first: site, weight precision, KV precision,
-/// TP, PP, chunk, batch. Values are explicit lists; the grid is never materialised.
+/// How one pool of GPUs is split: tensor, pipeline, expert and attention-data parallelism.
+/// Per pipeline stage, tp x dp GPUs run attention (dp ranks of tp each) and the same GPUs run the
+/// experts as ep x (tp*dp/ep); ep == 1 means the experts are split by TP like a dense MLP.
+struct layout {
+  std::uint32_t tp;
+  std::uint32_t pp;
+  std::uint32_t ep;
+  std::uint32_t dp;
+};
+
+/// Searched axes of one pool: the layouts, then step token budgets, then batch sizes (both per
+/// attention-DP rank). Mixed radix, batch innermost.
+struct pool_axes {
+  std::uint32_t n_layout;
+  layout layouts[max_layouts];
+  std::uint32_t n_chunk;
+  std::uint32_t chunk[max_axis_values];   ///< tokens per engine step (max_num_batched_tokens)
+  std::uint32_t n_batch;
+  std::uint32_t batch[max_batch_values];  ///< max concurrent sequences
+};
+
+/// The whole index space. Per (site, weight format, KV format, draft length) block, indices
+/// [0, size(aggregated)) are aggregated configurations and the rest disaggregated ones:
+/// (prefill layout x chunk) x (decode layout x batch).
 struct grid_axes {
   std::uint32_t n_site;
   std::uint8_t site[max_sites];            ///< indices into problem::sites
@@ -82,14 +137,13 @@ struct grid_axes {
   std::uint8_t wprec[precision_count];
   std::uint32_t n_kvprec;
   std::uint8_t kvprec[precision_count];
-  std::uint32_t n_tp;
-  std::uint32_t tp[max_axis_values];
-  std::uint32_t n_pp;
-  std::uint32_t pp[max_axis_values];
-  std::uint32_t n_chunk;
-  std::uint32_t chunk[max_axis_values];    ///< per-step token budget (max_num_batched_tokens)
-  std::uint32_t n_batch;
-  std::uint32_t batch[max_batch_values];   ///< max concurrent sequences per replica
+  std::uint32_t n_draft;
+  std::uint32_t draft[max_axis_values];    ///< speculative draft tokens per step (0 = off)
+  bool aggregated;                         ///< search aggregated serving
+  bool disaggregated;                      ///< search disaggregated prefill/decode
+  pool_axes agg;                           ///< aggregated replicas
+  pool_axes prefill;                       ///< prefill pools (batch axis unused: one value)
+  pool_axes decode;                        ///< decode pools (chunk axis unused: one value)
 };
 
 /// What "best" means when ranking.
@@ -105,9 +159,19 @@ struct problem {
   objective goal;
 };
 
-/// Number of configurations in the grid (product of the axis lengths).
+/// Configurations in one pool's axes.
+TOKENPLAN_HD inline std::uint64_t pool_size(const pool_axes& a) {
+  return std::uint64_t(a.n_layout) * a.n_chunk * a.n_batch;
+}
+
+/// Aggregated plus disaggregated configurations per (site, formats, draft) block.
+TOKENPLAN_HD inline std::uint64_t block_size(const grid_axes& g) {
+  return (g.aggregated ? pool_size(g.agg) : 0) + (g.disaggregated ? pool_size(g.prefill) * pool_size(g.decode) : 0);
+}
+
+/// Number of configurations in the grid.
 TOKENPLAN_HD inline std::uint64_t grid_size(const grid_axes& g) {
-  return std::uint64_t(g.n_site) * g.n_wprec * g.n_kvprec * g.n_tp * g.n_pp * g.n_chunk * g.n_batch;
+  return std::uint64_t(g.n_site) * g.n_wprec * g.n_kvprec * g.n_draft * block_size(g);
 }
 
 }  // namespace tokenplan

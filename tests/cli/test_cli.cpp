@@ -156,7 +156,7 @@ TEST(Cli, BadInputExitsTwoNamesFileAndFieldAndWritesNothing) {
   const std::vector<bad_case> cases = {
       {"missing field", "model", "/num_attention_heads", json(), "$.num_attention_heads", "required field is missing"},
       {"unknown field", "model", "/num_layers", 80, "$.num_layers", "did you mean 'num_hidden_layers'"},
-      {"negative field", "workload", "/output_tokens_mean", -5, "$.output_tokens_mean", "found -5"},
+      {"negative field", "workload", "/output_tokens/mean", -5, "$.output_tokens.mean", "found -5"},
       {"unknown gpu", "cluster", "/sites/0/gpu", "h300", "$.sites[0].gpu", "unknown GPU \"h300\""},
       {"wrong type", "cluster", "/sites/2/gpus", "many", "$.sites[2].gpus", "found string"},
   };

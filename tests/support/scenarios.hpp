@@ -32,6 +32,9 @@ inline gpu_spec hand_gpu() {
   g.hbm_efficiency = 0.75;
   g.layer_overhead_s = 10e-6;
   g.step_overhead_s = 500e-6;
+  g.alltoall_latency_s = 30e-6;
+  g.moe_overlap = 0.8;
+  g.expert_imbalance = 1.2;
   g.memory_usable_fraction = 0.9;
   g.memory_reserve_bytes = 2 * gib;
   return g;
@@ -50,7 +53,50 @@ inline model_spec llama8b_shape() {
   m.max_context = 131072;
   m.tie_embeddings = false;
   m.qkv_bias = false;
+  m.attention = attention_gqa;
   return m;
+}
+
+/// DeepSeek-V3's shape: MLA, 256 routed experts (top-8) + 1 shared, 3 leading dense layers.
+inline model_spec deepseek_v3_shape() {
+  model_spec m{};
+  m.layers = 61;
+  m.hidden = 7168;
+  m.heads = 128;
+  m.kv_heads = 128;
+  m.head_dim = 192;
+  m.ffn = 18432;
+  m.vocab = 129280;
+  m.max_context = 163840;
+  m.attention = attention_mla;
+  m.q_lora_rank = 1536;
+  m.kv_lora_rank = 512;
+  m.qk_nope_head_dim = 128;
+  m.qk_rope_head_dim = 64;
+  m.v_head_dim = 128;
+  m.experts = 256;
+  m.experts_per_token = 8;
+  m.shared_experts = 1;
+  m.expert_ffn = 2048;
+  m.dense_layers = 3;
+  m.mtp_layers = 1;
+  return m;
+}
+
+/// A workload with no spread, no cache, no speculation, reference engine.
+inline workload_spec plain_workload(double tokens_per_day, double isl, double osl, double peak, double ttft_s,
+                                    double tpot_s) {
+  workload_spec w{};
+  w.tokens_per_day = tokens_per_day;
+  w.input_tokens = isl;
+  w.output_tokens = osl;
+  w.input_tail = isl;
+  w.output_tail = osl;
+  w.peak_to_average = peak;
+  w.ttft_slo_s = ttft_s;
+  w.tpot_slo_s = tpot_s;
+  w.engine_factor = 1.0;
+  return w;
 }
 
 inline site_spec make_site(const gpu_spec& g, double gpus_available) {
@@ -73,13 +119,21 @@ void set_axis(T (&dst)[N], std::uint32_t* n, std::initializer_list<T> values) {
   for (T v : values) dst[(*n)++] = v;
 }
 
+/// Fills one pool's axes.
+inline void set_pool(pool_axes& a, std::initializer_list<layout> layouts, std::initializer_list<std::uint32_t> chunks,
+                     std::initializer_list<std::uint32_t> batches) {
+  set_axis(a.layouts, &a.n_layout, layouts);
+  set_axis(a.chunk, &a.n_chunk, chunks);
+  set_axis(a.batch, &a.n_batch, batches);
+}
+
 /// The hand-computed case: 1e6 tokens/s mean (8.64e10/day), ISL 1000, OSL 200, peak 1.5x,
 /// TTFT 1 s, TPOT 30 ms; grid TP {1,2,4} x batch {8,32,96,128}, BF16, chunk 2048.
 inline std::unique_ptr<problem> hand_problem() {
   auto p = std::make_unique<problem>();
   std::memset(p.get(), 0, sizeof(problem));
   p->model = llama8b_shape();
-  p->workload = workload_spec{8.64e10, 1000.0, 200.0, 1.5, 1.0, 0.030};
+  p->workload = plain_workload(8.64e10, 1000.0, 200.0, 1.5, 1.0, 0.030);
   p->n_sites = 1;
   p->sites[0] = make_site(hand_gpu(), 100);
   p->goal = objective_cost;
@@ -87,14 +141,15 @@ inline std::unique_ptr<problem> hand_problem() {
   set_axis(g.site, &g.n_site, {std::uint8_t(0)});
   set_axis(g.wprec, &g.n_wprec, {std::uint8_t(prec_bf16)});
   set_axis(g.kvprec, &g.n_kvprec, {std::uint8_t(prec_bf16)});
-  set_axis(g.tp, &g.n_tp, {1u, 2u, 4u});
-  set_axis(g.pp, &g.n_pp, {1u});
-  set_axis(g.chunk, &g.n_chunk, {2048u});
-  set_axis(g.batch, &g.n_batch, {8u, 32u, 96u, 128u});
+  set_axis(g.draft, &g.n_draft, {0u});
+  g.aggregated = true;
+  g.disaggregated = false;
+  set_pool(g.agg, {layout{1, 1, 1, 1}, layout{2, 1, 1, 1}, layout{4, 1, 1, 1}}, {2048u}, {8u, 32u, 96u, 128u});
   return p;
 }
 
-/// A random but valid scenario: model shape, workload, 1-3 sites of random GPUs, small grid.
+/// A random but valid scenario: dense or MoE, GQA or MLA, maybe sliding windows, length spread,
+/// prefix caching and speculation; 1-3 sites of random GPUs; aggregated and disaggregated pools.
 inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   auto uni = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
@@ -114,8 +169,36 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   m.max_context = 1u << 20;
   m.tie_embeddings = rng() % 2 == 0;
   m.qkv_bias = rng() % 2 == 0;
-  p->workload = workload_spec{uni(1e9, 1e13), std::floor(uni(1, 8000)), std::floor(uni(1, 2000)), uni(1.0, 3.0),
-                              uni(0.2, 10.0), uni(0.01, 0.2)};
+  m.attention = attention_gqa;
+  if (rng() % 3 == 0) {  // MLA
+    m.attention = attention_mla;
+    m.q_lora_rank = rng() % 2 ? 1536 : 0;
+    m.kv_lora_rank = 512;
+    m.qk_nope_head_dim = 128;
+    m.qk_rope_head_dim = 64;
+    m.v_head_dim = 128;
+    m.kv_heads = m.heads;
+  }
+  if (rng() % 2 == 0) {  // MoE
+    m.experts = pick({8, 64, 128, 256});
+    m.experts_per_token = std::min<std::uint32_t>(m.experts, pick({1, 2, 4, 8}));
+    m.shared_experts = pick({0, 1, 2});
+    m.expert_ffn = pick({1024, 2048, 14336});
+    m.dense_layers = std::min<std::uint32_t>(m.layers - 1, pick({0, 1, 3}));
+  }
+  if (rng() % 4 == 0) {
+    m.sliding_window = pick({128, 4096});
+    m.sliding_layers = m.layers / 2;
+  }
+  workload_spec& w = p->workload;
+  w = plain_workload(uni(1e9, 1e13), std::floor(uni(1, 8000)), std::floor(uni(1, 2000)), uni(1.0, 3.0), uni(0.2, 10.0),
+                     uni(0.01, 0.2));
+  w.input_tail = w.input_tokens * uni(1.0, 4.0);
+  w.output_tail = w.output_tokens * uni(1.0, 3.0);
+  w.prefix_cache_hit = rng() % 2 ? uni(0.0, 0.8) : 0.0;
+  w.draft_acceptance = uni(0.5, 0.9);
+  w.draft_cost_layers = uni(0.5, 2.0);
+  w.engine_factor = uni(0.8, 1.3);
   p->n_sites = 1 + rng() % 3;
   for (std::uint32_t s = 0; s < p->n_sites; ++s) {
     gpu_spec g = hand_gpu();
@@ -127,6 +210,9 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
     g.scale_up_domain_gpus = pick({4, 8, 72});
     g.allreduce_busbw_bytes_per_s = uni(100e9, 900e9);
     g.allreduce_latency_s = uni(2e-6, 30e-6);
+    g.alltoall_latency_s = uni(5e-6, 80e-6);
+    g.moe_overlap = uni(0.0, 1.0);
+    g.expert_imbalance = uni(1.0, 1.5);
     g.gemm_efficiency = uni(0.3, 0.9);
     g.hbm_efficiency = uni(0.5, 0.95);
     g.layer_overhead_s = uni(0.0, 20e-6);
@@ -144,10 +230,14 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   for (std::uint32_t s = 0; s < p->n_sites; ++s) g.site[s] = static_cast<std::uint8_t>(s);
   set_axis(g.wprec, &g.n_wprec, {std::uint8_t(prec_bf16), std::uint8_t(prec_fp8), std::uint8_t(prec_fp4)});
   set_axis(g.kvprec, &g.n_kvprec, {std::uint8_t(prec_bf16), std::uint8_t(prec_fp8)});
-  set_axis(g.tp, &g.n_tp, {1u, 2u, 4u, 8u, 16u});
-  set_axis(g.pp, &g.n_pp, {1u, 2u, 4u, 8u});
-  set_axis(g.chunk, &g.n_chunk, {256u, 2048u, 8192u});
-  set_axis(g.batch, &g.n_batch, {1u, 3u, 16u, 64u, 200u, 1024u});
+  set_axis(g.draft, &g.n_draft, {0u, 2u});
+  g.aggregated = true;
+  g.disaggregated = rng() % 2 == 0;
+  set_pool(g.agg, {layout{1, 1, 1, 1}, layout{2, 2, 1, 1}, layout{8, 1, 1, 1}, layout{16, 1, 1, 1}, layout{1, 8, 1, 1},
+                   layout{4, 1, 4, 1}, layout{1, 1, 8, 8}, layout{2, 1, 32, 16}},
+           {256u, 2048u, 8192u}, {1u, 3u, 16u, 64u, 200u, 1024u});
+  set_pool(g.prefill, {layout{1, 1, 1, 1}, layout{8, 1, 1, 1}, layout{1, 1, 8, 8}}, {1024u, 8192u}, {0u});
+  set_pool(g.decode, {layout{2, 1, 1, 1}, layout{4, 1, 4, 1}, layout{1, 1, 16, 16}}, {0u}, {4u, 64u, 256u});
   p->goal = static_cast<objective>(rng() % 3);
   return p;
 }

@@ -31,6 +31,9 @@ gpu_spec better_gpu(const gpu_spec& g, std::mt19937_64& rng) {
   b.hbm_efficiency = std::min(1.0, b.hbm_efficiency * up());
   b.layer_overhead_s *= down();
   b.step_overhead_s *= down();
+  b.alltoall_latency_s *= down();
+  b.moe_overlap = std::min(1.0, b.moe_overlap * up());
+  b.expert_imbalance = std::max(1.0, b.expert_imbalance * down());
   b.memory_usable_fraction = std::min(1.0, b.memory_usable_fraction * up());
   b.memory_reserve_bytes *= down();
   return b;
@@ -55,7 +58,7 @@ TEST(Invariants, BetterGpuNeverNeedsMoreGpus) {
       if (b.reason == reason_feasible) best_q = std::min(best_q, b.m.gpus_billed);
       ASSERT_LE(b.m.tpot_s, a.m.tpot_s);
       ASSERT_LE(b.m.ttft_s, a.m.ttft_s);
-      ASSERT_GE(b.m.kv_bytes_available, a.m.kv_bytes_available);
+      ASSERT_GE(b.m.main.kv_bytes_available, a.m.main.kv_bytes_available);
     }
     EXPECT_LE(best_q, best_p) << "seed " << seed;
   }
@@ -118,7 +121,8 @@ TEST(Invariants, WholeNodesAreBilled) {
       const double gpn = p->sites[e.cfg.site].gpus_per_node;
       ASSERT_EQ(e.m.gpus_billed, e.m.nodes * gpn);
       ASSERT_GE(e.m.gpus_billed, e.m.gpus);
-      ASSERT_LT(e.m.gpus_billed - e.m.gpus, gpn * std::max(1.0, e.m.replicas)) << "no more than a node's slack";
+      ASSERT_LT(e.m.gpus_billed - e.m.gpus, gpn * (e.m.main.instances + e.m.prefill.instances + 1.0))
+          << "no more than a node's slack per instance";
     }
   }
 }

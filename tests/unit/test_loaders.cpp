@@ -5,6 +5,7 @@
 #include "errors.hpp"
 #include "loaders.hpp"
 #include "problem_builder.hpp"
+#include "scenarios.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {
@@ -31,6 +32,11 @@ void expect_config_error(F load, const std::string& file, const std::string& pat
 
 std::vector<std::string> shipped_gpu_dirs() { return {shipped("gpus")}; }
 
+const calibration& shipped_calibration() {
+  static calibration c = load_calibration(shipped("calibration.json"));
+  return c;
+}
+
 TEST(Loaders, ShippedConfigsLoad) {
   for (const char* m : {"llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "qwen2.5-72b"}) {
     model_entry e = load_model(shipped(std::string("models/") + m + ".json"));
@@ -40,10 +46,10 @@ TEST(Loaders, ShippedConfigsLoad) {
   EXPECT_NEAR(load_model(shipped("models/llama-3.1-405b.json")).params, 405.85e9, 0.05e9);
   EXPECT_NEAR(load_model(shipped("models/llama-3.1-8b.json")).params, 8.03e9, 0.01e9);
   for (const char* g : {"h200-sxm", "h100-sxm", "h20", "b200"}) {
-    gpu_entry e = load_gpu(shipped(std::string("gpus/") + g + ".json"));
+    gpu_entry e = load_gpu(shipped(std::string("gpus/") + g + ".json"), shipped_calibration());
     EXPECT_EQ(e.name, g);
   }
-  cluster_entry c = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
+  cluster_entry c = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs(), shipped_calibration());
   std::uint64_t total = 0;
   for (const site_entry& s : c.sites) total += s.gpus;
   EXPECT_EQ(total, 20000u);
@@ -99,7 +105,7 @@ TEST(Loaders, UnknownNestedFieldInGpu) {
   json j = read_json_file(shipped("gpus/h200-sxm.json"));
   j["scale_up"]["allreduce_busbw_gbps"] = 400;
   std::string f = t.write_json("g.json", j);
-  expect_config_error([&] { load_gpu(f); }, f, "$.scale_up.allreduce_busbw_gbps", "did you mean 'allreduce_busbw_gb_per_s'");
+  expect_config_error([&] { load_gpu(f, shipped_calibration()); }, f, "$.scale_up.allreduce_busbw_gbps", "did you mean 'allreduce_busbw_gb_per_s'");
 }
 
 TEST(Loaders, NegativeField) {
@@ -107,7 +113,7 @@ TEST(Loaders, NegativeField) {
   json j = read_json_file(shipped("gpus/h200-sxm.json"));
   j["memory"]["hbm_gib"] = -141;
   std::string f = t.write_json("g.json", j);
-  expect_config_error([&] { load_gpu(f); }, f, "$.memory.hbm_gib", "found -141");
+  expect_config_error([&] { load_gpu(f, shipped_calibration()); }, f, "$.memory.hbm_gib", "found -141");
 }
 
 TEST(Loaders, ImplausiblyLargeField) {
@@ -115,7 +121,7 @@ TEST(Loaders, ImplausiblyLargeField) {
   json j = read_json_file(shipped("gpus/h200-sxm.json"));
   j["memory"]["hbm_tb_per_s"] = 10000;  // a 10 PB/s GPU is a unit mistake
   std::string f = t.write_json("g.json", j);
-  expect_config_error([&] { load_gpu(f); }, f, "$.memory.hbm_tb_per_s", "<= 1000");
+  expect_config_error([&] { load_gpu(f, shipped_calibration()); }, f, "$.memory.hbm_tb_per_s", "<= 1000");
 }
 
 TEST(Loaders, WrongType) {
@@ -179,7 +185,7 @@ TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
   j["sites"][1]["gpu"] = "h200-sx";
   std::string f = t.write_json("c.json", j);
-  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[1].gpu", "did you mean 'h200-sxm'");
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites[1].gpu", "did you mean 'h200-sxm'");
 }
 
 TEST(Loaders, DuplicateSiteNames) {
@@ -187,7 +193,7 @@ TEST(Loaders, DuplicateSiteNames) {
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
   j["sites"][2]["name"] = j["sites"][0]["name"];
   std::string f = t.write_json("c.json", j);
-  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[2].name", "duplicate site name");
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites[2].name", "duplicate site name");
 }
 
 TEST(Loaders, PowerPriceRequiredWhenTheLeaseExcludesPower) {
@@ -195,7 +201,7 @@ TEST(Loaders, PowerPriceRequiredWhenTheLeaseExcludesPower) {
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
   j["sites"][0]["price_includes_power"] = false;
   std::string f = t.write_json("c.json", j);
-  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[0].usd_per_kwh", "required field is missing");
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites[0].usd_per_kwh", "required field is missing");
 }
 
 TEST(Loaders, EmptySiteList) {
@@ -203,7 +209,7 @@ TEST(Loaders, EmptySiteList) {
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
   j["sites"] = json::array();
   std::string f = t.write_json("c.json", j);
-  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites", "at least one element");
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites", "at least one element");
 }
 
 TEST(Loaders, GpuFileErrorsNameTheGpuFile) {
@@ -212,48 +218,51 @@ TEST(Loaders, GpuFileErrorsNameTheGpuFile) {
   g["power"]["kw_per_gpu"] = 0;
   t.write_json("gpus/h200-sxm.json", g);
   std::string c = t.write("clusters/c.json", testing::read_text(shipped("clusters/bytedance-h200-overseas.json")));
-  expect_config_error([&] { load_cluster(c, {t.path("gpus")}); }, t.path("gpus/h200-sxm.json"), "$.power.kw_per_gpu",
+  expect_config_error([&] { load_cluster(c, {t.path("gpus")}, shipped_calibration()); }, t.path("gpus/h200-sxm.json"), "$.power.kw_per_gpu",
                       "found 0");
 }
 
 TEST(Loaders, GridErrors) {
   temp_dir t;
   std::string f = t.write_json("g.json", json{{"tp", json::array()}});
-  expect_config_error([&] { load_grid(f); }, f, "$.tp", "at least one element");
+  expect_config_error([&] { load_grid(f, testing::llama8b_shape()); }, f, "$.tp", "at least one element");
   f = t.write_json("g.json", json{{"batch", {{"min", 8}, {"max", 4}}}});
-  expect_config_error([&] { load_grid(f); }, f, "$.batch.max", "found 4");
+  expect_config_error([&] { load_grid(f, testing::llama8b_shape()); }, f, "$.batch.max", "found 4");
   std::vector<int> many(40);
   for (int i = 0; i < 40; ++i) many[i] = i + 1;
   f = t.write_json("g.json", json{{"pp", many}});
-  expect_config_error([&] { load_grid(f); }, f, "$.pp", "at most 32 values");
+  expect_config_error([&] { load_grid(f, testing::llama8b_shape()); }, f, "$.pp", "at most 32 values");
   f = t.write_json("g.json", json{{"tp", {1, -2}}});
-  expect_config_error([&] { load_grid(f); }, f, "$.tp[1]", "found number -2");
+  expect_config_error([&] { load_grid(f, testing::llama8b_shape()); }, f, "$.tp[1]", "found number -2");
   f = t.write_json("g.json", json{{"chunk", {1024}}});
-  expect_config_error([&] { load_grid(f); }, f, "$.chunk", "did you mean 'chunk_tokens'");
+  expect_config_error([&] { load_grid(f, testing::llama8b_shape()); }, f, "$.chunk", "did you mean 'chunk_tokens'");
 }
 
 TEST(Loaders, GridFileOverridesOnlyWhatItNames) {
   temp_dir t;
   std::string f = t.write_json("g.json", json{{"tp", {8, 1, 8}}, {"batch", {{"min", 1}, {"max", 8}, {"per_octave", 1}}}});
-  grid_request g = load_grid(f);
-  EXPECT_EQ(g.tp, (std::vector<std::uint32_t>{1, 8}));
-  EXPECT_EQ(g.batch, (std::vector<std::uint32_t>{1, 2, 4, 8}));
-  EXPECT_EQ(g.pp, default_grid().pp);
+  grid_request g = load_grid(f, testing::llama8b_shape());
+  EXPECT_EQ(g.agg.tp, (std::vector<std::uint32_t>{1, 8}));
+  EXPECT_EQ(g.decode.tp, (std::vector<std::uint32_t>{1, 8}));
+  EXPECT_EQ(g.agg.batch, (std::vector<std::uint32_t>{1, 2, 4, 8}));
+  EXPECT_EQ(g.decode.batch, (std::vector<std::uint32_t>{1, 2, 4, 8}));
+  EXPECT_EQ(g.agg.pp, default_grid(testing::llama8b_shape()).agg.pp);
 }
 
 plan_inputs shipped_inputs() {
   plan_inputs in;
+  in.cal = shipped_calibration();
   in.model = load_model(shipped("models/llama-3.1-8b.json"));
   in.workload = load_workload(shipped("workloads/chat-30tn.json"));
-  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
-  in.grid = default_grid();
+  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs(), shipped_calibration());
+  in.grid = default_grid(in.model.spec);
   return in;
 }
 
 TEST(ProblemBuilder, WorkloadLongerThanTheModelsContext) {
   plan_inputs in = shipped_inputs();
   in.model.spec.max_context = 1000;
-  expect_config_error([&] { build_problem(in); }, in.workload.file.path, "$.input_tokens_mean", "exceeds the context");
+  expect_config_error([&] { build_problem(in); }, in.workload.file.path, "$.input_tokens", "exceeds the context");
 }
 
 TEST(ProblemBuilder, GridSiteMissingFromTheCluster) {
@@ -285,10 +294,11 @@ namespace {
 
 TEST(Loaders, SiteInterconnectOverridesTheGpuDefault) {
   plan_inputs in;
+  in.cal = shipped_calibration();
   in.model = load_model(shipped("models/llama-3.1-8b.json"));
   in.workload = load_workload(shipped("workloads/chat-30tn.json"));
-  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs());
-  in.grid = default_grid();
+  in.cluster = load_cluster(shipped("clusters/bytedance-h200-overseas.json"), shipped_gpu_dirs(), shipped_calibration());
+  in.grid = default_grid(in.model.spec);
   auto p = build_problem(in);
   EXPECT_EQ(p->sites[0].gpu.scale_out_bytes_per_s, 46e9);
   EXPECT_EQ(p->sites[2].gpu.scale_out_bytes_per_s, 40e9);  // riyadh-sa: RoCE
@@ -301,7 +311,7 @@ TEST(Loaders, SiteInterconnectIsValidated) {
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
   j["sites"][1]["interconnect"]["scale_out_gbps"] = 50;
   std::string f = t.write_json("c.json", j);
-  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs()); }, f, "$.sites[1].interconnect.scale_out_gbps",
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites[1].interconnect.scale_out_gbps",
                       "did you mean 'scale_out_gb_per_s'");
 }
 

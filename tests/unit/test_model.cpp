@@ -17,7 +17,7 @@ using testing::hand_problem;
 std::uint64_t hand_index(const problem& p, std::uint32_t tp, std::uint32_t batch) {
   for (std::uint64_t i = 0; i < grid_size(p.grid); ++i) {
     serving_config c = decode_index(p.grid, i);
-    if (c.tp == tp && c.batch == batch) return i;
+    if (c.main.lay.tp == tp && c.main.batch == batch) return i;
   }
   ADD_FAILURE() << "no index for tp " << tp << " batch " << batch;
   return 0;
@@ -25,6 +25,17 @@ std::uint64_t hand_index(const problem& p, std::uint32_t tp, std::uint32_t batch
 
 void expect_within_1pct(double got, double want, const char* what) {
   EXPECT_NEAR(got, want, std::fabs(want) * 0.01) << what;
+}
+
+/// An aggregated configuration on site 0.
+serving_config agg(std::uint32_t tp, std::uint32_t pp, std::uint32_t batch, std::uint32_t chunk,
+                   std::uint8_t wprec = prec_bf16, std::uint8_t kvprec = prec_bf16) {
+  serving_config c{};
+  c.mode = mode_aggregated;
+  c.wprec = wprec;
+  c.kvprec = kvprec;
+  c.main = pool_config{layout{tp, pp, 1, 1}, chunk, batch};
+  return c;
 }
 
 // Hand computation of the winner, TP2 x batch 96 (Llama-3.1-8B shape, BF16, 24 GiB GPU):
@@ -61,23 +72,25 @@ TEST(HandComputed, TopConfigurationMatchesHandArithmetic) {
   search_result r = cpu->search(*p, opt);
   ASSERT_FALSE(r.top.empty());
   evaluation best = evaluate(*p, r.top[0].index);
-  EXPECT_EQ(best.cfg.tp, 2u);
-  EXPECT_EQ(best.cfg.batch, 96u);
+  EXPECT_EQ(best.cfg.main.lay.tp, 2u);
+  EXPECT_EQ(best.cfg.main.batch, 96u);
   EXPECT_EQ(best.reason, reason_feasible);
 
   const metrics& m = best.m;
-  expect_within_1pct(m.weight_bytes, 8030519296.0, "weights");
-  expect_within_1pct(m.kv_bytes_per_token, 65536.0, "kv per token");
-  expect_within_1pct(m.kv_bytes_needed, 7549747200.0, "kv needed");
-  expect_within_1pct(m.kv_bytes_available, 12909962854.0, "kv available");
-  expect_within_1pct(m.prefill_tokens_per_step, 480.0, "prefill tokens per step");
-  expect_within_1pct(m.step.linear_s, 20.10e-3, "linear");
-  expect_within_1pct(m.step.attention_s, 4.93e-3, "attention");
-  expect_within_1pct(m.step.allreduce_s, 2.15e-3, "all-reduce");
-  expect_within_1pct(m.step.lm_head_s, 0.350e-3, "lm head");
+  const pool_metrics& pm = m.main;
+  const double* t = pm.step.time_s;
+  expect_within_1pct(pm.weight_bytes, 8030519296.0, "weights");
+  expect_within_1pct(pm.kv_bytes_per_token, 65536.0, "kv per token");
+  expect_within_1pct(pm.kv_bytes_needed, 7549747200.0, "kv needed");
+  expect_within_1pct(pm.kv_bytes_available, 12909962854.0, "kv available");
+  expect_within_1pct(pm.prefill_tokens_per_step, 480.0, "prefill tokens per step");
+  expect_within_1pct(t[comp_attention_proj] + t[comp_dense_mlp], 20.10e-3, "linear");
+  expect_within_1pct(t[comp_attention_decode] + t[comp_attention_prefill], 4.93e-3, "attention");
+  expect_within_1pct(t[comp_tp_allreduce], 2.15e-3, "all-reduce");
+  expect_within_1pct(t[comp_lm_head], 0.350e-3, "lm head");
   expect_within_1pct(m.tpot_s, 28.35e-3, "tpot");
-  expect_within_1pct(m.replica_output_tokens_per_s, 3386.0, "replica output tokens/s");
-  EXPECT_EQ(m.replicas, 74.0);
+  expect_within_1pct(pm.output_tokens_per_s, 3386.0, "replica output tokens/s");
+  EXPECT_EQ(pm.instances, 74.0);
   EXPECT_EQ(m.gpus, 148.0);
   EXPECT_EQ(m.nodes, 19.0);
   EXPECT_EQ(m.gpus_billed, 152.0);
@@ -97,8 +110,8 @@ TEST(HandComputed, AlternativesFailForTheStatedReasons) {
   auto p = hand_problem();
   evaluation tp1 = evaluate(*p, hand_index(*p, 1, 32));
   EXPECT_EQ(tp1.reason, reason_memory);
-  expect_within_1pct(tp1.m.kv_bytes_needed, 5033164800.0, "tp1 kv needed");
-  expect_within_1pct(tp1.m.kv_bytes_available, 4791887462.0, "tp1 kv available");
+  expect_within_1pct(tp1.m.main.kv_bytes_needed, 5033164800.0, "tp1 kv needed");
+  expect_within_1pct(tp1.m.main.kv_bytes_available, 4791887462.0, "tp1 kv available");
 
   evaluation tp2_128 = evaluate(*p, hand_index(*p, 2, 128));
   EXPECT_EQ(tp2_128.reason, reason_tpot);
@@ -117,42 +130,45 @@ TEST(HandComputed, KvHeadsReplicateBeyondTheirCount) {
   p->model.heads = 64;
   p->model.ffn = 28672;
   p->sites[0].gpu.scale_up_domain_gpus = 16;
-  serving_config c{0, 8, 1, 8, 2048, prec_bf16, prec_bf16};
-  double kv8 = evaluate_config(*p, c).m.kv_bytes_per_token;
-  c.tp = 16;
-  double kv16 = evaluate_config(*p, c).m.kv_bytes_per_token;
+  serving_config c = agg(8, 1, 8, 2048);
+  double kv8 = evaluate_config(*p, c).m.main.kv_bytes_per_token;
+  c.main.lay.tp = 16;
+  double kv16 = evaluate_config(*p, c).m.main.kv_bytes_per_token;
   EXPECT_EQ(kv8, 80.0 * 2 * 1 * 128 * 2);
   EXPECT_EQ(kv16, kv8);
 }
 
 TEST(Model, PipelineParallelismBuysMemoryNotLatency) {
   auto p = hand_problem();
-  serving_config c{0, 1, 1, 8, 2048, prec_bf16, prec_bf16};
+  serving_config c = agg(1, 1, 8, 2048);
   evaluation pp1 = evaluate_config(*p, c);
-  c.pp = 4;
+  c.main.lay.pp = 4;
   evaluation pp4 = evaluate_config(*p, c);
-  EXPECT_LT(pp4.m.weight_bytes, pp1.m.weight_bytes);
+  EXPECT_LT(pp4.m.main.weight_bytes, pp1.m.main.weight_bytes);
   EXPECT_GE(pp4.m.tpot_s, pp1.m.tpot_s * 0.999);  // every token still crosses every stage
-  EXPECT_GT(pp4.m.pp_hops_s, 0.0);
+  EXPECT_GT(pp4.m.main.pp_hops_s, 0.0);
 }
 
 TEST(Model, ReasonsInCheckOrder) {
   auto p = hand_problem();
-  serving_config c{0, 16, 1, 8, 2048, prec_bf16, prec_bf16};  // TP16 > 8-GPU domain
+  serving_config c = agg(16, 1, 8, 2048);  // TP16 > 8-GPU domain
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
-  c.tp = 3;  // 32 heads not divisible by 3
+  c.main.lay.tp = 3;  // 32 heads not divisible by 3
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
-  c.tp = 1;
-  c.pp = 64;  // more stages than layers
+  c.main.lay.tp = 1;
+  c.main.lay.pp = 64;  // more stages than layers
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
-  c.pp = 1;
+  c.main.lay.pp = 1;
+  c.main.lay.ep = 2;  // a dense model has no experts
+  EXPECT_EQ(evaluate_config(*p, c).reason, reason_parallelism);
+  c.main.lay.ep = 1;
   c.wprec = prec_fp4;  // the hand GPU has no FP4
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_precision);
   c.wprec = prec_bf16;
-  c.batch = 128;
-  c.chunk = 256;  // 128 decode + 640 prefill tokens cannot fit a 256-token step, and memory fails first
+  c.main.batch = 128;
+  c.main.chunk = 256;  // 128 decode + 640 prefill tokens cannot fit a 256-token step, and memory fails first
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_memory);
-  c.tp = 4;
+  c.main.lay.tp = 4;
   EXPECT_EQ(evaluate_config(*p, c).reason, reason_prefill_budget);
 }
 
@@ -160,14 +176,14 @@ TEST(Model, DecodeIndexCoversTheGridInMixedRadixOrder) {
   auto p = hand_problem();
   ASSERT_EQ(grid_size(p->grid), 12u);
   serving_config first = decode_index(p->grid, 0);
-  EXPECT_EQ(first.tp, 1u);
-  EXPECT_EQ(first.batch, 8u);
+  EXPECT_EQ(first.main.lay.tp, 1u);
+  EXPECT_EQ(first.main.batch, 8u);
   serving_config second = decode_index(p->grid, 1);  // batch is innermost
-  EXPECT_EQ(second.tp, 1u);
-  EXPECT_EQ(second.batch, 32u);
+  EXPECT_EQ(second.main.lay.tp, 1u);
+  EXPECT_EQ(second.main.batch, 32u);
   serving_config last = decode_index(p->grid, 11);
-  EXPECT_EQ(last.tp, 4u);
-  EXPECT_EQ(last.batch, 128u);
+  EXPECT_EQ(last.main.lay.tp, 4u);
+  EXPECT_EQ(last.main.batch, 128u);
 }
 
 TEST(Model, NoNanOrInfAnywhereOnRandomScenarios) {
@@ -183,9 +199,10 @@ TEST(Model, NoNanOrInfAnywhereOnRandomScenarios) {
       if (e.reason == reason_feasible) {
         ASSERT_LE(e.m.tpot_s, p->workload.tpot_slo_s);
         ASSERT_LE(e.m.ttft_s, p->workload.ttft_slo_s);
-        ASSERT_LE(e.m.kv_bytes_needed, e.m.kv_bytes_available);
-        ASSERT_GE(e.m.replicas, 1.0);
+        ASSERT_LE(e.m.main.kv_bytes_needed, e.m.main.kv_bytes_available);
+        ASSERT_GE(e.m.main.instances, 1.0);
         ASSERT_GE(e.m.gpus_billed, e.m.gpus);
+        if (e.cfg.mode == mode_disaggregated) ASSERT_GE(e.m.prefill.instances, 1.0);
       }
     }
   }
@@ -196,14 +213,14 @@ TEST(Model, EdgeCasesStayFinite) {
   p->workload.input_tokens = 1;
   p->workload.output_tokens = 1;
   p->workload.tokens_per_day = 1e-3;  // just above zero
-  serving_config c{0, 1, 1, 1, 2, prec_bf16, prec_bf16};
+  serving_config c = agg(1, 1, 1, 2);
   evaluation e = evaluate_config(*p, c);
   EXPECT_TRUE(std::isfinite(e.m.cost_usd_per_day));
-  EXPECT_EQ(e.m.replicas, 1.0);
+  EXPECT_EQ(e.m.main.instances, 1.0);
   p->workload.tokens_per_day = 1e18;  // the loader's ceiling
   e = evaluate_config(*p, c);
   EXPECT_TRUE(std::isfinite(e.m.cost_usd_per_day));
-  EXPECT_GT(e.m.replicas, 1e9);
+  EXPECT_GT(e.m.main.instances, 1e9);
 }
 
 }  // namespace

@@ -1,0 +1,296 @@
+// Plan reports: JSON for scripts and dashboards, a table for people (fits 100 columns).
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "plan.hpp"
+#include "report.hpp"
+
+#ifndef TOKENPLAN_VERSION
+#define TOKENPLAN_VERSION "0.0.0-dev"
+#endif
+
+namespace tokenplan {
+
+namespace {
+
+ojson file_ref(const input_file& f) {
+  ojson j;
+  j["path"] = f.path;
+  j["sha256"] = f.sha256;
+  return j;
+}
+
+struct type_capacity {
+  std::string gpu;
+  std::uint64_t available = 0;
+  std::vector<std::string> sites;
+};
+
+std::vector<type_capacity> capacity_by_type(const plan_inputs& in) {
+  std::vector<type_capacity> out(in.cluster.gpus.size());
+  for (std::size_t i = 0; i < in.cluster.gpus.size(); ++i) out[i].gpu = in.cluster.gpus[i].name;
+  for (const site_entry& s : in.cluster.sites) {
+    out[s.gpu_index].available += s.gpus;
+    out[s.gpu_index].sites.push_back(s.name);
+  }
+  return out;
+}
+
+double peak_tokens_per_s(const workload_spec& w) { return w.tokens_per_day / 86400.0 * w.peak_to_average; }
+
+/// The reason that rules out the most configurations.
+std::uint8_t dominant_reason(const search_stats& s) {
+  std::uint8_t best = reason_parallelism;
+  for (std::uint8_t r = reason_parallelism; r < reason_count; ++r) {
+    if (s.counts[r] > s.counts[best]) best = r;
+  }
+  return best;
+}
+
+std::string capacity_sentence(const plan_result& r) {
+  if (r.top.empty()) return "no feasible configuration, so no capacity verdict";
+  const evaluation& best = r.top.front();
+  const site_entry& site = r.inputs.cluster.sites[best.cfg.site];
+  const site_spec& ss = r.prob->sites[best.cfg.site];
+  std::uint64_t need = as_count(best.m.gpus_billed);
+  std::uint64_t have = as_count(ss.type_gpus_available);
+  std::ostringstream o;
+  o << "the best configuration needs " << group_digits(need) << " " << site.gpu << " GPUs; the cluster has "
+    << group_digits(have);
+  if (need > have) {
+    o << ": short by " << group_digits(need - have) << " GPUs ("
+      << short_number(double(need - have) * site.usd_per_gpu_hour * 24.0) << " USD/day more at " << site.name
+      << "'s lease price)";
+  } else {
+    o << ": enough, with " << group_digits(have - need) << " to spare";
+  }
+  return o.str();
+}
+
+/// One line: layout of the configuration, "t8" or "P:t8,D:t1e32d32".
+std::string config_code(const serving_config& c) {
+  if (c.mode == mode_disaggregated) return "P:" + layout_code(c.prefill.lay) + ",D:" + layout_code(c.main.lay);
+  return layout_code(c.main.lay);
+}
+
+ojson step_delta(const step_breakdown& a, const step_breakdown& b) {
+  ojson j;
+  for (int c = 0; c < comp_count; ++c) {
+    double d = b.time_s[c] - a.time_s[c];
+    if (a.time_s[c] > 0.0 || b.time_s[c] > 0.0) j[component_name(static_cast<std::uint8_t>(c))] = d * 1e3;
+  }
+  j["overlap_hidden"] = -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3;
+  j["stage"] = (b.stage_s - a.stage_s) * 1e3;
+  return j;
+}
+
+ojson why_json(const plan_result& r) {
+  ojson j;
+  if (r.top.empty()) return j;
+  const evaluation& w = r.top.front();
+  j["binding_constraint"] = r.why.binding;
+  j["detail"] = r.why.binding_detail;
+  if (!r.why.has_runner_up) {
+    j["runner_up"] = nullptr;
+    return j;
+  }
+  const evaluation& u = r.why.runner_up;
+  ojson ru;
+  ru["rank"] = r.why.runner_up_rank;
+  ru["config"] = config_json(r.inputs, u.cfg);
+  ru["cost_usd_per_day"] = u.m.cost_usd_per_day;
+  ojson d;  // runner-up minus winner
+  d["cost_usd_per_day"] = u.m.cost_usd_per_day - w.m.cost_usd_per_day;
+  d["cost_percent"] = w.m.cost_usd_per_day > 0 ? 100.0 * (u.m.cost_usd_per_day / w.m.cost_usd_per_day - 1.0) : 0.0;
+  d["lease_usd_per_day"] = u.m.lease_usd_per_day - w.m.lease_usd_per_day;
+  d["energy_usd_per_day"] = u.m.energy_usd_per_day - w.m.energy_usd_per_day;
+  d["gpus_billed"] = u.m.gpus_billed - w.m.gpus_billed;
+  d["tokens_per_s_per_gpu"] = u.m.tokens_per_s_per_gpu - w.m.tokens_per_s_per_gpu;
+  d["tpot_ms"] = (u.m.tpot_s - w.m.tpot_s) * 1e3;
+  d["ttft_ms"] = (u.m.ttft_s - w.m.ttft_s) * 1e3;
+  d["main_pool_cycle_ms"] = (u.m.main.cycle_s - w.m.main.cycle_s) * 1e3;
+  d["main_pool_step_ms"] = step_delta(w.m.main.step, u.m.main.step);
+  if (w.cfg.mode == mode_disaggregated && u.cfg.mode == mode_disaggregated) {
+    d["prefill_pool_step_ms"] = step_delta(w.m.prefill.step, u.m.prefill.step);
+  }
+  ru["difference_vs_winner"] = d;
+  j["runner_up"] = ru;
+  return j;
+}
+
+}  // namespace
+
+std::string plan_to_json(const plan_result& r) {
+  const plan_inputs& in = r.inputs;
+  const workload_spec& w = r.prob->workload;
+  ojson j;
+  j["schema_version"] = plan_schema_version;
+  j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
+  j["command"] = "plan";
+
+  ojson inputs;
+  inputs["cluster"] = file_ref(in.cluster.file);
+  inputs["cluster"]["name"] = in.cluster.name;
+  inputs["model"] = file_ref(in.model.file);
+  inputs["model"]["name"] = in.model.name;
+  inputs["workload"] = file_ref(in.workload.file);
+  inputs["workload"]["name"] = in.workload.name;
+  inputs["grid"] = {{"path", in.grid.origin}, {"sha256", in.grid.sha256.empty() ? ojson(nullptr) : ojson(in.grid.sha256)}};
+  inputs["calibration"] = file_ref(in.cal.file);
+  ojson gpus = ojson::array();
+  for (const gpu_entry& g : in.cluster.gpus) {
+    ojson gj = file_ref(g.file);
+    gj["name"] = g.name;
+    gj["family"] = g.family;
+    gpus.push_back(gj);
+  }
+  inputs["gpus"] = gpus;
+  j["inputs"] = inputs;
+
+  ojson be;
+  be["name"] = r.backend_name;
+  be["device"] = r.backend_device;
+  if (!r.backend_note.empty()) be["note"] = r.backend_note;
+  j["backend"] = be;
+  j["objective"] = objective_name(in.goal);
+  j["engine"] = {{"name", in.engine}, {"step_time_factor", w.engine_factor}};
+
+  ojson demand;
+  demand["tokens_per_day"] = w.tokens_per_day;
+  demand["mean_tokens_per_s"] = w.tokens_per_day / 86400.0;
+  demand["peak_tokens_per_s"] = peak_tokens_per_s(w);
+  demand["peak_requests_per_s"] = peak_tokens_per_s(w) / (w.input_tokens + w.output_tokens);
+  demand["input_tokens_mean"] = w.input_tokens;
+  demand["input_tokens_tail"] = w.input_tail;
+  demand["output_tokens_mean"] = w.output_tokens;
+  demand["output_tokens_tail"] = w.output_tail;
+  demand["prefix_cache_hit"] = w.prefix_cache_hit;
+  demand["peak_to_average"] = w.peak_to_average;
+  demand["ttft_slo_ms"] = w.ttft_slo_s * 1e3;
+  demand["tpot_slo_ms"] = w.tpot_slo_s * 1e3;
+  j["demand"] = demand;
+
+  ojson search;
+  search["grid_size"] = r.stats.grid_size;
+  search["evaluated"] = r.stats.evaluated;
+  search["feasible"] = r.stats.counts[reason_feasible];
+  ojson inf;
+  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) inf[reason_name(k)] = r.stats.counts[k];
+  search["infeasible"] = inf;
+  search["search_elapsed_s"] = r.stats.elapsed_s;
+  search["configs_per_s"] = r.stats.elapsed_s > 0.0 ? double(r.stats.evaluated) / r.stats.elapsed_s : 0.0;
+  search["total_elapsed_s"] = r.elapsed_s;
+  j["search"] = search;
+
+  ojson cap;
+  ojson types = ojson::array();
+  for (const type_capacity& t : capacity_by_type(in)) {
+    types.push_back({{"gpu", t.gpu}, {"available", t.available}, {"sites", t.sites}});
+  }
+  cap["gpus_by_type"] = types;
+  if (!r.top.empty()) {
+    const evaluation& best = r.top.front();
+    const site_spec& ss = r.prob->sites[best.cfg.site];
+    cap["best_needs_gpus"] = as_count(best.m.gpus_billed);
+    cap["gpus_of_type_available"] = as_count(ss.type_gpus_available);
+    cap["shortfall_gpus"] = as_count(best.m.shortfall_gpus);
+    cap["enough"] = best.m.shortfall_gpus <= 0.0;
+  } else {
+    cap["best_needs_gpus"] = nullptr;
+    cap["enough"] = false;
+    cap["no_feasible_reason"] = reason_name(dominant_reason(r.stats));
+  }
+  cap["summary"] = capacity_sentence(r);
+  j["capacity"] = cap;
+  j["why_the_winner_wins"] = why_json(r);
+
+  ojson results = ojson::array();
+  for (std::size_t i = 0; i < r.top.size(); ++i) {
+    ojson one;
+    one["rank"] = i + 1;
+    const ojson body = evaluation_json(in, *r.prob, r.top[i]);
+    for (const auto& kv : body.items()) one[kv.key()] = kv.value();
+    results.push_back(one);
+  }
+  j["results"] = results;
+  return j.dump(2) + "\n";
+}
+
+std::string plan_to_table(const plan_result& r) {
+  const plan_inputs& in = r.inputs;
+  const workload_spec& w = r.prob->workload;
+  std::ostringstream o;
+  char line[512];
+  o << "tokenplan plan: model " << in.model.name << ", workload " << in.workload.name << ", cluster " << in.cluster.name
+    << ", engine " << in.engine << "\n";
+  std::snprintf(line, sizeof line,
+                "demand: %s tokens/day; peak %s tokens/s (%s req/s); ISL %.0f (tail %.0f), OSL %.0f; SLO TTFT %.0f ms, "
+                "TPOT %.0f ms\n",
+                short_number(w.tokens_per_day).c_str(), short_number(peak_tokens_per_s(w)).c_str(),
+                short_number(peak_tokens_per_s(w) / (w.input_tokens + w.output_tokens)).c_str(), w.input_tokens,
+                w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, w.tpot_slo_s * 1e3);
+  o << line;
+  o << "search: " << group_digits(r.stats.grid_size) << " configurations on " << r.backend_name << " ("
+    << r.backend_device << ") in " << short_number(r.stats.elapsed_s) << " s; "
+    << group_digits(r.stats.counts[reason_feasible]) << " feasible\n";
+  o << "ruled out:";
+  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
+    o << " " << reason_name(k) << " " << group_digits(r.stats.counts[k]) << (k + 1 < reason_count ? "," : "");
+  }
+  o << "\n\n";
+  if (r.top.empty()) {
+    o << "No configuration meets every constraint; most are ruled out by " << reason_name(dominant_reason(r.stats))
+      << ".\n";
+    return o.str();
+  }
+  std::snprintf(line, sizeof line, "%4s %-10s %-19s %5s %5s %-8s %5s %5s %7s %8s %7s %6s\n", "rank", "site",
+                "layout (t p e d)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/s/g", "gpus", "usd/day", "$/Mtok");
+  o << line;
+  for (std::size_t i = 0; i < r.top.size(); ++i) {
+    const evaluation& e = r.top[i];
+    const site_entry& site = in.cluster.sites[e.cfg.site];
+    std::string prec = std::string(precision_name(e.cfg.wprec)) + "/" + precision_name(e.cfg.kvprec);
+    std::string chunk = std::to_string(e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk);
+    std::string code = config_code(e.cfg) + (e.cfg.draft ? "+s" + std::to_string(e.cfg.draft) : "");
+    std::snprintf(line, sizeof line, "%4zu %-10.10s %-19.19s %5s %5u %-8s %5.1f %5.0f %7.0f %8s %7s %6.3f\n", i + 1,
+                  site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
+                  e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
+                  short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
+    o << line;
+  }
+  o << "\nlayout: t=TP p=PP e=EP d=attention-DP; P:/D: prefill/decode pools; +sN: N speculative drafts;\n"
+       "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch).\n";
+  const evaluation& best = r.top.front();
+  o << "\nwhy rank 1 wins: binding constraint " << r.why.binding << ": " << r.why.binding_detail << "\n";
+  if (r.why.has_runner_up) {
+    const evaluation& u = r.why.runner_up;
+    std::snprintf(line, sizeof line,
+                  "runner-up (rank %zu, %s %s %s/%s): %s USD/day (%+.1f%%), %s GPUs billed (%+.0f), "
+                  "TPOT %+.1f ms, TTFT %+.0f ms\n",
+                  r.why.runner_up_rank, in.cluster.sites[u.cfg.site].name.c_str(), config_code(u.cfg).c_str(),
+                  precision_name(u.cfg.wprec), precision_name(u.cfg.kvprec), short_number(u.m.cost_usd_per_day).c_str(),
+                  100.0 * (u.m.cost_usd_per_day / best.m.cost_usd_per_day - 1.0),
+                  group_digits(as_count(u.m.gpus_billed)).c_str(), u.m.gpus_billed - best.m.gpus_billed,
+                  (u.m.tpot_s - best.m.tpot_s) * 1e3, (u.m.ttft_s - best.m.ttft_s) * 1e3);
+    o << line;
+    o << "  step time, runner-up minus winner (ms):";
+    int shown = 0;
+    for (int c = 0; c < comp_count; ++c) {
+      double d = (u.m.main.step.time_s[c] - best.m.main.step.time_s[c]) * 1e3;
+      if (std::fabs(d) < 0.005) continue;
+      o << (shown++ % 4 == 0 ? "\n    " : ", ") << component_name(static_cast<std::uint8_t>(c)) << " " << std::showpos
+        << std::fixed;
+      o.precision(2);
+      o << d << std::noshowpos;
+    }
+    o << "\n";
+    o.unsetf(std::ios::fixed);
+  } else {
+    o << "runner-up: no configuration of a different structure is feasible\n";
+  }
+  o << "\ncapacity: " << capacity_sentence(r) << "\n";
+  return o.str();
+}
+
+}  // namespace tokenplan

@@ -1,0 +1,41 @@
+// JSON and text renderings of evaluations, shared by plan, explain and validate: one place that
+// names every metric (units in the names) and every roofline verdict.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "problem_builder.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+
+using ojson = nlohmann::ordered_json;
+
+/// "compute", "memory", "latency", "network" or "none" for a step component.
+const char* bound_name(const step_breakdown& b, int component);
+
+/// Short layout code: t8, t1e32d32, t8p2.
+std::string layout_code(const layout& l);
+
+/// The configuration: site, GPU, mode, formats, and each pool's layout, chunk and batch.
+ojson config_json(const plan_inputs& in, const serving_config& c);
+
+/// One pool: instances, memory per GPU by part, step time by component with its bound, latency
+/// and capacity.
+ojson pool_json(const pool_metrics& p, bool prefill_pool);
+
+/// A whole evaluation: config, verdict, latency, pools, fleet, cost and capacity.
+ojson evaluation_json(const plan_inputs& in, const problem& p, const evaluation& e);
+
+/// Rounds a non-negative count held in a double.
+std::uint64_t as_count(double x);
+
+/// 1,234,567
+std::string group_digits(std::uint64_t v);
+
+/// 5.12M, 834k, 12.3
+std::string short_number(double x);
+
+}  // namespace tokenplan
