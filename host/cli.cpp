@@ -11,6 +11,8 @@
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "cli_support.hpp"
+#include "commands.hpp"
 #include "loaders.hpp"
 #include "plan.hpp"
 #include "text.hpp"
@@ -35,12 +37,20 @@ cost and power, to serve N tokens a day within latency SLOs?
 
 Usage:
   tokenplan plan --cluster FILE --model FILE --workload FILE [options]
+  tokenplan explain --model M --workload W --gpu G --config JSON [options]
+  tokenplan validate FILE... [options]
+  tokenplan calibrate FILE... [--out FILE]
   tokenplan version
-  tokenplan help [plan]
+  tokenplan help [plan|explain|validate|calibrate]
 
 Commands:
-  plan      search every serving configuration (site/GPU, TP, PP, batch, chunk, precisions),
-            rank those that meet the SLOs, and size the fleet for the daily-token target
+  plan      search every serving configuration (site/GPU, TP, PP, EP, attention DP, batch,
+            chunk, precisions, speculation, aggregated or disaggregated), rank those that meet
+            the SLOs, and size the fleet for the daily-token target
+  explain   one configuration's full breakdown: memory by part, step time by component and
+            the roofline bound of each, TPOT, TTFT, throughput
+  validate  predicted vs measured on published measurements, with leave-one-out errors
+  calibrate fit the factors per GPU family and per engine to published measurements
   version   print the version
   help      show this text, or a command's options
 
@@ -105,52 +115,7 @@ Exit status: 0 ok; 2 bad input or usage (the message names the file and the JSON
 1 runtime failure.
 )";
 
-std::string executable_dir() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : p.parent_path().string();
-}
-
-/// Config roots, in order: the configs folder the given file sits in (its parent's parent, as
-/// in configs/clusters/x.json), the installed share folder, the source tree.
-config_roots default_roots(const std::string& near_file) {
-  std::vector<fs::path> candidates;
-  if (!near_file.empty()) candidates.push_back(fs::path(near_file).parent_path() / "..");
-  std::string exe = executable_dir();
-  if (!exe.empty()) candidates.push_back(fs::path(exe) / ".." / "share" / "tokenplan" / "configs");
-  std::string src = TOKENPLAN_SOURCE_CONFIG_DIR;
-  if (!src.empty()) candidates.push_back(fs::path(src));
-  config_roots roots;
-  std::set<std::string> seen;
-  for (const fs::path& c : candidates) {
-    std::error_code ec;
-    if (!fs::is_directory(c, ec)) continue;
-    fs::path canon = fs::weakly_canonical(c, ec);
-    std::string key = ec ? c.string() : canon.string();
-    if (seen.insert(key).second) roots.roots.push_back(c.lexically_normal().string());
-  }
-  return roots;
-}
-
-/// The calibration file: --calibration, else the first root's calibration.json.
-std::string calibration_path(const cxxopts::ParseResult& a, const config_roots& roots) {
-  if (a.count("calibration")) return a["calibration"].as<std::string>();
-  std::string f = roots.calibration_file();
-  if (f.empty()) throw usage_error("no calibration.json found in the config folders; pass --calibration FILE");
-  return f;
-}
-
-/// Rejects options cxxopts would reject, with a "did you mean" hint.
-void check_option_names(int argc, const char* const* argv, const std::vector<std::string>& known) {
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0 || a == "--") continue;
-    std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
-    bool ok = false;
-    for (const std::string& k : known) ok = ok || k == name;
-    if (!ok) throw usage_error("unknown option '--" + name + "'" + did_you_mean(name, known));
-  }
-}
+}  // namespace
 
 int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   cxxopts::Options opts("tokenplan plan", "");
@@ -181,27 +146,13 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   for (const char* req : {"cluster", "model", "workload"}) {
     if (!a.count(req)) throw usage_error(std::string("missing --") + req + " FILE");
   }
-  auto as_count = [&](const char* name, std::uint64_t lo, std::uint64_t hi) {
-    std::string s = a[name].as<std::string>();
-    std::size_t pos = 0;
-    unsigned long long v = 0;
-    try {
-      v = std::stoull(s, &pos);
-    } catch (const std::exception&) {
-      pos = 0;
-    }
-    if (pos != s.size() || s.empty() || s[0] == '-' || v < lo || v > hi) {
-      throw usage_error(std::string("--") + name + ": expected an integer from " + std::to_string(lo) + " to " +
-                        std::to_string(hi) + ", found \"" + s + "\"");
-    }
-    return static_cast<std::uint64_t>(v);
-  };
-
   plan_request req;
-  req.cluster_path = a["cluster"].as<std::string>();
-  req.model_path = a["model"].as<std::string>();
-  req.workload_path = a["workload"].as<std::string>();
-  if (a.count("grid")) req.grid_path = a["grid"].as<std::string>();
+  // Each input is a path or a shipped name ("llama-3.1-70b"), resolved in the configs folders.
+  req.cluster_path = resolve_config(default_roots(""), "clusters", a["cluster"].as<std::string>(), "--cluster");
+  const config_roots named = default_roots(req.cluster_path);
+  req.model_path = resolve_config(named, "models", a["model"].as<std::string>(), "--model");
+  req.workload_path = resolve_config(named, "workloads", a["workload"].as<std::string>(), "--workload");
+  if (a.count("grid")) req.grid_path = resolve_config(named, "grids", a["grid"].as<std::string>(), "--grid");
   const config_roots roots = default_roots(req.cluster_path);
   if (a.count("gpu-dir")) {
     req.gpu_dirs = {a["gpu-dir"].as<std::string>()};
@@ -217,9 +168,9 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
     throw usage_error("--objective: expected cost, gpus or tokens-per-gpu, found \"" + goal + "\"" +
                       did_you_mean(goal, {"cost", "gpus", "tokens-per-gpu"}));
   }
-  req.top_n = as_count("top", 1, 100000);
-  req.threads = static_cast<int>(as_count("threads", 0, 4096));
-  req.chunk_configs = as_count("chunk", 1, 1ull << 30);
+  req.top_n = count_option(a, "top", 1, 100000);
+  req.threads = static_cast<int>(count_option(a, "threads", 0, 4096));
+  req.chunk_configs = count_option(a, "chunk", 1, 1ull << 30);
   req.backend = a["backend"].as<std::string>();
   if (req.backend != "auto" && req.backend != "cpu" && req.backend != "cuda") {
     throw usage_error("--backend: expected auto, cpu or cuda, found \"" + req.backend + "\"" +
@@ -247,7 +198,6 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   return 0;
 }
 
-}  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   std::string cmd = argc > 1 ? argv[1] : "";
@@ -255,6 +205,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
       if (argc > 2 && std::string(argv[2]) == "plan") {
         out << plan_help;
+      } else if (argc > 2 && (std::string(argv[2]) == "explain" || std::string(argv[2]) == "validate" ||
+                              std::string(argv[2]) == "calibrate")) {
+        const std::string sub = argv[2];
+        const char* args[] = {argv[2], "--help"};
+        if (sub == "explain") return cmd_explain(2, args, out, err);
+        if (sub == "validate") return cmd_validate(2, args, out, err);
+        return cmd_calibrate(2, args, out, err);
       } else if (argc > 2) {
         throw usage_error("no help for '" + std::string(argv[2]) + "'; commands: plan, version");
       } else {
@@ -267,7 +224,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return 0;
     }
     if (cmd == "plan") return cmd_plan(argc - 1, argv + 1, out, err);
-    throw usage_error("unknown command '" + cmd + "'" + did_you_mean(cmd, {"plan", "version", "help"}) +
+    if (cmd == "explain") return cmd_explain(argc - 1, argv + 1, out, err);
+    if (cmd == "validate") return cmd_validate(argc - 1, argv + 1, out, err);
+    if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1, out, err);
+    throw usage_error("unknown command '" + cmd + "'" +
+                      did_you_mean(cmd, {"plan", "explain", "validate", "calibrate", "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
     err << "error: " << e.what() << "\n";

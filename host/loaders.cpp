@@ -58,9 +58,12 @@ void read_factors(field_reader& r, efficiency_factors& f, bool all) {
   f.hbm = num("hbm", f.hbm, {0.0, 1.0, true}, 1.0);
   f.layer_overhead_s = num("layer_overhead_us", f.layer_overhead_s, at_least(0.0, 100000.0), 1e-6);
   f.step_overhead_s = num("step_overhead_us", f.step_overhead_s, at_least(0.0, 10000000.0), 1e-6);
+  f.sequence_overhead_s = num("sequence_overhead_us", f.sequence_overhead_s, at_least(0.0, 10000.0), 1e-6);
   f.alltoall_latency_s = num("alltoall_latency_us", f.alltoall_latency_s, at_least(0.0, 100000.0), 1e-6);
   f.moe_overlap = num("moe_overlap", f.moe_overlap, at_least(0.0, 1.0), 1.0);
   f.expert_imbalance = num("expert_imbalance", f.expert_imbalance, at_least(1.0, 16.0), 1.0);
+  f.allreduce_latency_s = num("allreduce_latency_us", f.allreduce_latency_s, at_least(0.0, 100000.0), 1e-6);
+  f.allreduce_efficiency = num("allreduce_efficiency", f.allreduce_efficiency, {0.0, 1.0, true}, 1.0);
 }
 
 }  // namespace
@@ -96,6 +99,7 @@ calibration load_calibration(const std::string& path) {
     if (it.key() == "source" || it.key() == "sources" || it.key() == "reference") continue;
     c.engines[it.key()] = eng.number(it.key(), positive(10.0));
   }
+  r.allow("fit");  // provenance written by 'tokenplan calibrate'
   auto ref = c.engines.find(c.reference_engine);
   if (ref == c.engines.end() || ref->second != 1.0) {
     eng.fail("reference", "the reference engine \"" + c.reference_engine + "\" must be listed with factor 1");
@@ -126,8 +130,8 @@ gpu_entry load_gpu(const std::string& path, const calibration& cal) {
   g.memory_usable_fraction = mem.number("usable_fraction", {0.0, 1.0, true});
   g.memory_reserve_bytes = mem.number("reserve_gib", at_least(0.0, 10000.0)) * gib;
   mem.finish();
-  if (g.memory_reserve_bytes >= g.hbm_bytes * g.memory_usable_fraction) {
-    mem.fail("reserve_gib", "reserve leaves no usable memory: it must be below hbm_gib x usable_fraction");
+  if (g.memory_reserve_bytes >= g.hbm_bytes) {
+    mem.fail("reserve_gib", "reserve leaves no usable memory: it must be below hbm_gib");
   }
 
   field_reader compute = r.object("compute");
@@ -141,7 +145,6 @@ gpu_entry load_gpu(const std::string& path, const calibration& cal) {
   field_reader up = r.object("scale_up");
   g.scale_up_domain_gpus = up.integer("domain_gpus", 1, 4096);
   g.allreduce_busbw_bytes_per_s = up.number("allreduce_busbw_gb_per_s", positive(100000.0)) * 1e9;
-  g.allreduce_latency_s = up.number("allreduce_latency_us", at_least(0.0, 100000.0)) * 1e-6;
   g.p2p_bytes_per_s = up.number("p2p_gb_per_s", positive(100000.0)) * 1e9;
   g.p2p_latency_s = up.number("p2p_latency_us", at_least(0.0, 100000.0)) * 1e-6;
   up.finish();
@@ -167,9 +170,12 @@ gpu_entry load_gpu(const std::string& path, const calibration& cal) {
   g.hbm_efficiency = f.hbm;
   g.layer_overhead_s = f.layer_overhead_s;
   g.step_overhead_s = f.step_overhead_s;
+  g.sequence_overhead_s = f.sequence_overhead_s;
   g.alltoall_latency_s = f.alltoall_latency_s;
   g.moe_overlap = f.moe_overlap;
   g.expert_imbalance = f.expert_imbalance;
+  g.allreduce_latency_s = f.allreduce_latency_s;
+  g.allreduce_busbw_bytes_per_s *= f.allreduce_efficiency;
   r.finish();
   return e;
 }
@@ -288,6 +294,7 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
   if (v.is_number()) {
     s.mean = r.number(key, at_least(1.0, 1e8));
     s.tail = s.mean;
+    s.sq_mean = s.mean * s.mean;
     s.form = "fixed";
     return s;
   }
@@ -317,11 +324,12 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
       total += w;
     }
     if (!(total > 0.0)) d.fail("histogram", "the shares add up to 0");
-    double sum = 0.0, cum = 0.0;
+    double sum = 0.0, sum_sq = 0.0, cum = 0.0;
     s.tail = buckets.back().first;
     bool tail_set = false;
     for (const auto& b : buckets) {
       sum += b.first * b.second;
+      sum_sq += b.first * b.first * b.second;
       cum += b.second / total;
       if (!tail_set && cum >= percentile - 1e-12) {
         s.tail = b.first;
@@ -329,6 +337,7 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
       }
     }
     s.mean = sum / total;
+    s.sq_mean = sum_sq / total;
   } else if (d.has("lognormal")) {
     s.form = "lognormal";
     field_reader ln = d.object("lognormal");
@@ -355,6 +364,7 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
              (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1.0);
     };
     s.mean = median * std::exp(0.5 * sigma * sigma);
+    s.sq_mean = s.mean * s.mean * std::exp(sigma * sigma);
     s.tail = percentile >= 1.0 ? median * std::exp(5.0 * sigma) : median * std::exp(z_of(percentile) * sigma);
   } else {
     s.form = "percentiles";
@@ -374,6 +384,21 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
       if (s.tail == 0.0 && at[i] >= percentile - 1e-12) s.tail = x;
     }
     if (s.tail == 0.0) s.tail = std::max(prev, s.mean);  // no percentile that high given: the largest known
+    // Second moment from a lognormal through the mean and the median (sigma^2 = 2 ln(mean/p50)),
+    // or, without a median, through the mean and p99 (ln(p99/mean) = 2.326 sigma - sigma^2/2).
+    double sigma2 = 0.0;
+    if (d.has("p50")) {
+      const double p50 = d.number("p50", at_least(1.0, 1e8));
+      if (p50 < s.mean) sigma2 = 2.0 * std::log(s.mean / p50);
+    } else if (d.has("p99")) {
+      const double k = std::log(d.number("p99", at_least(1.0, 1e8)) / s.mean);
+      const double z = 2.3263478740408408;
+      if (k > 0.0 && z * z > 2.0 * k) {
+        const double sigma = z - std::sqrt(z * z - 2.0 * k);
+        sigma2 = sigma * sigma;
+      }
+    }
+    s.sq_mean = s.mean * s.mean * std::exp(sigma2);
   }
   d.finish();
   s.tail = std::max(s.tail, s.mean);
@@ -395,11 +420,14 @@ workload_entry load_workload(const std::string& path) {
   w.input_tokens = e.input.mean;
   w.output_tokens = e.output.mean;
   w.input_tail = e.input.tail;
+  w.input_sq_mean = e.input.sq_mean;
   w.output_tail = e.output.tail;
   w.peak_to_average = r.number("peak_to_average", at_least(1.0, 100.0));
   field_reader slo = r.object("slo");
   w.ttft_slo_s = slo.number("ttft_ms", positive(1e8)) * 1e-3;
   w.tpot_slo_s = slo.number("tpot_ms", positive(1e8)) * 1e-3;
+  // The TTFT SLO holds for this percentile of requests (MLPerf: 99); TPOT is the mean per request.
+  w.slo_tail = 1.0 - slo.number_or("percentile", 99.0, {50.0, 99.99, false}) / 100.0;
   slo.finish();
   w.prefix_cache_hit = r.number_or("prefix_cache_hit", 0.0, at_least(0.0, 0.99));
   e.draft_tokens = {0};

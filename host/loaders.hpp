@@ -19,9 +19,12 @@ struct efficiency_factors {
   double hbm = 0;                 ///< achieved fraction of HBM bandwidth
   double layer_overhead_s = 0;    ///< per layer per step
   double step_overhead_s = 0;     ///< per engine step
+  double sequence_overhead_s = 0; ///< per sequence per engine step
   double alltoall_latency_s = 0;  ///< fixed cost of one EP dispatch or combine
   double moe_overlap = 0;         ///< share two-batch overlap hides
   double expert_imbalance = 1;    ///< busiest GPU's routed tokens over the mean
+  double allreduce_latency_s = 0; ///< fixed cost of one TP all-reduce (alpha)
+  double allreduce_efficiency = 1;///< share of the measured NCCL bus bandwidth reached in serving
 };
 
 /// configs/calibration.json: factors per GPU family and a step-time factor per serving engine,
@@ -57,6 +60,7 @@ struct model_entry {
 struct length_stats {
   double mean = 0.0;
   double tail = 0.0;
+  double sq_mean = 0.0;  ///< E[length^2]
   std::string form;  ///< "fixed", "percentiles", "histogram" or "lognormal"
 };
 

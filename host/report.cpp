@@ -126,6 +126,8 @@ ojson pool_json(const pool_metrics& p, bool prefill_pool) {
   }
   if (p.ttft_s > 0.0) j["ttft_ms"] = p.ttft_s * 1e3;
   j["prefill_chunks"] = p.prefill_chunks;
+  j["utilisation"] = p.utilisation;
+  j["queue_wait_ms"] = p.queue_wait_s * 1e3;
   j["output_tokens_per_s"] = p.output_tokens_per_s;
   j["prompt_tokens_per_s"] = p.prompt_tokens_per_s;
   j["requests_per_s"] = p.requests_per_s;

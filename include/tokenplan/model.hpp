@@ -15,6 +15,7 @@
 
 #include "tokenplan/hd.hpp"
 #include "tokenplan/precision.hpp"
+#include "tokenplan/queueing.hpp"
 #include "tokenplan/specs.hpp"
 
 namespace tokenplan {
@@ -144,6 +145,9 @@ struct pool_metrics {
   double tpot_s;
   double ttft_s;                   ///< aggregated: time to first token; prefill pool: its share
   double prefill_chunks;
+  // queueing at the planned load
+  double utilisation;              ///< share of capacity the fleet is sized to run at (TTFT tail)
+  double queue_wait_s;             ///< the SLO-percentile wait for a slot at that utilisation
   // capacity of one instance
   double output_tokens_per_s;
   double prompt_tokens_per_s;      ///< uncached prompt tokens per second (prefill work)
@@ -163,7 +167,7 @@ struct metrics {
   double kv_transfer_exposed_s;  ///< the part that adds to TTFT after layer-wise overlap
   double tpot_s;
   double ttft_s;
-  double tokens_per_s_per_gpu;   ///< input + output, at full load
+  double tokens_per_s_per_gpu;   ///< input + output, at the planned utilisation
   double gpus;
   double nodes;
   double gpus_billed;            ///< whole nodes: slots an instance leaves empty are paid
@@ -348,18 +352,29 @@ TOKENPLAN_HD inline part_sum allreduce(const gpu_spec& g, double n, double bytes
   return p;
 }
 
-/// One EP all-to-all moving `bytes` out of each GPU to `ep` peers: inside the NVLink domain over
-/// NVLink, past it the share bound for other nodes goes over the NIC at the same time.
-TOKENPLAN_HD inline part_sum alltoall(const gpu_spec& g, double ep, double bytes) {
+/// One EP all-to-all (dispatch or combine) of `tokens` tokens per GPU, `bytes_per` bytes per
+/// token copy. Inside the NVLink domain every copy goes over NVLink. Past it, copies bound for
+/// other nodes cross the NIC: decode kernels (DeepEP low-latency) send one copy per remote
+/// expert; prefill kernels (DeepEP normal) send one per remote node and forward inside it over
+/// NVLink. NVLink and NIC traffic proceed at the same time.
+TOKENPLAN_HD inline part_sum alltoall(const gpu_spec& g, double ep, double k, double decode_tokens, double prefill_tokens,
+                                      double bytes_per) {
   part_sum p{};
   if (ep <= 1.0) return p;
   p.a = g.alltoall_latency_s;
+  const double tokens = decode_tokens + prefill_tokens;
+  const double copies = tokens * k * (ep - 1.0) / ep;  // expert copies leaving the GPU
   const double domain = g.scale_up_domain_gpus;
   if (ep <= domain) {
-    p.b = bytes / g.p2p_bytes_per_s;
+    p.b = copies * bytes_per / g.p2p_bytes_per_s;
   } else {
+    const double nodes = ep / domain;
     const double off_node = 1.0 - domain / ep;
-    p.b = max2(bytes * (1.0 - off_node) / g.p2p_bytes_per_s, bytes * off_node / g.scale_out_bytes_per_s);
+    // Distinct nodes a token's k experts land on (uniform routing), of which (nodes-1)/nodes remote.
+    const double remote_nodes = nodes * (1.0 - pow_whole(1.0 - 1.0 / nodes, k)) * (nodes - 1.0) / nodes;
+    const double nic = (decode_tokens * k * off_node + prefill_tokens * remote_nodes) * bytes_per;
+    const double nvlink = copies * bytes_per - decode_tokens * k * off_node * bytes_per;
+    p.b = max2(nvlink / g.p2p_bytes_per_s, nic / g.scale_out_bytes_per_s);
   }
   p.t = p.a + p.b;
   return p;
@@ -447,10 +462,11 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
                v.linear_flops_per_s, v.hbm_bytes_per_s);
   if (v.ep > 1.0) {
     // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in
-    // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16.
-    const double sent = tokens / v.group * k * h * (v.ep - 1.0) / v.ep * imbalance;
-    part_sum a2a = alltoall(g, v.ep, sent * v.dispatch_bytes);
-    add(a2a, alltoall(g, v.ep, sent * 2.0), 1.0);
+    // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16. The busiest GPU sets the pace.
+    const double dec = s.decode_seqs * s.verify_tokens / v.group * imbalance;
+    const double pre = s.prefill_tokens / v.group * imbalance;
+    part_sum a2a = alltoall(g, v.ep, k, dec, pre, h * v.dispatch_bytes);
+    add(a2a, alltoall(g, v.ep, k, dec, pre, h * 2.0), 1.0);
     out.p[comp_ep_alltoall] = a2a;
     if (m.shared_experts > 0) add(ar, allreduce(g, v.tp, rank_msg), 1.0);
     if (v.expert_tp > 1.0) add(ar, allreduce(g, v.expert_tp, routed * h * 2.0), 1.0);
@@ -512,7 +528,10 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
       }
     }
   }
-  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s;
+  // Fixed kernel overheads per layer, plus the runtime's per-sequence work each step (scheduling,
+  // sampling, bookkeeping), which grows with the rank's batch.
+  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s +
+                                 (s.decode_seqs + s.prefill_tokens / max2(s.prefill_ctx, 1.0)) / v.dp * g.sequence_overhead_s / v.pp;
   total[comp_layer_overhead].b = total[comp_layer_overhead].t;
   // LM head in BF16 on the last stage (quantised checkpoints keep it in BF16), split by TP.
   total[comp_lm_head] = roofline(2.0 * (s.logit_tokens / v.dp) * m.hidden * m.vocab / v.tp,
@@ -586,8 +605,10 @@ TOKENPLAN_HD inline void pool_memory(const model_spec& m, const gpu_spec& g, con
   const double widest = m.experts > 0 ? max2(dense_ffn, 3.0 * m.expert_ffn) : dense_ffn;
   r.activation_bytes = step_tokens * (h + 3.0 * widest) * 2.0;
   r.kv_bytes_per_token = kv_sequence_bytes(m, v, 1.0);
+  // The KV cache takes the usable share of what is left after weights, workspace and the
+  // runtime's reserve (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, 0.9 by default).
   r.kv_bytes_available =
-      g.hbm_bytes * g.memory_usable_fraction - g.memory_reserve_bytes - r.weight_bytes - r.activation_bytes;
+      max2(0.0, g.hbm_bytes - g.memory_reserve_bytes - r.weight_bytes - r.activation_bytes) * g.memory_usable_fraction;
 }
 
 /// Hand-offs between pipeline stages for one step of `tokens` tokens: inside a node over NVLink,
@@ -723,7 +744,11 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   avg.verify_tokens = 1.0 + draft;
   avg.prefill_tokens = d.prefill_tokens_per_step;
   avg.decode_ctx = isl + (osl + 1.0) * 0.5;
-  avg.prefill_ctx = cached + (isl_new + 1.0) * 0.5;
+  // Prefill attention is quadratic in the prompt: a prompt of L tokens, a share h cached, costs
+  // its new tokens an average context of L (h + (1 - h) / 2). Averaged over prompts that weighs
+  // each by its length: E[L^2] / E[L] replaces L, so heavy-tailed prompts cost more than their mean.
+  const double attended = max2(w.input_sq_mean, isl * isl) / isl;
+  avg.prefill_ctx = attended * (w.prefix_cache_hit + (1.0 - w.prefix_cache_hit) * 0.5) + 0.5;
   avg.logit_tokens = mb * (1.0 + draft) + d.prefill_tokens_per_step / isl_new;
   avg.draft_tokens = draft;
   avg.draft_cost_layers = w.draft_cost_layers;
@@ -755,13 +780,26 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
       full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, gpn, mb * (1.0 + draft) + full.prefill_tokens, hidden) +
                     g.step_overhead_s) * ef;
     }
-    d.ttft_s = d.prefill_chunks * full_cycle + 0.5 * d.cycle_s;
+    // Admission queueing: a replica is a pool of `concurrency` slots, each request holding one
+    // through its prefill and its OSL decode steps. The fleet runs each replica at the highest
+    // utilisation that keeps the SLO percentile of the wait within what the TTFT leaves.
+    const double base_ttft = d.prefill_chunks * full_cycle + 0.5 * d.cycle_s;
+    const double hold = base_ttft + osl * d.tpot_s;
+    // Queueing is solved only for configurations that pass every other check: the others are
+    // out anyway, and the search should not pay for them.
+    const bool others_ok = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 && budget_ok &&
+                           d.tpot_s <= w.tpot_slo_s;
+    if (others_ok) {
+      d.utilisation = queueing::max_utilisation(d.concurrency, hold, w.ttft_slo_s - base_ttft, w.slo_tail);
+      d.queue_wait_s = queueing::tail_wait(d.concurrency, hold, w.slo_tail, d.utilisation);
+    }
+    d.ttft_s = base_ttft + d.queue_wait_s;
     d.prompt_tokens_per_s = d.requests_per_s * isl_new;
-    d.instances = ceil_div(peak_requests_per_s, d.requests_per_s);
+    d.instances = d.utilisation > 0.0 ? ceil_div(peak_requests_per_s, d.requests_per_s * d.utilisation) : 0.0;
     pack_nodes(d, gpn);
     r.tpot_s = d.tpot_s;
-    r.ttft_s = d.ttft_s;
-    r.tokens_per_s_per_gpu = d.requests_per_s * (isl + osl) / d.gpus_per_instance;
+    r.ttft_s = d.utilisation > 0.0 ? d.ttft_s : base_ttft;
+    r.tokens_per_s_per_gpu = d.requests_per_s * d.utilisation * (isl + osl) / d.gpus_per_instance;
   } else {
     // ---- the prefill pool ---------------------------------------------------------------
     pool_metrics& f = r.prefill;
@@ -790,8 +828,6 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     const double nic_prompts_per_s = f.gpus_per_instance * g.scale_out_bytes_per_s / kv_request;
     f.requests_per_s = min2(f.prefill_tokens_per_step / f.cycle_s / isl_new, nic_prompts_per_s);
     f.prompt_tokens_per_s = f.requests_per_s * isl_new;
-    f.instances = ceil_div(peak_requests_per_s, f.requests_per_s);
-    pack_nodes(f, gpn);
 
     // KV transfer of one tail request over the NICs of the smaller side, overlapped layer by
     // layer with the prefill: only what outlasts the prefill compute (at least one layer) shows.
@@ -800,14 +836,35 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
                       kv_model_token_bytes(m, c.kvprec) * w.input_tail / (streams * g.scale_out_bytes_per_s);
     r.kv_transfer_exposed_s = max2(r.kv_transfer_s / m.layers, r.kv_transfer_s - f.prefill_chunks * f.cycle_s);
 
+    // Queueing on both sides, each given half of what the TTFT leaves: a prompt waits for a
+    // place in a prefill step (slots = prompts per step, held for its chunks), then for a decode
+    // slot (held for OSL steps).
+    const double base_ttft = f.ttft_s + r.kv_transfer_exposed_s;
+    const double budget = 0.5 * (w.ttft_slo_s - base_ttft);
+    const double prefill_slots = max2(1.0, f.prefill_tokens_per_step / isl_new);
+    const double prefill_hold = f.prefill_chunks * f.cycle_s;
+    const bool others_ok = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 &&
+                           f.kv_bytes_available >= f.kv_bytes_needed && f.kv_bytes_available > 0.0 &&
+                           d.tpot_s <= w.tpot_slo_s;
+    if (others_ok) {
+      f.utilisation = queueing::max_utilisation(prefill_slots, prefill_hold, budget, w.slo_tail);
+      f.queue_wait_s = queueing::tail_wait(prefill_slots, prefill_hold, w.slo_tail, f.utilisation);
+      d.utilisation = queueing::max_utilisation(d.concurrency, osl * d.tpot_s, budget, w.slo_tail);
+      d.queue_wait_s = queueing::tail_wait(d.concurrency, osl * d.tpot_s, w.slo_tail, d.utilisation);
+    }
+    f.instances = f.utilisation > 0.0 ? ceil_div(peak_requests_per_s, f.requests_per_s * f.utilisation) : 0.0;
+    pack_nodes(f, gpn);
     d.ttft_s = 0.0;
-    d.instances = ceil_div(peak_requests_per_s, d.requests_per_s);
+    d.instances = d.utilisation > 0.0 ? ceil_div(peak_requests_per_s, d.requests_per_s * d.utilisation) : 0.0;
     pack_nodes(d, gpn);
     r.tpot_s = d.tpot_s;
-    r.ttft_s = f.ttft_s + r.kv_transfer_exposed_s;
-    // GPU-seconds per request on each side, at full load.
-    const double gpu_s = f.gpus_per_instance / f.requests_per_s + d.gpus_per_instance / d.requests_per_s;
-    r.tokens_per_s_per_gpu = (isl + osl) / gpu_s;
+    r.ttft_s = base_ttft + f.queue_wait_s + d.queue_wait_s;
+    // GPU-seconds per request on each side, at the planned utilisation.
+    const bool sized = f.utilisation > 0.0 && d.utilisation > 0.0;
+    const double gpu_s = sized ? f.gpus_per_instance / (f.requests_per_s * f.utilisation) +
+                                     d.gpus_per_instance / (d.requests_per_s * d.utilisation)
+                               : 0.0;
+    r.tokens_per_s_per_gpu = sized ? (isl + osl) / gpu_s : 0.0;
   }
 
   // ---- the fleet: cost and power ------------------------------------------------------------
@@ -831,7 +888,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     e.reason = reason_prefill_budget;
   } else if (r.tpot_s > w.tpot_slo_s) {
     e.reason = reason_tpot;
-  } else if (r.ttft_s > w.ttft_slo_s) {
+  } else if (r.ttft_s > w.ttft_slo_s || d.utilisation <= 0.0 || (disagg && r.prefill.utilisation <= 0.0)) {
     e.reason = reason_ttft;
   } else {
     e.reason = reason_feasible;

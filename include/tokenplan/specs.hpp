@@ -34,11 +34,13 @@ struct gpu_spec {
   double hbm_efficiency;               ///< achieved fraction of HBM bandwidth, (0, 1]
   double layer_overhead_s;             ///< kernel launch and small-op time per layer per step
   double step_overhead_s;              ///< scheduler, sampling and host time per engine step
+  double sequence_overhead_s;          ///< runtime work per sequence in a step (scheduling, sampling)
   double alltoall_latency_s;           ///< fixed cost of one EP dispatch or combine
   double moe_overlap;                  ///< share of the shorter of compute/communication that
                                        ///< two-batch overlap hides, [0, 1]
   double expert_imbalance;             ///< busiest GPU's routed tokens over the mean, >= 1
-  double memory_usable_fraction;       ///< fraction of HBM the engine may claim, (0, 1]
+  double memory_usable_fraction;       ///< share of the memory left after weights, workspace and
+                                       ///< reserve that the KV cache may claim, (0, 1]
   double memory_reserve_bytes;         ///< CUDA context, NCCL workspace, graphs, bytes
 };
 
@@ -83,10 +85,12 @@ struct workload_spec {
   double input_tokens;      ///< mean prompt length, tokens (>= 1)
   double output_tokens;     ///< mean generated length, tokens (>= 1)
   double input_tail;        ///< tail prompt length (memory fit, TTFT), >= input_tokens
+  double input_sq_mean;     ///< E[prompt length^2]: prefill attention grows with its square
   double output_tail;       ///< tail generated length (memory fit), >= output_tokens
   double peak_to_average;   ///< peak-hour rate over the daily mean (>= 1)
   double ttft_slo_s;        ///< time-to-first-token target, s (> 0)
   double tpot_slo_s;        ///< time-per-output-token target, s (> 0)
+  double slo_tail;          ///< share of requests allowed past the TTFT SLO (0.01 for a p99 SLO)
   double prefix_cache_hit;  ///< share of input tokens served from the prefix cache, [0, 1)
   double draft_acceptance;  ///< per-token acceptance of speculative drafts, [0, 1)
   double draft_cost_layers; ///< cost of drafting one token, in target-model layers

@@ -12,10 +12,10 @@ namespace tokenplan::testing {
 
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
 
-/// The GPU of the hand-computed case: round numbers, 24 GiB.
+/// The GPU of the hand-computed case: round numbers, 20 GiB.
 inline gpu_spec hand_gpu() {
   gpu_spec g{};
-  g.hbm_bytes = 24 * gib;
+  g.hbm_bytes = 20 * gib;
   g.hbm_bytes_per_s = 2e12;
   g.dense_flops[prec_bf16] = 400e12;
   g.dense_flops[prec_fp8] = 800e12;
@@ -32,6 +32,7 @@ inline gpu_spec hand_gpu() {
   g.hbm_efficiency = 0.75;
   g.layer_overhead_s = 10e-6;
   g.step_overhead_s = 500e-6;
+  g.sequence_overhead_s = 0.0;
   g.alltoall_latency_s = 30e-6;
   g.moe_overlap = 0.8;
   g.expert_imbalance = 1.2;
@@ -91,10 +92,12 @@ inline workload_spec plain_workload(double tokens_per_day, double isl, double os
   w.input_tokens = isl;
   w.output_tokens = osl;
   w.input_tail = isl;
+  w.input_sq_mean = isl * isl;
   w.output_tail = osl;
   w.peak_to_average = peak;
   w.ttft_slo_s = ttft_s;
   w.tpot_slo_s = tpot_s;
+  w.slo_tail = 0.01;
   w.engine_factor = 1.0;
   return w;
 }
@@ -194,8 +197,10 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   w = plain_workload(uni(1e9, 1e13), std::floor(uni(1, 8000)), std::floor(uni(1, 2000)), uni(1.0, 3.0), uni(0.2, 10.0),
                      uni(0.01, 0.2));
   w.input_tail = w.input_tokens * uni(1.0, 4.0);
+  w.input_sq_mean = w.input_tokens * w.input_tokens * uni(1.0, 3.0);
   w.output_tail = w.output_tokens * uni(1.0, 3.0);
   w.prefix_cache_hit = rng() % 2 ? uni(0.0, 0.8) : 0.0;
+  w.slo_tail = rng() % 2 ? 0.01 : 0.5;
   w.draft_acceptance = uni(0.5, 0.9);
   w.draft_cost_layers = uni(0.5, 2.0);
   w.engine_factor = uni(0.8, 1.3);
@@ -217,6 +222,7 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
     g.hbm_efficiency = uni(0.5, 0.95);
     g.layer_overhead_s = uni(0.0, 20e-6);
     g.step_overhead_s = uni(0.0, 3e-3);
+    g.sequence_overhead_s = uni(0.0, 3e-6);
     site_spec site = make_site(g, std::floor(uni(0, 50000)));
     site.gpus_per_node = pick({4, 8});
     site.usd_per_gpu_hour = uni(0.5, 8.0);

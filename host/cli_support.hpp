@@ -1,0 +1,35 @@
+// Helpers shared by the subcommands: where configs live, named presets, option checks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <cxxopts.hpp>
+
+#include "loaders.hpp"
+
+namespace tokenplan {
+
+/// Folder of the running executable, or "".
+std::string executable_dir();
+
+/// Config roots, in order: the configs folder `near_file` sits in (its parent's parent, as in
+/// configs/clusters/x.json), `extra` if given, the installed share folder, the source tree.
+config_roots default_roots(const std::string& near_file, const std::string& extra = "");
+
+/// The calibration file: --calibration, else the first root's calibration.json.
+std::string calibration_path(const cxxopts::ParseResult& a, const config_roots& roots);
+
+/// Rejects --options not in `known`, with a "did you mean" hint.
+void check_option_names(int argc, const char* const* argv, const std::vector<std::string>& known);
+
+/// An integer option in [lo, hi]; usage_error otherwise.
+std::uint64_t count_option(const cxxopts::ParseResult& a, const char* name, std::uint64_t lo, std::uint64_t hi);
+
+/// A config argument that is a path or a shipped name ("llama-3.1-70b" -> configs/models/...).
+/// Throws usage_error naming the known presets when neither exists.
+std::string resolve_config(const config_roots& roots, const std::string& kind, const std::string& arg,
+                           const std::string& option);
+
+}  // namespace tokenplan
