@@ -1,7 +1,9 @@
 // tokenplan validate: predicted vs measured on published points, with leave-one-out errors.
 // tokenplan calibrate: fit the factors per GPU family and per engine, write calibration.json.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <iostream>
 #include <sstream>
 
@@ -124,8 +126,13 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
   std::vector<point_result> res = pred.predict_all();
   std::vector<point_result> loo;
   if (!a.count("no-loo")) {
-    if (!a.count("quiet")) err << "validate: leave-one-out refits of " << res.size() << " points...\n" << std::flush;
-    loo = leave_one_out(pred, in.cal, fit_options{});
+    const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (!a.count("quiet")) {
+      err << "validate: leave-one-out refits of " << res.size() << " points on " << threads << " threads...\n" << std::flush;
+    }
+    fit_options lo;
+    lo.max_iterations = 8;  // warm start from the full fit: a few steps reach the refit
+    loo = leave_one_out(in.points, in.roots, in.cal, lo, threads);
   }
   const error_summary s = summarize(res);
   const error_summary sl = loo.empty() ? error_summary{} : summarize(loo);

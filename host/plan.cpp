@@ -26,10 +26,10 @@ namespace {
 
 bool same_layout(const layout& a, const layout& b) { return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp == b.dp; }
 
-/// Same site, mode, formats, drafts and layouts: the configurations differ only in batch/chunk.
+/// Same site, mode, weight format and layouts: what a person would call the same deployment
+/// (batch, chunk, KV format and draft length are its tuning).
 bool same_structure(const serving_config& a, const serving_config& b) {
-  bool same = a.site == b.site && a.mode == b.mode && a.wprec == b.wprec && a.kvprec == b.kvprec && a.draft == b.draft &&
-              same_layout(a.main.lay, b.main.lay);
+  bool same = a.site == b.site && a.mode == b.mode && a.wprec == b.wprec && same_layout(a.main.lay, b.main.lay);
   if (same && a.mode == mode_disaggregated) same = same_layout(a.prefill.lay, b.prefill.lay);
   return same;
 }

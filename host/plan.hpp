@@ -31,7 +31,7 @@ struct plan_request {
 };
 
 /// Why the winner wins: the constraint that stops it from growing its batch, and the best
-/// configuration that differs from it in structure (site, mode, formats, drafts or layouts).
+/// configuration that differs from it in structure (site, mode, weight format or layouts).
 struct win_analysis {
   std::string binding;         ///< a reason name, "batch_axis_end", or "cost" (larger is feasible but dearer)
   std::string binding_detail;  ///< one sentence with the numbers

@@ -68,9 +68,9 @@ std::string capacity_sentence(const plan_result& r) {
   return o.str();
 }
 
-/// One line: layout of the configuration, "t8" or "P:t8,D:t1e32d32".
+/// One line: layout of the configuration, "t8", or "t8|t1e32d32" for prefill|decode pools.
 std::string config_code(const serving_config& c) {
-  if (c.mode == mode_disaggregated) return "P:" + layout_code(c.prefill.lay) + ",D:" + layout_code(c.main.lay);
+  if (c.mode == mode_disaggregated) return layout_code(c.prefill.lay) + "|" + layout_code(c.main.lay);
   return layout_code(c.main.lay);
 }
 
@@ -222,30 +222,30 @@ std::string plan_to_table(const plan_result& r) {
   const workload_spec& w = r.prob->workload;
   std::ostringstream o;
   char line[512];
-  o << "tokenplan plan: model " << in.model.name << ", workload " << in.workload.name << ", cluster " << in.cluster.name
-    << ", engine " << in.engine << "\n";
+  o << wrap("tokenplan plan: model " + in.model.name + ", workload " + in.workload.name + ", cluster " + in.cluster.name +
+                ", engine " + in.engine);
   std::snprintf(line, sizeof line,
-                "demand: %s tokens/day; peak %s tokens/s (%s req/s); ISL %.0f (tail %.0f), OSL %.0f; SLO TTFT %.0f ms, "
-                "TPOT %.0f ms\n",
+                "demand: %s tokens/day; peak %s tokens/s (%s req/s); ISL %.0f (tail %.0f), OSL %.0f; SLO TTFT %.0f ms "
+                "(p%.0f), TPOT %.0f ms",
                 short_number(w.tokens_per_day).c_str(), short_number(peak_tokens_per_s(w)).c_str(),
                 short_number(peak_tokens_per_s(w) / (w.input_tokens + w.output_tokens)).c_str(), w.input_tokens,
-                w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, w.tpot_slo_s * 1e3);
-  o << line;
-  o << "search: " << group_digits(r.stats.grid_size) << " configurations on " << r.backend_name << " ("
-    << r.backend_device << ") in " << short_number(r.stats.elapsed_s) << " s; "
-    << group_digits(r.stats.counts[reason_feasible]) << " feasible\n";
-  o << "ruled out:";
+                w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, 100.0 * (1.0 - w.slo_tail), w.tpot_slo_s * 1e3);
+  o << wrap(line);
+  o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +
+            r.backend_device + ") in " + short_number(r.stats.elapsed_s) + " s; " +
+            group_digits(r.stats.counts[reason_feasible]) + " feasible");
+  std::string ruled = "ruled out:";
   for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
-    o << " " << reason_name(k) << " " << group_digits(r.stats.counts[k]) << (k + 1 < reason_count ? "," : "");
+    ruled += " " + std::string(reason_name(k)) + " " + group_digits(r.stats.counts[k]) + (k + 1 < reason_count ? "," : "");
   }
-  o << "\n\n";
+  o << wrap(ruled) << "\n";
   if (r.top.empty()) {
     o << "No configuration meets every constraint; most are ruled out by " << reason_name(dominant_reason(r.stats))
       << ".\n";
     return o.str();
   }
-  std::snprintf(line, sizeof line, "%4s %-10s %-19s %5s %5s %-8s %5s %5s %7s %8s %7s %6s\n", "rank", "site",
-                "layout (t p e d)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/s/g", "gpus", "usd/day", "$/Mtok");
+  std::snprintf(line, sizeof line, "%4s %-9s %-21s %5s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
+                "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
   o << line;
   for (std::size_t i = 0; i < r.top.size(); ++i) {
     const evaluation& e = r.top[i];
@@ -253,43 +253,58 @@ std::string plan_to_table(const plan_result& r) {
     std::string prec = std::string(precision_name(e.cfg.wprec)) + "/" + precision_name(e.cfg.kvprec);
     std::string chunk = std::to_string(e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk);
     std::string code = config_code(e.cfg) + (e.cfg.draft ? "+s" + std::to_string(e.cfg.draft) : "");
-    std::snprintf(line, sizeof line, "%4zu %-10.10s %-19.19s %5s %5u %-8s %5.1f %5.0f %7.0f %8s %7s %6.3f\n", i + 1,
+    std::snprintf(line, sizeof line, "%4zu %-9.9s %-21.21s %5s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
                   site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
                   e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
                   short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
     o << line;
   }
-  o << "\nlayout: t=TP p=PP e=EP d=attention-DP; P:/D: prefill/decode pools; +sN: N speculative drafts;\n"
-       "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch).\n";
+  o << "\nlayout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N drafts.\n"
+       "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch); tok/sg:\n"
+       "tokens/s per GPU at the planned load; tpot, ttft in ms (TTFT at the SLO percentile, queueing in).\n";
   const evaluation& best = r.top.front();
-  o << "\nwhy rank 1 wins: binding constraint " << r.why.binding << ": " << r.why.binding_detail << "\n";
+  o << "\n" << wrap("why rank 1 wins: binding constraint " + r.why.binding + ": " + r.why.binding_detail);
   if (r.why.has_runner_up) {
     const evaluation& u = r.why.runner_up;
     std::snprintf(line, sizeof line,
-                  "runner-up (rank %zu, %s %s %s/%s): %s USD/day (%+.1f%%), %s GPUs billed (%+.0f), "
-                  "TPOT %+.1f ms, TTFT %+.0f ms\n",
+                  "runner-up (rank %zu, %s %s %s/%s): %s USD/day (%+.1f%%), %s GPUs billed (%+.0f), TPOT %+.1f ms, "
+                  "TTFT %+.0f ms",
                   r.why.runner_up_rank, in.cluster.sites[u.cfg.site].name.c_str(), config_code(u.cfg).c_str(),
                   precision_name(u.cfg.wprec), precision_name(u.cfg.kvprec), short_number(u.m.cost_usd_per_day).c_str(),
                   100.0 * (u.m.cost_usd_per_day / best.m.cost_usd_per_day - 1.0),
                   group_digits(as_count(u.m.gpus_billed)).c_str(), u.m.gpus_billed - best.m.gpus_billed,
                   (u.m.tpot_s - best.m.tpot_s) * 1e3, (u.m.ttft_s - best.m.ttft_s) * 1e3);
-    o << line;
-    o << "  step time, runner-up minus winner (ms):";
-    int shown = 0;
-    for (int c = 0; c < comp_count; ++c) {
-      double d = (u.m.main.step.time_s[c] - best.m.main.step.time_s[c]) * 1e3;
-      if (std::fabs(d) < 0.005) continue;
-      o << (shown++ % 4 == 0 ? "\n    " : ", ") << component_name(static_cast<std::uint8_t>(c)) << " " << std::showpos
-        << std::fixed;
-      o.precision(2);
-      o << d << std::noshowpos;
-    }
-    o << "\n";
-    o.unsetf(std::ios::fixed);
+    o << wrap(line);
+    auto deltas = [&](const char* pool, const step_breakdown& a, const step_breakdown& b) {
+      std::string d = std::string("  ") + pool + " step, runner-up minus winner (ms):";
+      bool any = false;
+      char buf[96];
+      for (int c = 0; c < comp_count; ++c) {
+        const double x = (b.time_s[c] - a.time_s[c]) * 1e3;
+        if (std::fabs(x) < 0.005) continue;
+        std::snprintf(buf, sizeof buf, " %s %+.2f,", component_name(static_cast<std::uint8_t>(c)), x);
+        d += buf;
+        any = true;
+      }
+      if (std::fabs(b.overlap_hidden_s - a.overlap_hidden_s) >= 5e-6) {
+        std::snprintf(buf, sizeof buf, " hidden by two-batch overlap %+.2f,", -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3);
+        d += buf;
+      }
+      if (any) {
+        std::snprintf(buf, sizeof buf, " stage %+.2f,", (b.stage_s - a.stage_s) * 1e3);
+        d += buf;
+      }
+      if (!any) d += " the same";
+      else d.pop_back();
+      o << wrap(d, 100, 4);
+    };
+    const bool both_disagg = best.cfg.mode == mode_disaggregated && u.cfg.mode == mode_disaggregated;
+    if (both_disagg) deltas("prefill pool", best.m.prefill.step, u.m.prefill.step);
+    deltas(both_disagg ? "decode pool" : "main pool", best.m.main.step, u.m.main.step);
   } else {
     o << "runner-up: no configuration of a different structure is feasible\n";
   }
-  o << "\ncapacity: " << capacity_sentence(r) << "\n";
+  o << "\n" << wrap("capacity: " + capacity_sentence(r));
   return o.str();
 }
 

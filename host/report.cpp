@@ -30,6 +30,25 @@ std::string short_number(double x) {
   return buf;
 }
 
+std::string wrap(const std::string& text, std::size_t width, std::size_t indent) {
+  std::string out, line;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(pos, end - pos);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(indent, ' ') + word;
+    } else {
+      line += (line.empty() || line.back() == ' ' ? "" : " ") + word;
+    }
+    pos = end + 1;
+  }
+  if (!line.empty()) out += line + "\n";
+  return out;
+}
+
 const char* bound_name(const step_breakdown& b, int c) {
   if (b.time_s[c] <= 0.0) return "none";
   if (c == comp_layer_overhead || c == comp_draft) return "overhead";

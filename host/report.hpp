@@ -38,4 +38,7 @@ std::string group_digits(std::uint64_t v);
 /// 5.12M, 834k, 12.3
 std::string short_number(double x);
 
+/// Word-wraps `text` to `width` columns; continuation lines start with `indent` spaces.
+std::string wrap(const std::string& text, std::size_t width = 100, std::size_t indent = 2);
+
 }  // namespace tokenplan

@@ -3,7 +3,9 @@
 #include "validation.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -442,23 +444,13 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     r.why_not = std::string("no feasible configuration (most restrictive: ") + reason_name(worst_reason) + ")";
     return r;
   }
-  // A mean TPOT is measured at the occupancy the delivered load gives (Little's law), not at the
-  // largest batch: report it at the smallest batch of the same configuration that carries the load.
-  if (vp.metric == "tpot_ms" && x.p->scope == "system" && !x.prefill_metric) {
-    const double delivered = r.best.m.main.output_tokens_per_s * r.best.m.main.utilisation;
-    for (const serving_config& c : x.candidates) {
-      const serving_config& b = r.best.cfg;
-      if (c.main.chunk != b.main.chunk || c.wprec != b.wprec || c.kvprec != b.kvprec || c.main.lay.tp != b.main.lay.tp ||
-          c.main.lay.pp != b.main.lay.pp || c.main.lay.ep != b.main.lay.ep || c.main.lay.dp != b.main.lay.dp ||
-          c.main.batch > b.main.batch) {
-        continue;
-      }
-      evaluation e = evaluate_config(p, c);
-      if (e.m.main.output_tokens_per_s >= delivered) {
-        r.value = e.m.tpot_s * 1e3;
-        break;
-      }
-    }
+  // A mean TPOT is measured at the occupancy the load gives, not at the largest batch: in the
+  // M/M/c pool the mean occupancy is utilisation x slots, so report TPOT at that batch.
+  if (vp.metric == "tpot_ms" && !x.prefill_metric) {
+    serving_config c = r.best.cfg;
+    const double occupied = std::floor(c.main.batch * r.best.m.main.utilisation + 0.5);
+    c.main.batch = static_cast<std::uint32_t>(std::max(1.0, occupied));
+    r.value = evaluate_config(p, c).m.tpot_s * 1e3;
   }
   r.predicted = true;
   r.ape = std::fabs(r.value - vp.value) / vp.value;
@@ -650,7 +642,8 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
   double c0 = cost(r);
   double lambda = 1e-2;
   int it = 0;
-  for (; it < opt.max_iterations && !ps.empty(); ++it) {
+  bool converged = false;
+  for (; it < opt.max_iterations && !ps.empty() && !converged; ++it) {
     // Jacobian by forward differences, steps of 2% of each range: predictions move in steps
     // (the best batch size is discrete), so tiny steps would see flat ground.
     std::vector<std::vector<double>> jac(r.size(), std::vector<double>(ps.size()));
@@ -692,7 +685,7 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
         c0 = cost(r);
         lambda = std::max(1e-6, lambda / 3.0);
         improved = true;
-        if (gain < 1e-5) it = opt.max_iterations;
+        if (gain < 1e-5) converged = true;
       } else {
         lambda *= 4.0;
       }
@@ -707,22 +700,37 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
   return out;
 }
 
-std::vector<point_result> leave_one_out(predictor& pred, const calibration& full, const fit_options& opt) {
-  std::vector<point_result> out(pred.size());
-  pred.set_calibration(full);
-  std::vector<point_result> base = pred.predict_all();
-  for (std::size_t i = 0; i < pred.size(); ++i) {
-    if (!base[i].predicted || !base[i].point->fit) {
-      out[i] = base[i];
-      continue;
+std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                        const calibration& full, const fit_options& opt, int threads) {
+  std::vector<point_result> out(points.size());
+  std::vector<std::size_t> todo;
+  {
+    predictor pred(points, roots, full);
+    std::vector<point_result> base = pred.predict_all();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (base[i].predicted && base[i].point->fit) todo.push_back(i);
+      else out[i] = base[i];
     }
-    fit_options o = opt;
-    o.exclude = i;
-    fit_result f = fit_calibration(pred, full, o);
-    pred.set_calibration(f.cal);
-    out[i] = pred.predict(i);
   }
-  pred.set_calibration(full);
+  std::atomic<std::size_t> next{0};
+  auto work = [&]() {
+    predictor pred(points, roots, full);  // each thread its own problems and shortlists
+    for (std::size_t k = next++; k < todo.size(); k = next++) {
+      const std::size_t i = todo[k];
+      fit_options o = opt;
+      o.exclude = i;
+      fit_result f = fit_calibration(pred, full, o);
+      pred.set_calibration(f.cal);
+      point_result r = pred.predict(i);
+      r.point = &points[i];
+      out[i] = r;
+    }
+  };
+  const int n = std::max(1, threads);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
   return out;
 }
 

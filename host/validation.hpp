@@ -115,8 +115,10 @@ struct fit_result {
 /// no fitted point constrains keep their start values.
 fit_result fit_calibration(predictor& pred, const calibration& start, const fit_options& opt);
 
-/// Leave-one-out: for each fitted point, refit without it (warm start from `full`) and predict
-/// it. Returns the per-point results in point order (points not fitted are predicted with `full`).
-std::vector<point_result> leave_one_out(predictor& pred, const calibration& full, const fit_options& opt);
+/// Leave-one-out: for each fitted point, refit the factors without it (warm start from `full`,
+/// at most `opt.max_iterations` steps) and predict it. Runs on `threads` threads, each with its
+/// own predictor. Returns results in point order (points not fitted are predicted with `full`).
+std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                        const calibration& full, const fit_options& opt, int threads);
 
 }  // namespace tokenplan

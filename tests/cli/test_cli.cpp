@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "temp_dir.hpp"
@@ -245,6 +246,80 @@ TEST(Cli, HelpTeaches) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("tokenplan plan"), std::string::npos);
   EXPECT_EQ(run_tool({"version"}).code, 0);
+}
+
+TEST(Cli, PlanAcceptsShippedNames) {
+  run_result r = run_tool({"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-8b", "--workload",
+                           "chat-30tn", "--top", "2", "--backend", "cpu"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["inputs"]["model"]["name"], "llama-3.1-8b");
+  r = run_tool({"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-80b", "--workload", "chat-30tn"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no models file or preset named \"llama-3.1-80b\" (did you mean 'llama-3.1-"), std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, ExplainPrintsEveryTermWithItsBound) {
+  const std::string cfg = R"({"mode":"disaggregated","weight_precision":"fp8","kv_precision":"bf16","draft_tokens":1,)"
+                          R"("prefill":{"tp":1,"ep":32,"dp":32,"chunk":4096},"decode":{"tp":1,"ep":144,"dp":144,"batch":64}})";
+  run_result r = run_tool({"explain", "--model", "deepseek-v3", "--gpu", "h800", "--workload", "deepseek-day", "--config", cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* want : {"prefill pool:", "decode pool:", "routed_experts", "ep_dispatch_combine", "attention_decode",
+                           "two-batch overlap", "KV transfer", "TPOT", "TTFT", "compute", "network"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  r = run_tool({"explain", "--model", "deepseek-v3", "--gpu", "h800", "--workload", "deepseek-day", "--config", cfg, "--format",
+                "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["command"], "explain");
+  EXPECT_TRUE(j["evaluation"]["pools"].contains("prefill"));
+  EXPECT_EQ(j["evaluation"]["pools"]["decode"]["step"]["components"]["attention_decode"]["bound"], "compute");
+  // The same configuration through the plan path gives the same numbers (one code path).
+  EXPECT_GT(j["evaluation"]["pools"]["decode"]["tpot_ms"].get<double>(), 0.0);
+}
+
+TEST(Cli, ExplainRejectsABadConfig) {
+  run_result r = run_tool({"explain", "--model", "llama-3.1-8b", "--gpu", "h200-sxm", "--workload", "chat-30tn", "--config",
+                           R"({"tp": 2, "batch": 8, "chunck": 4096})"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--config: $.chunck: unknown field (did you mean 'chunk'?)"), std::string::npos) << r.err;
+  r = run_tool({"explain", "--model", "llama-3.1-8b", "--workload", "chat-30tn", "--config", "{}"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--gpu"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ValidateAndCalibrateOnAFewPoints) {
+  temp_dir t;
+  std::string lines;
+  std::ifstream in(std::string(TOKENPLAN_SOURCE_DIR) + "/configs/validation/public-points.jsonl");
+  std::string line;
+  int kept = 0;
+  while (std::getline(in, line) && kept < 6) {
+    if (line.find("\"trtllm017-llama31-70b-h200") != std::string::npos) {
+      lines += line + "\n";
+      ++kept;
+    }
+  }
+  ASSERT_GE(kept, 4);
+  const std::string points = t.write("points.jsonl", lines);
+  run_result r = run_tool({"validate", points, "--format", "json", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["summary"]["points_predicted"], kept);
+  EXPECT_TRUE(j.contains("leave_one_out"));
+  EXPECT_TRUE(j["points"][0].contains("loo_ape"));
+  r = run_tool({"validate", points, "--no-loo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("absolute percentage error: median"), std::string::npos);
+  r = run_tool({"calibrate", points, "--out", t.path("cal.json"), "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json c = tokenplan::testing::read_json_file(t.path("cal.json"));
+  EXPECT_TRUE(c.contains("fit"));
+  EXPECT_EQ(c["fit"]["points_predicted"], kept);
+  EXPECT_TRUE(c["families"]["hopper"].contains("source")) << "sources survive a refit";
+  r = run_tool({"validate", t.path("missing.jsonl")});
+  EXPECT_EQ(r.code, 2);
 }
 
 }  // namespace
