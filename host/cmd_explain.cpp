@@ -155,8 +155,8 @@ void pool_table(std::ostringstream& o, const char* name, const pool_metrics& p, 
   }
   if (p.step.overlap_hidden_s > 0.0) o << "    two-batch overlap hides   " << fmt("%9.3f", -p.step.overlap_hidden_s * 1e3) << "\n";
   o << "    stage                     " << fmt("%9.3f", p.step.stage_s * 1e3) << "\n";
-  o << "  cycle " << fmt("%.2f", p.cycle_s * 1e3) << " ms (PP x stage + hand-offs " << fmt("%.2f", p.pp_hops_s * 1e3)
-    << " ms + step overhead, x engine factor)";
+  o << "  cycle " << fmt("%.2f", p.cycle_s * 1e3) << " ms = (PP x stage + hand-offs " << fmt("%.2f", p.pp_hops_s * 1e3)
+    << " ms + host work " << fmt("%.2f", p.host_overhead_s * 1e3) << " ms) x engine factor";
   if (!prefill) {
     o << ", " << fmt("%.2f", p.tokens_per_cycle) << " tokens per cycle: TPOT " << fmt("%.2f", p.tpot_s * 1e3) << " ms";
   }

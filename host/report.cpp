@@ -138,6 +138,7 @@ ojson pool_json(const pool_metrics& p, bool prefill_pool) {
   j["memory_per_gpu"] = mem;
   j["step"] = step_json(p.step);
   j["pp_hops_ms"] = p.pp_hops_s * 1e3;
+  j["host_overhead_ms"] = p.host_overhead_s * 1e3;
   j["cycle_ms"] = p.cycle_s * 1e3;
   if (!prefill_pool) {
     j["tokens_per_cycle"] = p.tokens_per_cycle;

@@ -140,7 +140,8 @@ struct pool_metrics {
   // time
   step_breakdown step;             ///< the average step
   double pp_hops_s;
-  double cycle_s;                  ///< one token cycle: PP stages, hand-offs, step overhead, engine factor
+  double host_overhead_s;          ///< runtime host work per cycle: every micro-batch's step, every sequence
+  double cycle_s;                  ///< one token cycle: PP stages, hand-offs, host work, x engine factor
   double tokens_per_cycle;         ///< tokens a decoding sequence gains per cycle (speculation)
   double tpot_s;
   double ttft_s;                   ///< aggregated: time to first token; prefill pool: its share
@@ -528,10 +529,8 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
       }
     }
   }
-  // Fixed kernel overheads per layer, plus the runtime's per-sequence work each step (scheduling,
-  // sampling, bookkeeping), which grows with the rank's batch.
-  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s +
-                                 (s.decode_seqs + s.prefill_tokens / max2(s.prefill_ctx, 1.0)) / v.dp * g.sequence_overhead_s / v.pp;
+  // Fixed kernel overheads per layer (the runtime's host work is added per cycle).
+  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s;
   total[comp_layer_overhead].b = total[comp_layer_overhead].t;
   // LM head in BF16 on the last stage (quantised checkpoints keep it in BF16), split by TP.
   total[comp_lm_head] = roofline(2.0 * (s.logit_tokens / v.dp) * m.hidden * m.vocab / v.tp,
@@ -633,6 +632,12 @@ TOKENPLAN_HD inline void pack_nodes(pool_metrics& r, double gpn) {
     r.nodes = ceil_div(r.instances, floor_pos(gpn / r.gpus_per_instance));
   }
   r.gpus_billed = r.nodes * gpn;
+}
+
+/// Host work of one token cycle: the scheduler and sampler run once per micro-batch step, and the
+/// per-sequence work once per sequence of the rank (all micro-batches).
+TOKENPLAN_HD inline double host_overhead(const gpu_spec& g, double micro_batches, double rank_sequences) {
+  return micro_batches * g.step_overhead_s + rank_sequences * g.sequence_overhead_s;
 }
 
 /// Expected tokens a decoding sequence gains per step with d drafts of acceptance a:
@@ -759,7 +764,8 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
                       max2(0.0, kv_sequence_bytes(m, dv, isl + osl + tail_extra) - kv_sequence_bytes(m, dv, isl + osl));
   d.step = stage_step(m, g, dv, avg);
   d.pp_hops_s = pp_hops(g, dv, gpn, mb * (1.0 + draft) + d.prefill_tokens_per_step, hidden);
-  d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + g.step_overhead_s) * ef;
+  d.host_overhead_s = host_overhead(g, d.micro_batches, double(c.main.batch) + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / isl_new));
+  d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + d.host_overhead_s) * ef;
   d.tpot_s = d.cycle_s / tau;
   d.output_tokens_per_s = d.concurrency * tau / d.cycle_s;
   d.requests_per_s = d.output_tokens_per_s / osl;
@@ -778,7 +784,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
       full.logit_tokens = mb * (1.0 + draft) + full.prefill_tokens / isl_new;
       step_breakdown fb = stage_step(m, g, dv, full);
       full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, gpn, mb * (1.0 + draft) + full.prefill_tokens, hidden) +
-                    g.step_overhead_s) * ef;
+                    d.host_overhead_s) * ef;
     }
     // Admission queueing: a replica is a pool of `concurrency` slots, each request holding one
     // through its prefill and its OSL decode steps. The fleet runs each replica at the highest
@@ -820,7 +826,8 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     f.pp_hops_s = pp_hops(g, pv, gpn, f.prefill_tokens_per_step, hidden);
     // Pipelined: a chunk enters every stage time; a prompt waits half a step, then its chunks
     // and the pipeline's depth.
-    f.cycle_s = (f.step.stage_s + g.step_overhead_s) * ef;
+    f.host_overhead_s = host_overhead(g, 1.0, double(c.prefill.chunk) / isl_new);
+    f.cycle_s = (f.step.stage_s + f.host_overhead_s) * ef;
     f.prefill_chunks = ceil_div(isl_new_tail, double(c.prefill.chunk));
     f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * ef;
     // Its NICs must carry the KV of everything it prefills (the cached prefix too).
