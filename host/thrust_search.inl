@@ -41,7 +41,7 @@ TOKENPLAN_HD inline ranked as_ranked(const candidate& c) { return ranked{c.index
 struct score_fn {
   const problem* p;
   TOKENPLAN_HD candidate operator()(std::uint64_t i) const {
-    evaluation e = evaluate(*p, i);
+    evaluation e = evaluate(*p, i, /*full=*/false);
     return candidate{e.key, e.m.cost_usd_per_day, i, e.reason};
   }
 };

@@ -696,8 +696,10 @@ TOKENPLAN_HD inline double objective_key(objective goal, const metrics& m) {
 }
 
 /// Evaluates one configuration of the problem. Never produces NaN or Inf for validated inputs:
-/// every divisor is a validated positive spec value or a count >= 1.
-TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_config& c) {
+/// every divisor is a validated positive spec value or a count >= 1. With `full` false (the grid
+/// search), it stops at the first failed check - memory, step budget, TPOT, TTFT, the same order
+/// as the verdict - and fills only what the verdict and the ranking keys need.
+TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_config& c, bool full = true) {
   using namespace detail;
   evaluation e{};
   e.index = no_index;
@@ -762,6 +764,22 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   pool_memory(m, g, dv, max2(budget, rank_step_tokens), d);
   d.kv_bytes_needed = double(c.main.batch) * kv_sequence_bytes(m, dv, isl + osl) +
                       max2(0.0, kv_sequence_bytes(m, dv, isl + osl + tail_extra) - kv_sequence_bytes(m, dv, isl + osl));
+  // The cheap checks first, so the search can stop before costing a step.
+  const pool_view pv = make_view(m, g, disagg ? c.prefill.lay : c.main.lay, c.wprec, c.kvprec);
+  if (disagg) {
+    pool_memory(m, g, pv, double(c.prefill.chunk), r.prefill);
+    // In flight on a rank: a step's worth of prompts plus one tail prompt.
+    r.prefill.kv_bytes_needed = kv_sequence_bytes(m, pv, double(c.prefill.chunk) + w.input_tail);
+  }
+  const bool fits = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 &&
+                    (!disagg || (r.prefill.kv_bytes_available >= r.prefill.kv_bytes_needed &&
+                                 r.prefill.kv_bytes_available > 0.0));
+  const bool budget_ok = disagg || (rank_step_tokens <= double(c.main.chunk) &&
+                                    double(c.main.chunk) - mb * (1.0 + draft) / dv.dp >= 1.0);
+  if (!full && (!fits || !budget_ok)) {
+    e.reason = fits ? reason_prefill_budget : reason_memory;
+    return e;
+  }
   d.step = stage_step(m, g, dv, avg);
   d.pp_hops_s = pp_hops(g, dv, gpn, mb * (1.0 + draft) + d.prefill_tokens_per_step, hidden);
   d.host_overhead_s = host_overhead(g, d.micro_batches, double(c.main.batch) + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / isl_new));
@@ -769,13 +787,15 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   d.tpot_s = d.cycle_s / tau;
   d.output_tokens_per_s = d.concurrency * tau / d.cycle_s;
   d.requests_per_s = d.output_tokens_per_s / osl;
+  if (!full && d.tpot_s > w.tpot_slo_s) {
+    e.reason = reason_tpot;
+    return e;
+  }
 
-  bool budget_ok = true;
   if (!disagg) {
     // TTFT: a new prompt takes the rank's budget left after the decodes, chunk by chunk, one
     // cycle per chunk, after waiting on average half a cycle. The tail prompt sets the SLO.
     const double room = double(c.main.chunk) - mb * (1.0 + draft) / dv.dp;
-    budget_ok = rank_step_tokens <= double(c.main.chunk) && room >= 1.0;
     double full_cycle = d.cycle_s;
     if (room >= 1.0) {
       d.prefill_chunks = ceil_div(isl_new_tail, room);
@@ -793,9 +813,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     const double hold = base_ttft + osl * d.tpot_s;
     // Queueing is solved only for configurations that pass every other check: the others are
     // out anyway, and the search should not pay for them.
-    const bool others_ok = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 && budget_ok &&
-                           d.tpot_s <= w.tpot_slo_s;
-    if (others_ok) {
+    if (fits && budget_ok && d.tpot_s <= w.tpot_slo_s) {
       d.utilisation = queueing::max_utilisation(d.concurrency, hold, w.ttft_slo_s - base_ttft, w.slo_tail);
       d.queue_wait_s = queueing::tail_wait(d.concurrency, hold, w.slo_tail, d.utilisation);
     }
@@ -809,7 +827,6 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   } else {
     // ---- the prefill pool ---------------------------------------------------------------
     pool_metrics& f = r.prefill;
-    const pool_view pv = make_view(m, g, c.prefill.lay, c.wprec, c.kvprec);
     f.gpus_per_instance = pv.group * pv.pp;
     f.micro_batches = pv.pp;
     f.tokens_per_cycle = 1.0;
@@ -819,9 +836,6 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     ps.prefill_tokens = f.prefill_tokens_per_step;
     ps.prefill_ctx = avg.prefill_ctx;
     ps.logit_tokens = f.prefill_tokens_per_step / isl_new;
-    pool_memory(m, g, pv, double(c.prefill.chunk), f);
-    // In flight on a rank: a step's worth of prompts plus one tail prompt.
-    f.kv_bytes_needed = kv_sequence_bytes(m, pv, double(c.prefill.chunk) + w.input_tail);
     f.step = stage_step(m, g, pv, ps);
     f.pp_hops_s = pp_hops(g, pv, gpn, f.prefill_tokens_per_step, hidden);
     // Pipelined: a chunk enters every stage time; a prompt waits half a step, then its chunks
@@ -850,10 +864,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     const double budget = 0.5 * (w.ttft_slo_s - base_ttft);
     const double prefill_slots = max2(1.0, f.prefill_tokens_per_step / isl_new);
     const double prefill_hold = f.prefill_chunks * f.cycle_s;
-    const bool others_ok = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 &&
-                           f.kv_bytes_available >= f.kv_bytes_needed && f.kv_bytes_available > 0.0 &&
-                           d.tpot_s <= w.tpot_slo_s;
-    if (others_ok) {
+    if (fits && d.tpot_s <= w.tpot_slo_s) {
       f.utilisation = queueing::max_utilisation(prefill_slots, prefill_hold, budget, w.slo_tail);
       f.queue_wait_s = queueing::tail_wait(prefill_slots, prefill_hold, w.slo_tail, f.utilisation);
       d.utilisation = queueing::max_utilisation(d.concurrency, osl * d.tpot_s, budget, w.slo_tail);
@@ -886,9 +897,6 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   r.usd_per_million_tokens = r.cost_usd_per_day / (w.tokens_per_day / 1e6);
   r.shortfall_gpus = max2(0.0, r.gpus_billed - site.type_gpus_available);
 
-  const bool fits = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 &&
-                    (!disagg || (r.prefill.kv_bytes_available >= r.prefill.kv_bytes_needed &&
-                                 r.prefill.kv_bytes_available > 0.0));
   if (!fits) {
     e.reason = reason_memory;
   } else if (!budget_ok) {
@@ -904,9 +912,9 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   return e;
 }
 
-/// Evaluates grid point `index` of the problem.
-TOKENPLAN_HD inline evaluation evaluate(const problem& p, std::uint64_t index) {
-  evaluation e = evaluate_config(p, decode_index(p.grid, index));
+/// Evaluates grid point `index` of the problem (`full`: as evaluate_config).
+TOKENPLAN_HD inline evaluation evaluate(const problem& p, std::uint64_t index, bool full = true) {
+  evaluation e = evaluate_config(p, decode_index(p.grid, index), full);
   e.index = index;
   return e;
 }
