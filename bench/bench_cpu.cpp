@@ -10,10 +10,11 @@
 namespace tokenplan {
 namespace {
 
-void run_search(benchmark::State& state, const problem& p) {
+void run_search(benchmark::State& state, const problem& p, bool prune = true) {
   std::unique_ptr<backend> cpu = make_cpu_backend(static_cast<int>(state.range(0)));
   search_options opt;
   opt.top_n = 20;
+  opt.prune = prune;
   std::uint64_t configs = 0;
   for (auto _ : state) {
     search_result r = cpu->search(p, opt);
@@ -36,6 +37,14 @@ void thread_counts(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_search_example)->Apply(thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The same search solving the queueing of every configuration that passes the other checks:
+// what the pruning saves.
+void BM_search_example_unpruned(benchmark::State& state) {
+  static std::unique_ptr<problem> p = build_problem(bench::example_inputs());
+  run_search(state, *p, /*prune=*/false);
+}
+BENCHMARK(BM_search_example_unpruned)->Apply(thread_counts)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_search_large(benchmark::State& state) {
   static std::unique_ptr<problem> p = bench::large_problem();

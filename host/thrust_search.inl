@@ -9,6 +9,7 @@
 
 #include <thrust/copy.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/transform_iterator.h>
 #include <thrust/sort.h>
 #include <thrust/transform.h>
 #include <thrust/transform_reduce.h>
@@ -38,12 +39,30 @@ struct candidate {
 
 TOKENPLAN_HD inline ranked as_ranked(const candidate& c) { return ranked{c.index, c.key, c.cost}; }
 
+/// Verdict and ranking keys of one index. With a current N-th best (`bar`), a configuration is
+/// first evaluated with optimistic queueing (eval_bound: the same verdict, keys no worse than
+/// the exact ones); only if that could still rank before the bar is the queueing solved. What
+/// is skipped could not have entered the top-N, so the ranking is the same either way.
 struct score_fn {
   const problem* p;
+  ranked bar;
+  bool has_bar;
   TOKENPLAN_HD candidate operator()(std::uint64_t i) const {
-    evaluation e = evaluate(*p, i, /*full=*/false);
+    if (has_bar) {
+      evaluation b = evaluate(*p, i, eval_bound);
+      if (b.reason != reason_feasible || !ranks_before(ranked{i, b.key, b.m.cost_usd_per_day}, bar)) {
+        return candidate{b.key, b.m.cost_usd_per_day, i, b.reason};
+      }
+    }
+    evaluation e = evaluate(*p, i, eval_verdict);
     return candidate{e.key, e.m.cost_usd_per_day, i, e.reason};
   }
+};
+
+/// Grid index of the j-th sample of a strided sample.
+struct stride_fn {
+  std::uint64_t stride;
+  TOKENPLAN_HD std::uint64_t operator()(std::uint64_t j) const { return j * stride; }
 };
 
 struct reason_counts {
@@ -99,26 +118,46 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
   CandidateVector kept(chunk);
   std::vector<candidate> head;
   std::vector<ranked> batch;
-  for (std::uint64_t begin = 0; begin < grid; begin += chunk) {
-    const std::uint64_t n = std::min(chunk, grid - begin);
-    thrust::counting_iterator<std::uint64_t> first(begin);
-    thrust::transform(policy, first, first + n, all.begin(), score_fn{dev_problem});
-    reason_counts rc = thrust::transform_reduce(policy, all.begin(), all.begin() + n, count_fn{},
-                                                reason_counts{}, add_counts{});
-    for (int i = 0; i < reason_count; ++i) res.stats.counts[i] += rc.c[i];
-
+  // Sorts the feasible candidates among the first n of `all` that beat the current N-th best
+  // and merges them into the top-N.
+  auto merge_chunk = [&](std::uint64_t n) {
     keep_fn keep{res.top.empty() ? ranked{} : res.top.back(), res.top.size() >= top_n};
     auto kept_end = thrust::copy_if(policy, all.begin(), all.begin() + n, kept.begin(), keep);
     const std::uint64_t k = static_cast<std::uint64_t>(kept_end - kept.begin());
-    if (k > 0) {
-      thrust::sort(policy, kept.begin(), kept_end, order_fn{});
-      const std::uint64_t take = std::min(k, top_n);
-      head.resize(take);
-      thrust::copy(kept.begin(), kept.begin() + take, head.begin());
-      batch.clear();
-      for (const candidate& c : head) batch.push_back(as_ranked(c));
-      merge_top(res.top, batch, top_n);
-    }
+    if (k == 0) return;
+    thrust::sort(policy, kept.begin(), kept_end, order_fn{});
+    const std::uint64_t take = std::min(k, top_n);
+    head.resize(take);
+    thrust::copy(kept.begin(), kept.begin() + take, head.begin());
+    batch.clear();
+    for (const candidate& c : head) batch.push_back(as_ranked(c));
+    merge_top(res.top, batch, top_n);
+  };
+  auto score = [&]() {
+    const bool has_bar = o.prune && res.top.size() >= top_n;
+    return score_fn{dev_problem, has_bar ? res.top.back() : ranked{}, has_bar};
+  };
+
+  // A strided sample first (1 index in 64, exact), so the N-th best that bounds the pruning is
+  // a good one from the start; its indices are counted when the full pass reaches them, and
+  // merge_top drops the second copy.
+  if (o.prune && grid >= 64 * 1024) {
+    const std::uint64_t samples = std::min<std::uint64_t>(grid / 64, chunk);
+    thrust::counting_iterator<std::uint64_t> j(0);
+    auto sample = thrust::make_transform_iterator(j, stride_fn{grid / samples});
+    thrust::transform(policy, sample, sample + samples, all.begin(), score());
+    merge_chunk(samples);
+  }
+  // The full pass, in chunks that grow from 1/16 of the chunk size, so the bar tightens early.
+  std::uint64_t step = o.prune ? std::max<std::uint64_t>(1, chunk / 16) : chunk;
+  for (std::uint64_t begin = 0; begin < grid; begin += step, step = std::min(chunk, 2 * step)) {
+    const std::uint64_t n = std::min(step, grid - begin);
+    thrust::counting_iterator<std::uint64_t> first(begin);
+    thrust::transform(policy, first, first + n, all.begin(), score());
+    reason_counts rc = thrust::transform_reduce(policy, all.begin(), all.begin() + n, count_fn{},
+                                                reason_counts{}, add_counts{});
+    for (int i = 0; i < reason_count; ++i) res.stats.counts[i] += rc.c[i];
+    merge_chunk(n);
     res.stats.evaluated += n;
     if (o.progress) o.progress(res.stats.evaluated, grid);
   }

@@ -695,12 +695,26 @@ TOKENPLAN_HD inline double objective_key(objective goal, const metrics& m) {
   return m.cost_usd_per_day;
 }
 
+/// How much of an evaluation to compute.
+enum eval_depth : std::uint8_t {
+  eval_full = 0,     ///< every metric, whatever the verdict (reports, explain)
+  eval_verdict = 1,  ///< stop at the first failed check; exact verdict and ranking keys (the search)
+  /// as eval_verdict, but every pool is sized at the highest utilisation queueing allows (0.999)
+  /// instead of solving for the SLO's: the same verdict, and keys no worse than the exact ones
+  /// (fewer instances, lower cost). The search uses it to skip configurations that cannot beat
+  /// its current N-th best without paying for the queueing solve.
+  eval_bound = 2,
+};
+
 /// Evaluates one configuration of the problem. Never produces NaN or Inf for validated inputs:
-/// every divisor is a validated positive spec value or a count >= 1. With `full` false (the grid
-/// search), it stops at the first failed check - memory, step budget, TPOT, TTFT, the same order
-/// as the verdict - and fills only what the verdict and the ranking keys need.
-TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_config& c, bool full = true) {
+/// every divisor is a validated positive spec value or a count >= 1. Below eval_full it stops at
+/// the first failed check - memory, step budget, TPOT, TTFT, the same order as the verdict - and
+/// fills only what the verdict and the ranking keys need.
+TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_config& c,
+                                               eval_depth depth = eval_full) {
   using namespace detail;
+  const bool full = depth == eval_full;
+  const bool bound = depth == eval_bound;
   evaluation e{};
   e.index = no_index;
   e.cfg = c;
@@ -799,11 +813,11 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     double full_cycle = d.cycle_s;
     if (room >= 1.0) {
       d.prefill_chunks = ceil_div(isl_new_tail, room);
-      step_load full = avg;
-      full.prefill_tokens = min2(isl_new_tail, room) * dv.dp;
-      full.logit_tokens = mb * (1.0 + draft) + full.prefill_tokens / isl_new;
-      step_breakdown fb = stage_step(m, g, dv, full);
-      full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, gpn, mb * (1.0 + draft) + full.prefill_tokens, hidden) +
+      step_load with_chunk = avg;
+      with_chunk.prefill_tokens = min2(isl_new_tail, room) * dv.dp;
+      with_chunk.logit_tokens = mb * (1.0 + draft) + with_chunk.prefill_tokens / isl_new;
+      step_breakdown fb = stage_step(m, g, dv, with_chunk);
+      full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, gpn, mb * (1.0 + draft) + with_chunk.prefill_tokens, hidden) +
                     d.host_overhead_s) * ef;
     }
     // Admission queueing: a replica is a pool of `concurrency` slots, each request holding one
@@ -814,8 +828,13 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     // Queueing is solved only for configurations that pass every other check: the others are
     // out anyway, and the search should not pay for them.
     if (fits && budget_ok && d.tpot_s <= w.tpot_slo_s) {
-      d.utilisation = queueing::max_utilisation(d.concurrency, hold, w.ttft_slo_s - base_ttft, w.slo_tail);
-      d.queue_wait_s = queueing::tail_wait(d.concurrency, hold, w.slo_tail, d.utilisation);
+      const double ttft_budget = w.ttft_slo_s - base_ttft;
+      if (bound) {
+        d.utilisation = queueing::utilisation_bound(d.concurrency, hold, ttft_budget, w.slo_tail);
+      } else {
+        d.utilisation = queueing::max_utilisation(d.concurrency, hold, ttft_budget, w.slo_tail);
+        d.queue_wait_s = queueing::tail_wait_within(d.concurrency, hold, w.slo_tail, d.utilisation, ttft_budget);
+      }
     }
     d.ttft_s = base_ttft + d.queue_wait_s;
     d.prompt_tokens_per_s = d.requests_per_s * isl_new;
@@ -861,14 +880,19 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     // place in a prefill step (slots = prompts per step, held for its chunks), then for a decode
     // slot (held for OSL steps).
     const double base_ttft = f.ttft_s + r.kv_transfer_exposed_s;
-    const double budget = 0.5 * (w.ttft_slo_s - base_ttft);
+    const double side_budget = 0.5 * (w.ttft_slo_s - base_ttft);
     const double prefill_slots = max2(1.0, f.prefill_tokens_per_step / isl_new);
     const double prefill_hold = f.prefill_chunks * f.cycle_s;
     if (fits && d.tpot_s <= w.tpot_slo_s) {
-      f.utilisation = queueing::max_utilisation(prefill_slots, prefill_hold, budget, w.slo_tail);
-      f.queue_wait_s = queueing::tail_wait(prefill_slots, prefill_hold, w.slo_tail, f.utilisation);
-      d.utilisation = queueing::max_utilisation(d.concurrency, osl * d.tpot_s, budget, w.slo_tail);
-      d.queue_wait_s = queueing::tail_wait(d.concurrency, osl * d.tpot_s, w.slo_tail, d.utilisation);
+      if (bound) {
+        f.utilisation = queueing::utilisation_bound(prefill_slots, prefill_hold, side_budget, w.slo_tail);
+        d.utilisation = queueing::utilisation_bound(d.concurrency, osl * d.tpot_s, side_budget, w.slo_tail);
+      } else {
+        f.utilisation = queueing::max_utilisation(prefill_slots, prefill_hold, side_budget, w.slo_tail);
+        f.queue_wait_s = queueing::tail_wait_within(prefill_slots, prefill_hold, w.slo_tail, f.utilisation, side_budget);
+        d.utilisation = queueing::max_utilisation(d.concurrency, osl * d.tpot_s, side_budget, w.slo_tail);
+        d.queue_wait_s = queueing::tail_wait_within(d.concurrency, osl * d.tpot_s, w.slo_tail, d.utilisation, side_budget);
+      }
     }
     f.instances = f.utilisation > 0.0 ? ceil_div(peak_requests_per_s, f.requests_per_s * f.utilisation) : 0.0;
     pack_nodes(f, gpn);
@@ -903,7 +927,10 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     e.reason = reason_prefill_budget;
   } else if (r.tpot_s > w.tpot_slo_s) {
     e.reason = reason_tpot;
-  } else if (r.ttft_s > w.ttft_slo_s || d.utilisation <= 0.0 || (disagg && r.prefill.utilisation <= 0.0)) {
+  } else if (d.utilisation <= 0.0 || (disagg && r.prefill.utilisation <= 0.0)) {
+    // Queueing sized every pool within what the TTFT SLO leaves (the wait is capped at that
+    // budget), so a positive utilisation is the TTFT verdict; comparing the re-added sum with
+    // the SLO would only test rounding.
     e.reason = reason_ttft;
   } else {
     e.reason = reason_feasible;
@@ -912,9 +939,9 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   return e;
 }
 
-/// Evaluates grid point `index` of the problem (`full`: as evaluate_config).
-TOKENPLAN_HD inline evaluation evaluate(const problem& p, std::uint64_t index, bool full = true) {
-  evaluation e = evaluate_config(p, decode_index(p.grid, index), full);
+/// Evaluates grid point `index` of the problem (`depth`: as evaluate_config).
+TOKENPLAN_HD inline evaluation evaluate(const problem& p, std::uint64_t index, eval_depth depth = eval_full) {
+  evaluation e = evaluate_config(p, decode_index(p.grid, index), depth);
   e.index = index;
   return e;
 }

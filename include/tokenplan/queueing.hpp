@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "tokenplan/hd.hpp"
 
@@ -24,7 +26,12 @@ TOKENPLAN_HD inline double exp_neg(double x) {
     term = term * r / static_cast<double>(i);
     sum += term;
   }
-  return ldexp(sum, k);  // exact scaling by 2^k
+  // Exact scaling by 2^k (k >= -1011 here, so the result stays normal), by the exponent bits:
+  // the same bits as ldexp, without the library call.
+  const std::uint64_t bits = static_cast<std::uint64_t>(k + 1023) << 52;
+  double scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return sum * scale;
 }
 
 /// e^x for any x: exp_neg of -|x|, inverted for x > 0; saturates at 1e300.
@@ -63,10 +70,18 @@ TOKENPLAN_HD inline double normal_cdf(double z) {
 
 /// Probability an arrival waits for a slot, M/M/c with c slots at utilisation rho, by the
 /// Halfin-Whitt approximation: 1 / (1 + beta Phi(beta) / phi(beta)), beta = (c - a) / sqrt(a).
+/// phi and the erfc inside Phi share one exponential, e^(-beta^2 / 2) (the hot path of the search).
 TOKENPLAN_HD inline double wait_probability(double c, double rho, double sqrt_a) {
   const double a = rho * c;
-  const double beta = (c - a) / sqrt_a;
-  return 1.0 / (1.0 + beta * normal_cdf(beta) / normal_pdf(beta));
+  const double beta = (c - a) / sqrt_a;  // > 0 for rho < 1
+  const double g = exp_neg(-0.5 * beta * beta);
+  const double pdf = 0.3989422804014327 * g;
+  const double x = (beta < 0.0 ? -beta : beta) / 1.4142135623730951;
+  const double t = 1.0 / (1.0 + 0.3275911 * x);
+  const double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const double erfc = poly * g;
+  const double cdf = beta < 0.0 ? 0.5 * erfc : 1.0 - 0.5 * erfc;
+  return 1.0 / (1.0 + beta * cdf / pdf);
 }
 
 /// Whether the `tail` quantile (0.01 for p99) of the wait stays within `budget_s` at utilisation
@@ -89,6 +104,13 @@ TOKENPLAN_HD inline double tail_wait(double c, double hold_s, double tail, doubl
   return log_pos(pw / tail) / ((c - a) / hold_s);
 }
 
+/// tail_wait, never above `budget_s`: at a utilisation from max_utilisation the wait is within
+/// the budget by construction, and the cap keeps logarithm rounding from saying otherwise.
+TOKENPLAN_HD inline double tail_wait_within(double c, double hold_s, double tail, double rho, double budget_s) {
+  const double t = tail_wait(c, hold_s, tail, rho);
+  return t < budget_s ? t : budget_s;
+}
+
 /// Largest utilisation (<= 0.999) at which a pool of `slots` concurrent slots, each request
 /// holding one for `hold_s` seconds, keeps the `tail` quantile of the wait within `budget_s`.
 /// 0 when the budget is not positive. Bisection to 1e-4.
@@ -103,6 +125,17 @@ TOKENPLAN_HD inline double max_utilisation(double slots, double hold_s, double b
     else hi = mid;
   }
   return lo;
+}
+
+/// An upper bound on max_utilisation at the cost of at most two wait checks: 0.999 when
+/// max_utilisation is positive, 0 when it is 0. The bisection ends at 0 only if every midpoint
+/// failed, the last being 0.999 / 2^14; the wait check is monotone in the utilisation, so that
+/// one check decides it.
+TOKENPLAN_HD inline double utilisation_bound(double slots, double hold_s, double budget_s, double tail) {
+  const double cap = 0.999;
+  if (!(budget_s > 0.0) || !(hold_s > 0.0) || !(slots > 0.0)) return 0.0;
+  if (wait_within(slots, hold_s, budget_s, tail, cap)) return cap;
+  return wait_within(slots, hold_s, budget_s, tail, cap / 16384.0) ? cap : 0.0;
 }
 
 }  // namespace queueing

@@ -32,6 +32,9 @@ struct search_options {
   std::uint64_t top_n = 20;                  ///< how many ranked configurations to keep (>= 1)
   std::uint64_t chunk_configs = 1ull << 20;  ///< configurations evaluated per pass; bounds memory
   int threads = 0;                           ///< CPU backend threads; 0 = all cores
+  /// Skip the queueing solve for configurations whose optimistic keys cannot beat the current
+  /// N-th best. The ranking and the counts are the same either way; off only to measure it.
+  bool prune = true;
   /// Called after each chunk with (configurations done, grid size); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -51,16 +54,16 @@ struct search_result {
 };
 
 /// Merges a sorted batch of candidates into a sorted running top-N (both in ranks_before order).
+/// An index already in the top-N is kept once (the search may see an index twice; its keys are
+/// the same both times, so the copies are neighbours in the merge).
 inline void merge_top(std::vector<ranked>& top, const std::vector<ranked>& batch, std::uint64_t n) {
   std::vector<ranked> out;
   out.reserve(top.size() + batch.size());
   std::size_t i = 0, j = 0;
   while (out.size() < n && (i < top.size() || j < batch.size())) {
-    if (j == batch.size() || (i < top.size() && ranks_before(top[i], batch[j]))) {
-      out.push_back(top[i++]);
-    } else {
-      out.push_back(batch[j++]);
-    }
+    const bool from_top = j == batch.size() || (i < top.size() && ranks_before(top[i], batch[j]));
+    const ranked& next = from_top ? top[i++] : batch[j++];
+    if (out.empty() || out.back().index != next.index) out.push_back(next);
   }
   top.swap(out);
 }

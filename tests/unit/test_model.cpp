@@ -211,8 +211,30 @@ TEST(Model, NoNanOrInfAnywhereOnRandomScenarios) {
         ASSERT_LE(e.m.main.kv_bytes_needed, e.m.main.kv_bytes_available);
         ASSERT_GE(e.m.main.instances, 1.0);
         ASSERT_GE(e.m.gpus_billed, e.m.gpus);
-        if (e.cfg.mode == mode_disaggregated) ASSERT_GE(e.m.prefill.instances, 1.0);
+        if (e.cfg.mode == mode_disaggregated) {
+          ASSERT_GE(e.m.prefill.instances, 1.0);
+        }
       }
+    }
+  }
+}
+
+// The search evaluates with early exits (eval_verdict) and optimistic queueing (eval_bound):
+// both give the full evaluation's verdict; eval_verdict its exact keys, eval_bound keys no worse.
+TEST(Model, ShallowEvaluationsKeepTheVerdict) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    auto p = testing::random_problem(seed);
+    for (std::uint64_t i = 0; i < grid_size(p->grid); ++i) {
+      const evaluation full = evaluate(*p, i, eval_full);
+      const evaluation verdict = evaluate(*p, i, eval_verdict);
+      const evaluation bound = evaluate(*p, i, eval_bound);
+      ASSERT_EQ(verdict.reason, full.reason) << "seed " << seed << " index " << i;
+      ASSERT_EQ(bound.reason, full.reason) << "seed " << seed << " index " << i;
+      if (full.reason != reason_feasible) continue;
+      ASSERT_EQ(verdict.key, full.key);
+      ASSERT_EQ(verdict.m.cost_usd_per_day, full.m.cost_usd_per_day);
+      ASSERT_LE(bound.key, full.key);
+      ASSERT_LE(bound.m.cost_usd_per_day, full.m.cost_usd_per_day);
     }
   }
 }

@@ -3,6 +3,8 @@
 // cache, prompt spread, disaggregated KV transfer, queueing, and the deterministic math.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <cmath>
 
 #include "loaders.hpp"
@@ -219,6 +221,27 @@ TEST(ModelTerms, QueueingMatchesErlangCAtScale) {
   const double u = queueing::max_utilisation(96, 5.7326, 0.9376, 0.01);
   EXPECT_LE(queueing::tail_wait(96, 5.7326, 0.01, u), 0.9376);
   near_pct(u, 0.8605, 0.1, "hand case utilisation");
+}
+
+// The search's shortcut: utilisation_bound is 0 exactly where max_utilisation is, 0.999 elsewhere.
+TEST(Terms, UtilisationBoundAgreesWithTheSolveOnZero) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> u01(0.0, 1.0);
+  int zeros = 0, positives = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const double slots = std::floor(1.0 + 2000.0 * u01(rng) * u01(rng));
+    const double hold = 0.01 + 100.0 * u01(rng);
+    const double budget = -0.5 + 5.0 * u01(rng) * u01(rng);
+    const double tail = u01(rng) < 0.5 ? 0.01 : 0.5;
+    const double exact = queueing::max_utilisation(slots, hold, budget, tail);
+    const double bound = queueing::utilisation_bound(slots, hold, budget, tail);
+    ASSERT_EQ(exact == 0.0, bound == 0.0) << slots << " " << hold << " " << budget << " " << tail;
+    ASSERT_GE(bound, exact);
+    ASSERT_LE(queueing::tail_wait_within(slots, hold, tail, exact, budget), std::max(budget, 0.0) + 1e-12);
+    (exact == 0.0 ? zeros : positives) += 1;
+  }
+  EXPECT_GT(zeros, 100);  // both sides of the boundary were exercised
+  EXPECT_GT(positives, 100);
 }
 
 TEST(ModelTerms, DeterministicExpAndLog) {

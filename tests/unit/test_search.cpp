@@ -6,7 +6,10 @@
 #include <numeric>
 
 #include "backend.hpp"
+#include "loaders.hpp"
+#include "problem_builder.hpp"
 #include "scenarios.hpp"
+#include "temp_dir.hpp"
 #include "tokenplan/search.hpp"
 
 namespace tokenplan {
@@ -80,6 +83,44 @@ TEST(Search, SameAnswerAtOneTwoAndSevenThreads) {
   }
 }
 
+// Pruning (optimistic keys against the running N-th best, after a strided sample) changes
+// neither the ranking nor the counts: random scenarios with grids past the sampling threshold,
+// and the shipped example.
+TEST(Search, PruningChangesNothing) {
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  auto check = [&](const problem& p, const std::string& what) {
+    ASSERT_GE(grid_size(p.grid), 64u * 1024u) << what;
+    for (std::uint64_t top_n : {1ull, 50ull, 512ull}) {
+      search_options on, off;
+      on.top_n = off.top_n = top_n;
+      on.chunk_configs = off.chunk_configs = 1ull << 15;
+      off.prune = false;
+      search_result a = cpu->search(p, on), b = cpu->search(p, off);
+      ASSERT_EQ(a.top.size(), b.top.size()) << what;
+      for (std::size_t i = 0; i < a.top.size(); ++i) {
+        ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " top " << top_n << " rank " << i;
+        ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
+      }
+      for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+    }
+  };
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    auto p = testing::random_problem(seed);
+    pool_axes& agg = p->grid.agg;  // a 256-value batch axis: at least 12 x 24 x 256 configurations
+    agg.n_batch = 256;
+    for (std::uint32_t b = 0; b < agg.n_batch; ++b) agg.batch[b] = 1 + b * 4;
+    check(*p, "seed " + std::to_string(seed));
+  }
+  plan_inputs in;
+  in.cal = load_calibration(testing::shipped("calibration.json"));
+  in.model = load_model(testing::shipped("models/llama-3.1-70b.json"));
+  in.workload = load_workload(testing::shipped("workloads/chat-30tn.json"));
+  in.cluster = load_cluster(testing::shipped("clusters/bytedance-h200-overseas.json"), {testing::shipped("gpus")}, in.cal);
+  in.grid = default_grid(in.model.spec);
+  in.engine = in.cal.reference_engine;
+  check(*build_problem(in), "shipped example");
+}
+
 TEST(Search, ProgressReachesTheGridSize) {
   auto p = testing::random_problem(5);
   search_options opt;
@@ -93,7 +134,12 @@ TEST(Search, ProgressReachesTheGridSize) {
   };
   make_cpu_backend(2)->search(*p, opt);
   EXPECT_EQ(last, grid_size(p->grid));
-  EXPECT_EQ(calls, (grid_size(p->grid) + 63) / 64);
+  // Chunks grow 4, 8, 16, 32, then 64 at a time.
+  std::uint64_t want_calls = 0;
+  for (std::uint64_t done = 0, step = 4; done < grid_size(p->grid); done += step, step = std::min<std::uint64_t>(64, 2 * step)) {
+    ++want_calls;
+  }
+  EXPECT_EQ(calls, want_calls);
 }
 
 TEST(Search, EvaluateReturnsTheModelsNumbers) {
