@@ -165,6 +165,9 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
         if (!loo.empty() && loo[i].predicted) {
           o["loo_predicted"] = loo[i].value;
           o["loo_ape"] = loo[i].ape;
+        } else if (!loo.empty() && p.fit) {
+          o["loo_predicted"] = nullptr;
+          o["loo_failed_because"] = loo[i].why_not;
         }
       } else {
         o["predicted"] = nullptr;
@@ -188,7 +191,7 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
       std::string gpu = p.gpu + " x" + std::to_string(p.gpus);
       std::string metric = p.metric + " (" + p.scope + ")";
       if (res[i].predicted) {
-        std::string loo_s = !loo.empty() && loo[i].predicted ? fmt("%6.1f", 100.0 * loo[i].ape) : "     -";
+        std::string loo_s = loo.empty() || !p.fit ? "     -" : loo[i].predicted ? fmt("%6.1f", 100.0 * loo[i].ape) : "  none";
         std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %6s%%  %s%s\n", p.id.c_str(),
                       gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), short_number(res[i].value).c_str(),
                       100.0 * res[i].ape, loo_s.c_str(), res[i].config.c_str(), p.fit ? "" : "  (not fitted)");
@@ -206,6 +209,15 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
     if (!loo.empty()) {
       o << "leave-one-out (factors refitted without each point): median " << fmt("%.1f", 100 * sl.median_ape) << "%, p90 "
         << fmt("%.1f", 100 * sl.p90_ape) << "%, worst " << fmt("%.2f", sl.max_ratio) << "x\n";
+      std::size_t lost = 0;
+      for (std::size_t i = 0; i < res.size(); ++i) {
+        if (res[i].predicted && res[i].point->fit && !loo[i].predicted) {
+          ++lost;
+          o << "  leave-one-out: " << res[i].point->id << " has no prediction once refitted without it ("
+            << loo[i].why_not << ")\n";
+        }
+      }
+      if (lost > 0) o << "  (" << lost << " point(s) left out of the leave-one-out figures above)\n";
     }
     text = o.str();
   }

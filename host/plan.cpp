@@ -81,10 +81,17 @@ void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
       w.binding = "prefill_budget";
       w.binding_detail = at + "decode plus prefill would exceed the " + std::to_string(c.main.chunk) + "-token step budget";
       break;
-    default:
-      w.binding = "cost";
-      w.binding_detail = at + "the configuration is feasible but costs " + short_number(e.m.cost_usd_per_day) +
-                         " USD/day against " + short_number(best.m.cost_usd_per_day);
+    default: {
+      // Feasible: the larger batch loses on the objective, or ties and loses the tie-break.
+      const bool tie = e.key == best.key && e.m.cost_usd_per_day == best.m.cost_usd_per_day;
+      w.binding = tie ? "tie" : "objective";
+      const std::string figures = group_digits(static_cast<std::uint64_t>(e.m.gpus_billed)) + " GPUs billed, " + short_number(e.m.cost_usd_per_day) +
+                                  " USD/day against " + group_digits(static_cast<std::uint64_t>(best.m.gpus_billed)) + " and " +
+                                  short_number(best.m.cost_usd_per_day);
+      w.binding_detail = tie ? at + "the configuration is feasible and ties (" + figures +
+                                   ": the fleet rounds to the same whole nodes); ties go to the smaller batch"
+                             : at + "the configuration is feasible but ranks lower on the objective (" + figures + ")";
+    }
   }
 }
 

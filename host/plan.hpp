@@ -33,7 +33,7 @@ struct plan_request {
 /// Why the winner wins: the constraint that stops it from growing its batch, and the best
 /// configuration that differs from it in structure (site, mode, weight format or layouts).
 struct win_analysis {
-  std::string binding;         ///< a reason name, "batch_axis_end", or "cost" (larger is feasible but dearer)
+  std::string binding;         ///< a reason name, "batch_axis_end", "objective" (the next batch is feasible but ranks lower) or "tie" (it ties and loses the tie-break)
   std::string binding_detail;  ///< one sentence with the numbers
   bool has_runner_up = false;
   std::size_t runner_up_rank = 0;  ///< 1-based rank in the full ranking

@@ -78,6 +78,28 @@ TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   EXPECT_EQ(j["inputs"]["model"]["sha256"].get<std::string>().size(), 64u);
 }
 
+// DeepSeek's published layout at its published day: the fleet fits the 2,224 H800 it had, and
+// the next batch size ties on whole nodes, which the analysis says instead of "it costs more".
+TEST(Cli, DeepSeekProductionLayoutFitsAndExplainsTheTie) {
+  run_result r = run_tool({"plan", "--cluster", shipped("clusters/deepseek-h800.json"), "--model",
+                           shipped("models/deepseek-v3.json"), "--workload", shipped("workloads/deepseek-day.json"),
+                           "--grid", shipped("grids/deepseek-production.json"), "--backend", "cpu", "--top", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["capacity"]["enough"].get<bool>());
+  const json& why = j["why_the_winner_wins"];
+  const std::string binding = why["binding_constraint"];
+  EXPECT_TRUE(binding == "tie" || binding == "objective" || binding == "tpot_slo" || binding == "ttft_slo" ||
+              binding == "memory") << binding;
+  if (binding == "tie") {
+    EXPECT_NE(why["detail"].get<std::string>().find("ties"), std::string::npos);
+  }
+  // Peak fleet near DeepSeek's peak of 278 nodes (its day averaged 226.75).
+  const double nodes = j["results"][0]["fleet"]["nodes"];
+  EXPECT_GT(nodes, 278 * 0.85);
+  EXPECT_LT(nodes, 278 * 1.15);
+}
+
 TEST(Cli, TableFormatIsReadable) {
   std::vector<std::string> args = example_args();
   args.insert(args.end(), {"--format", "table", "--top", "5"});
