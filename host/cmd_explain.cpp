@@ -196,7 +196,7 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
   }
   o << "\nlatency: TTFT " << fmt("%.1f", m.ttft_s * 1e3) << " ms (SLO " << fmt("%.0f", prob.workload.ttft_slo_s * 1e3)
     << "), TPOT " << fmt("%.2f", m.tpot_s * 1e3) << " ms (SLO " << fmt("%.0f", prob.workload.tpot_slo_s * 1e3) << ")\n";
-  o << "throughput: " << short_number(m.tokens_per_s_per_gpu) << " tokens/s per GPU (input + output, at full load)\n";
+  o << "throughput: " << short_number(m.tokens_per_s_per_gpu) << " tokens/s per GPU (input + output, at the planned load)\n";
   o << "fleet for the workload's peak: " << group_digits(as_count(m.gpus_billed)) << " GPUs billed in "
     << group_digits(as_count(m.nodes)) << " nodes";
   if (e.cfg.mode == mode_disaggregated) {

@@ -191,8 +191,8 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
       std::string gpu = p.gpu + " x" + std::to_string(p.gpus);
       std::string metric = p.metric + " (" + p.scope + ")";
       if (res[i].predicted) {
-        std::string loo_s = loo.empty() || !p.fit ? "     -" : loo[i].predicted ? fmt("%6.1f", 100.0 * loo[i].ape) : "  none";
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %6s%%  %s%s\n", p.id.c_str(),
+        std::string loo_s = loo.empty() || !p.fit ? "-" : loo[i].predicted ? fmt("%.1f%%", 100.0 * loo[i].ape) : "none";
+        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %7s  %s%s\n", p.id.c_str(),
                       gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), short_number(res[i].value).c_str(),
                       100.0 * res[i].ape, loo_s.c_str(), res[i].config.c_str(), p.fit ? "" : "  (not fitted)");
       } else {
