@@ -78,21 +78,78 @@ struct workload_entry {
   std::string engine;                           ///< serving engine; empty: the reference engine
 };
 
+/// How a site's GPUs are paid for.
+enum class pricing_kind { lease, on_demand, owned };
+
+/// The price terms of a site's GPUs (or of GPUs on offer).
+struct site_pricing {
+  pricing_kind kind = pricing_kind::lease;
+  /// lease and on-demand: price per GPU-hour. A lease charges every contracted GPU 24 h a day,
+  /// busy or idle; on-demand charges only the hours used.
+  double usd_per_gpu_hour = 0.0;
+  bool includes_power = true;         ///< the price covers power and facility (lease, on-demand)
+  double term_months = 0.0;           ///< lease term (0: not stated); reported, not priced
+  std::uint32_t committed_gpus = 0;   ///< lease: GPUs already under contract, paid whether used or not
+  // owned: capex amortised as capex x r / (1 - (1 + r)^-n) per year
+  double capex_usd_per_node = 0.0;
+  double depreciation_years = 0.0;
+  double cost_of_capital = 0.0;       ///< r, per year
+  /// Network fabric, storage and host servers per node per month (all kinds).
+  double node_usd_per_month = 0.0;
+
+  /// Capital charge per node per year (owned), 0 otherwise.
+  double capex_usd_per_node_year() const;
+  /// What one GPU costs per hour it is held: the lease or on-demand price, or the owned
+  /// capital charge, plus the node costs; energy not included.
+  double usd_per_gpu_hour_held(std::uint32_t gpus_per_node) const;
+  bool pays_energy() const { return kind == pricing_kind::owned || !includes_power; }
+};
+
+const char* pricing_kind_name(pricing_kind k);
+
+/// GPUs that arrive at a site later.
+struct delivery {
+  std::string month;     ///< "YYYY-MM"
+  std::uint32_t gpus = 0;
+};
+
 /// One site of a cluster file.
 struct site_entry {
   std::string name;
   std::string gpu;              ///< GPU type name (key into cluster_entry::gpus)
   std::uint32_t gpu_index = 0;  ///< index into cluster_entry::gpus
-  std::uint32_t gpus = 0;
+  std::uint32_t gpus = 0;       ///< available now
   std::uint32_t gpus_per_node = 0;
-  double usd_per_gpu_hour = 0.0;
+  site_pricing pricing;
+  double usd_per_gpu_hour = 0.0;  ///< pricing.usd_per_gpu_hour_held(): what the grid search ranks by
   bool price_includes_power = true;
   double usd_per_kwh = 0.0;
   double pue = 1.0;
+  /// Power cap of the site: IT load in MW (a facility cap is divided by the PUE); 0 = none.
+  double power_cap_it_mw = 0.0;
+  std::string power_cap_field;   ///< "it_mw" or "facility_mw", as the file gave it
+  double power_cap_given_mw = 0.0;
+  double spare_fraction = -1.0;  ///< N+k spares per serving node; < 0: the cluster's
+  std::vector<std::string> blocked_gpus;  ///< GPU types the site may not receive (export rules)
+  std::vector<delivery> deliveries;
+  /// More GPUs of its own type the site could take if the target needs them (at its price):
+  /// < 0 unlimited (within the power cap), 0 none.
+  double expansion_max_gpus = -1.0;
   /// Scale-out network of the site, overriding the GPU file's default when set (> 0 / >= 0).
   double scale_out_gb_per_s = 0.0;
   double scale_out_latency_us = -1.0;
   std::string interconnect;  ///< free-text description of the site's fabric
+};
+
+/// GPUs of a type that can be bought or leased for sites that may receive them.
+struct gpu_offer {
+  std::string gpu;
+  std::uint32_t gpu_index = 0;
+  std::uint32_t gpus_per_node = 8;
+  site_pricing pricing;
+  double max_gpus = -1.0;           ///< per site; < 0 unlimited (within power caps)
+  std::vector<std::string> sites;   ///< empty: every site that does not block the type
+  std::string description;
 };
 
 /// A cluster file with its GPU types resolved.
@@ -101,7 +158,9 @@ struct cluster_entry {
   std::string description;
   input_file file;
   std::vector<site_entry> sites;
-  std::vector<gpu_entry> gpus;  ///< distinct GPU types the sites use, in first-use order
+  std::vector<gpu_entry> gpus;  ///< distinct GPU types the sites and offers use, in first-use order
+  std::vector<gpu_offer> offers;
+  double spare_fraction = 0.0;  ///< N+k spares per serving node, unless a site says otherwise
 };
 
 /// Axes of one pool before they become layouts.

@@ -179,6 +179,11 @@ struct metrics {
   double cost_usd_per_day;
   double usd_per_million_tokens;
   double shortfall_gpus;         ///< GPUs billed beyond those of this type in the cluster
+  /// Share of the serving time owed to input tokens (full evaluations only): aggregated, the
+  /// part of a cycle the prefill tokens add (the cycle with them minus the cycle without them,
+  /// over the cycle); disaggregated, the prefill pool's share of the GPU-seconds per request.
+  /// Splits cost per million tokens into input and output.
+  double prefill_time_share;
 };
 
 /// evaluation::index of a configuration that does not come from the grid.
@@ -843,6 +848,15 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     r.tpot_s = d.tpot_s;
     r.ttft_s = d.utilisation > 0.0 ? d.ttft_s : base_ttft;
     r.tokens_per_s_per_gpu = d.requests_per_s * d.utilisation * (isl + osl) / d.gpus_per_instance;
+    if (full && d.cycle_s > 0.0) {
+      step_load decode_only = avg;
+      decode_only.prefill_tokens = 0.0;
+      decode_only.logit_tokens = mb * (1.0 + draft);
+      const step_breakdown db = stage_step(m, g, dv, decode_only);
+      const double cycle_decode = (dv.pp * db.stage_s + pp_hops(g, dv, gpn, mb * (1.0 + draft), hidden) +
+                                   host_overhead(g, d.micro_batches, double(c.main.batch))) * ef;
+      r.prefill_time_share = max2(0.0, 1.0 - cycle_decode / d.cycle_s);
+    }
   } else {
     // ---- the prefill pool ---------------------------------------------------------------
     pool_metrics& f = r.prefill;
@@ -907,6 +921,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
                                      d.gpus_per_instance / (d.requests_per_s * d.utilisation)
                                : 0.0;
     r.tokens_per_s_per_gpu = sized ? (isl + osl) / gpu_s : 0.0;
+    r.prefill_time_share = sized ? f.gpus_per_instance / (f.requests_per_s * f.utilisation) / gpu_s : 0.0;
   }
 
   // ---- the fleet: cost and power ------------------------------------------------------------
