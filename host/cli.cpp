@@ -14,6 +14,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "loaders.hpp"
+#include "fleet.hpp"
 #include "plan.hpp"
 #include "text.hpp"
 
@@ -36,17 +37,21 @@ How many GPUs of which kind, at which site, serving a model in which configurati
 cost and power, to serve N tokens a day within latency SLOs?
 
 Usage:
-  tokenplan plan --cluster FILE --model FILE --workload FILE [options]
+  tokenplan plan --cluster FILE (--model FILE --workload FILE | --demand FILE) [options]
+  tokenplan capacity --cluster FILE (--model FILE --workload FILE | --demand FILE) [options]
   tokenplan explain --model M --workload W --gpu G --config JSON [options]
   tokenplan validate FILE... [options]
   tokenplan calibrate FILE... [--out FILE]
   tokenplan version
-  tokenplan help [plan|explain|validate|calibrate]
+  tokenplan help [plan|capacity|explain|validate|calibrate]
 
 Commands:
   plan      search every serving configuration (site/GPU, TP, PP, EP, attention DP, batch,
             chunk, precisions, speculation, aggregated or disaggregated), rank those that meet
-            the SLOs, and size the fleet for the daily-token target
+            the SLOs, and allocate the fleet across sites at the least cost for the daily-token
+            target (a model mix over a day with --demand), with the shortfall if any
+  capacity  the most tokens per day the cluster as it is can serve within the SLOs, what
+            binds (GPUs, power, no configuration), and when growth runs it out
   explain   one configuration's full breakdown: memory by part, step time by component and
             the roofline bound of each, TPOT, TTFT, throughput
   validate  predicted vs measured on published measurements, with leave-one-out errors
@@ -57,17 +62,22 @@ Commands:
 Run 'tokenplan plan --help' for the options and worked examples.
 )";
 
-const char* const plan_help = R"(tokenplan plan - rank serving configurations for a daily-token target
+const char* const plan_help = R"(tokenplan plan - serving configurations and the fleet for a daily-token target
 
 Usage:
   tokenplan plan --cluster FILE --model FILE --workload FILE [options]
+  tokenplan plan --cluster FILE --demand FILE [options]
 
-Inputs (JSON; every value carries its source in the file):
-  --cluster FILE     sites: GPU type and count, GPUs per node, lease price per GPU-hour,
-                     whether it includes power, electricity price, PUE
+Inputs (JSON; every value carries its source in the file; names of shipped configs work too):
+  --cluster FILE     sites: GPU type and count, GPUs per node, interconnect, pricing (lease,
+                     on-demand or owned), power cap, PUE, electricity price, spares, GPU types
+                     a site may not receive, deliveries; GPUs on offer for the shortfall
   --model FILE       architecture from the model's config.json (layers, hidden, heads, ...)
-  --workload FILE    tokens per day (input + output), mean input/output length,
-                     peak-to-average, TTFT/TPOT SLOs, allowed precisions
+  --workload FILE    tokens per day (input + output), input/output lengths, peak-to-average,
+                     TTFT/TPOT SLOs, allowed precisions
+  --demand FILE      instead of --model/--workload: a mix of model classes (each a model and a
+                     workload with a share of the tokens), a 24-hour load profile, a deferrable
+                     share that may fill the trough, monthly growth (configs/demands/)
   --grid FILE        axes to search: tp, pp, ep, dp, batch, chunk_tokens, precisions, draft
                      tokens, modes, sites, and per-pool sections "aggregated", "prefill",
                      "decode" (default: a built-in grid for dense or MoE models)
@@ -90,6 +100,16 @@ Output:
   --out FILE         write to FILE atomically (temp file + rename) instead of stdout
   --quiet            no progress on stderr
 
+With --model/--workload it ranks every configuration (below) and adds the fleet; with
+--demand it searches each class on each kind of hardware and reports the fleet. The fleet: the
+best configurations of each class on each GPU type, node size and network the cluster has or is
+offered, and the allocation across sites that meets every hour's demand at the least cost per
+day within each site's GPUs and power cap (a mixed-integer program solved by GLPK to a proven
+optimum); per site GPUs used and free, nodes, MW, cost; cost per day, per month and per million
+tokens (input and output); lease, on-demand, capital and energy; utilisation over the day. When
+the cluster is not enough: the least-cost GPUs to add, by type and site. And the capacity: the
+most demand the cluster carries, what binds, and the month growth runs it out.
+
 What it computes, per configuration (aggregated serving, or disaggregated prefill and decode
 pools): weights and KV cache per GPU (does the batch fit?), the time of one engine step (each
 GEMM, attention, MoE expert and collective on its own roofline; TP all-reduces, EP dispatch and
@@ -111,27 +131,136 @@ Examples:
       --model configs/models/llama-3.1-70b.json \
       --workload configs/workloads/chat-30tn.json --objective gpus --top 5 --out plan.json
 
+  # a model mix over a day on leased overseas H200 and domestic H20, as a report
+  tokenplan plan --cluster bytedance-2026 --demand doubao-30tn --format table
+
 Exit status: 0 ok; 2 bad input or usage (the message names the file and the JSON field);
 1 runtime failure.
 )";
 
 }  // namespace
 
-int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  cxxopts::Options opts("tokenplan plan", "");
+namespace {
+
+const char* const capacity_help = R"(tokenplan capacity - how much the cluster as it is can serve
+
+Usage:
+  tokenplan capacity --cluster FILE --model FILE --workload FILE [options]
+  tokenplan capacity --cluster FILE --demand FILE [options]
+
+The inverse of plan: with the GPUs the cluster has now (no additions), the largest multiple of
+the demand (its mix, its hourly profile, its SLOs) the sites can serve, solved exactly as a
+mixed-integer program, and what binds it: the GPUs of a site, a site's power cap, or a class
+with no configuration that meets its SLOs on any GPU there (with the check that ruled most out).
+With monthly growth in the demand file, the month the cluster runs out, counting the GPU
+deliveries the cluster file lists.
+
+Options: --grid, --gpu-dir, --calibration, --engine, --backend, --threads, --chunk as for plan;
+  --format json|table (default json)   --out FILE (atomic)   --quiet
+
+Example:
+  tokenplan capacity --cluster bytedance-2026 --demand doubao-30tn --format table
+
+Exit status: 0 ok; 2 bad input or usage; 1 runtime failure.
+)";
+
+/// The options plan and capacity share, parsed into a request.
+struct common_args {
+  plan_request req;
+  std::string demand_path;
+  config_roots roots;
+  std::string format;
+};
+
+common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err) {
+  common_args c;
+  plan_request& req = c.req;
+  if (!a.count("cluster")) throw usage_error("missing --cluster FILE");
+  const bool demand = a.count("demand") > 0;
+  if (demand && (a.count("model") || a.count("workload") || a.count("grid"))) {
+    throw usage_error("--demand names the models and workloads of its classes; drop --model/--workload/--grid");
+  }
+  if (!demand) {
+    for (const char* r : {"model", "workload"}) {
+      if (!a.count(r)) throw usage_error(std::string("missing --") + r + " FILE (or give --demand FILE)");
+    }
+  }
+  // Each input is a path or a shipped name ("llama-3.1-70b"), resolved in the configs folders.
+  req.cluster_path = resolve_config(default_roots(""), "clusters", a["cluster"].as<std::string>(), "--cluster");
+  const config_roots named = default_roots(req.cluster_path);
+  c.roots = named;
+  if (demand) {
+    c.demand_path = resolve_config(named, "demands", a["demand"].as<std::string>(), "--demand");
+  } else {
+    req.model_path = resolve_config(named, "models", a["model"].as<std::string>(), "--model");
+    req.workload_path = resolve_config(named, "workloads", a["workload"].as<std::string>(), "--workload");
+    if (a.count("grid")) req.grid_path = resolve_config(named, "grids", a["grid"].as<std::string>(), "--grid");
+  }
+  if (a.count("gpu-dir")) {
+    req.gpu_dirs = {a["gpu-dir"].as<std::string>()};
+    std::error_code ec;
+    if (!fs::is_directory(req.gpu_dirs[0], ec)) throw usage_error("--gpu-dir: \"" + req.gpu_dirs[0] + "\" is not a directory");
+  } else {
+    req.gpu_dirs = named.dirs("gpus");
+  }
+  req.calibration_path = calibration_path(a, named);
+  if (a.count("engine")) req.engine = a["engine"].as<std::string>();
+  req.threads = static_cast<int>(count_option(a, "threads", 0, 4096));
+  req.chunk_configs = count_option(a, "chunk", 1, 1ull << 30);
+  req.backend = a["backend"].as<std::string>();
+  if (req.backend != "auto" && req.backend != "cpu" && req.backend != "cuda") {
+    throw usage_error("--backend: expected auto, cpu or cuda, found \"" + req.backend + "\"" +
+                      did_you_mean(req.backend, {"auto", "cpu", "cuda"}));
+  }
+  c.format = a["format"].as<std::string>();
+  if (c.format != "json" && c.format != "table") {
+    throw usage_error("--format: expected json or table, found \"" + c.format + "\"" + did_you_mean(c.format, {"json", "table"}));
+  }
+  const bool show_progress = !a.count("quiet") && ::isatty(STDERR_FILENO);
+  if (show_progress) {
+    req.progress = [&err](std::uint64_t done, std::uint64_t total) {
+      err << "\rsearching: " << (100 * done / (total ? total : 1)) << "% (" << done << " of " << total
+          << " configurations)" << (done == total ? "\n" : "") << std::flush;
+    };
+  }
+  return c;
+}
+
+void add_common_options(cxxopts::Options& opts) {
   opts.add_options()("cluster", "", cxxopts::value<std::string>())("model", "", cxxopts::value<std::string>())(
-      "workload", "", cxxopts::value<std::string>())("grid", "", cxxopts::value<std::string>())(
-      "gpu-dir", "", cxxopts::value<std::string>())("calibration", "", cxxopts::value<std::string>())(
-      "engine", "", cxxopts::value<std::string>())("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
-      "top", "", cxxopts::value<std::string>()->default_value("20"))(
+      "workload", "", cxxopts::value<std::string>())("demand", "", cxxopts::value<std::string>())(
+      "grid", "", cxxopts::value<std::string>())("gpu-dir", "", cxxopts::value<std::string>())(
+      "calibration", "", cxxopts::value<std::string>())("engine", "", cxxopts::value<std::string>())(
       "backend", "", cxxopts::value<std::string>()->default_value("auto"))(
       "threads", "", cxxopts::value<std::string>()->default_value("0"))(
       "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))(
       "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
       "quiet", "")("h,help", "");
-  check_option_names(argc, argv,
-                     {"cluster", "model", "workload", "grid", "gpu-dir", "calibration", "engine", "objective", "top",
-                      "backend", "threads", "chunk", "format", "out", "quiet", "help"});
+}
+
+const std::vector<std::string> common_option_names = {"cluster", "model", "workload", "demand", "grid", "gpu-dir",
+                                                      "calibration", "engine", "backend", "threads", "chunk",
+                                                      "format", "out", "quiet", "help"};
+
+void emit(const cxxopts::ParseResult& a, std::ostream& out, const std::string& text) {
+  if (a.count("out")) {
+    write_file_atomic(a["out"].as<std::string>(), text);
+  } else {
+    out << text << std::flush;
+  }
+}
+
+}  // namespace
+
+int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  cxxopts::Options opts("tokenplan plan", "");
+  add_common_options(opts);
+  opts.add_options()("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
+      "top", "", cxxopts::value<std::string>()->default_value("20"));
+  std::vector<std::string> names = common_option_names;
+  names.push_back("objective");
+  names.push_back("top");
+  check_option_names(argc, argv, names);
   cxxopts::ParseResult a;
   try {
     a = opts.parse(argc, argv);
@@ -143,61 +272,55 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return 0;
   }
   if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
-  for (const char* req : {"cluster", "model", "workload"}) {
-    if (!a.count(req)) throw usage_error(std::string("missing --") + req + " FILE");
-  }
-  plan_request req;
-  // Each input is a path or a shipped name ("llama-3.1-70b"), resolved in the configs folders.
-  req.cluster_path = resolve_config(default_roots(""), "clusters", a["cluster"].as<std::string>(), "--cluster");
-  const config_roots named = default_roots(req.cluster_path);
-  req.model_path = resolve_config(named, "models", a["model"].as<std::string>(), "--model");
-  req.workload_path = resolve_config(named, "workloads", a["workload"].as<std::string>(), "--workload");
-  if (a.count("grid")) req.grid_path = resolve_config(named, "grids", a["grid"].as<std::string>(), "--grid");
-  const config_roots roots = default_roots(req.cluster_path);
-  if (a.count("gpu-dir")) {
-    req.gpu_dirs = {a["gpu-dir"].as<std::string>()};
-    std::error_code ec;
-    if (!fs::is_directory(req.gpu_dirs[0], ec)) throw usage_error("--gpu-dir: \"" + req.gpu_dirs[0] + "\" is not a directory");
-  } else {
-    req.gpu_dirs = roots.dirs("gpus");
-  }
-  req.calibration_path = calibration_path(a, roots);
-  if (a.count("engine")) req.engine = a["engine"].as<std::string>();
+  common_args c = parse_common(a, err);
+  plan_request& req = c.req;
   std::string goal = a["objective"].as<std::string>();
   if (!parse_objective(goal, &req.goal)) {
     throw usage_error("--objective: expected cost, gpus or tokens-per-gpu, found \"" + goal + "\"" +
                       did_you_mean(goal, {"cost", "gpus", "tokens-per-gpu"}));
   }
   req.top_n = count_option(a, "top", 1, 100000);
-  req.threads = static_cast<int>(count_option(a, "threads", 0, 4096));
-  req.chunk_configs = count_option(a, "chunk", 1, 1ull << 30);
-  req.backend = a["backend"].as<std::string>();
-  if (req.backend != "auto" && req.backend != "cpu" && req.backend != "cuda") {
-    throw usage_error("--backend: expected auto, cpu or cuda, found \"" + req.backend + "\"" +
-                      did_you_mean(req.backend, {"auto", "cpu", "cuda"}));
-  }
-  std::string format = a["format"].as<std::string>();
-  if (format != "json" && format != "table") {
-    throw usage_error("--format: expected json or table, found \"" + format + "\"" + did_you_mean(format, {"json", "table"}));
-  }
-  const bool show_progress = !a.count("quiet") && ::isatty(STDERR_FILENO);
-  if (show_progress) {
-    req.progress = [&err](std::uint64_t done, std::uint64_t total) {
-      err << "\rsearching: " << (100 * done / (total ? total : 1)) << "% (" << done << " of " << total
-          << " configurations)" << (done == total ? "\n" : "") << std::flush;
-    };
-  }
 
-  plan_result r = run_plan(req);
-  std::string text = format == "json" ? plan_to_json(r) : plan_to_table(r);
-  if (a.count("out")) {
-    write_file_atomic(a["out"].as<std::string>(), text);
-  } else {
-    out << text << std::flush;
+  fleet_request fr;
+  fr.base = req;
+  fr.demand_path = c.demand_path;
+  fr.roots = c.roots;
+  if (!c.demand_path.empty()) {
+    fleet_result f = run_fleet(fr);
+    emit(a, out, c.format == "json" ? fleet_plan_json_text(f) : fleet_table(f));
+    return 0;
   }
+  plan_result r = run_plan(req);
+  fleet_result f = run_fleet(fr);
+  std::string text = c.format == "json" ? plan_to_json(r, &f) : plan_to_table(r) + "\n" + fleet_table(f);
+  emit(a, out, text);
   return 0;
 }
 
+int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  cxxopts::Options opts("tokenplan capacity", "");
+  add_common_options(opts);
+  check_option_names(argc, argv, common_option_names);
+  cxxopts::ParseResult a;
+  try {
+    a = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw usage_error(e.what());
+  }
+  if (a.count("help")) {
+    out << capacity_help;
+    return 0;
+  }
+  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  common_args c = parse_common(a, err);
+  fleet_request fr;
+  fr.base = c.req;
+  fr.demand_path = c.demand_path;
+  fr.roots = c.roots;
+  fleet_result f = run_fleet(fr);
+  emit(a, out, c.format == "json" ? capacity_json_text(f) : capacity_table(f));
+  return 0;
+}
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   std::string cmd = argc > 1 ? argv[1] : "";
@@ -205,6 +328,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
       if (argc > 2 && std::string(argv[2]) == "plan") {
         out << plan_help;
+      } else if (argc > 2 && std::string(argv[2]) == "capacity") {
+        out << capacity_help;
       } else if (argc > 2 && (std::string(argv[2]) == "explain" || std::string(argv[2]) == "validate" ||
                               std::string(argv[2]) == "calibrate")) {
         const std::string sub = argv[2];
@@ -224,11 +349,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return 0;
     }
     if (cmd == "plan") return cmd_plan(argc - 1, argv + 1, out, err);
+    if (cmd == "capacity") return cmd_capacity(argc - 1, argv + 1, out, err);
     if (cmd == "explain") return cmd_explain(argc - 1, argv + 1, out, err);
     if (cmd == "validate") return cmd_validate(argc - 1, argv + 1, out, err);
     if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1, out, err);
     throw usage_error("unknown command '" + cmd + "'" +
-                      did_you_mean(cmd, {"plan", "explain", "validate", "calibrate", "version", "help"}) +
+                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
     err << "error: " << e.what() << "\n";

@@ -7,6 +7,7 @@
 namespace tokenplan {
 
 int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_calibrate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -7,7 +7,7 @@
 // GPUs), GPUs paid W[j] >= max(U[j], paid minimum). Per on-demand pool and period: GPUs in use
 // G[j][p]. With max_scale, the multiple lambda of the demand.
 //
-// Rows: q[o][p] <= rps x (each side of a disaggregated option); sum q >= demand + d (or
+// Rows: q[o][p] <= rps x (each side of a disaggregated option); sum q = demand + d (or
 // lambda demand + d); sum_p hours d = 24 deferrable (x lambda); the U, W, G definitions; spare
 // nodes >= fraction x serving nodes; per site and period, IT power <= cap.
 //
@@ -17,6 +17,7 @@
 
 #include <glpk.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -120,6 +121,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
   lp_builder lp;
   glp_set_obj_dir(lp.get(), max_scale ? GLP_MAX : GLP_MIN);
   constexpr double unlimited = 1e12;
+  constexpr double use_epsilon = 1e-6;
 
   auto limit_of = [&](std::size_t j) {
     const fleet_pool& p = m.pools[j];
@@ -142,7 +144,9 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
         G[j][t] = lp.column(0.0, limit, max_scale ? 0.0 : m.period_hours[t] * per_hour, false);
       }
     } else {
-      U[j] = lp.column(0.0, limit, max_scale ? 0.0 : 24.0 * p.energy_usd_per_gpu_hour(), false);
+      // A GPU in use costs its energy, plus 1e-6 USD/day so that GPUs paid anyway (power
+      // included, a committed lease) are not put to work beyond what the demand needs.
+      U[j] = lp.column(0.0, limit, max_scale ? 0.0 : 24.0 * p.energy_usd_per_gpu_hour() + use_epsilon, false);
       // Paid GPUs: at least the paid minimum (a committed lease, owned GPUs), whatever is used.
       W[j] = lp.column(p.paid_minimum, -1.0, max_scale ? 0.0 : p.held_usd_per_gpu_day(), false);
       N[j] = lp.column(0.0, -1.0, 0.0, true);
@@ -165,11 +169,19 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     Q[o].resize(P);
     for (std::size_t t = 0; t < P; ++t) Q[o][t] = lp.column(0.0, -1.0, 0.0, false);
   }
+  // Deferrable work carries a token cost (1e-9 USD per request-hour, scaled by how busy the
+  // period is), so among allocations of equal cost it runs in the quietest hours first. Flows
+  // equal the demand exactly, so utilisation follows from them.
   std::vector<std::vector<int>> D(C);
   for (std::size_t c = 0; c < C; ++c) {
     if (m.classes[c].deferrable_rps <= 0.0) continue;
+    const std::vector<double>& load = m.classes[c].interactive_rps;
+    const double top = std::max(1e-30, *std::max_element(load.begin(), load.end()));
     D[c].resize(P);
-    for (std::size_t t = 0; t < P; ++t) D[c][t] = lp.column(0.0, -1.0, 0.0, false);
+    for (std::size_t t = 0; t < P; ++t) {
+      const double nudge = max_scale ? -1e-9 : 1e-9;
+      D[c][t] = lp.column(0.0, -1.0, nudge * m.period_hours[t] * (load[t] / top), false);
+    }
   }
 
   // ---- rows ---------------------------------------------------------------------------------
@@ -190,7 +202,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     const fleet_class& fc = m.classes[c];
     for (std::size_t t = 0; t < P; ++t) {
       const double need = fc.interactive_rps[t];
-      const int r = max_scale ? lp.row(GLP_LO, 0.0, 0.0) : lp.row(GLP_LO, need, 0.0);
+      const int r = max_scale ? lp.row(GLP_FX, 0.0, 0.0) : lp.row(GLP_FX, need, need);
       for (std::size_t o = 0; o < O; ++o) {
         if (m.options[o].cls == c) lp.coef(r, Q[o][t], 1.0);
       }
@@ -306,7 +318,10 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
   }
   sol.deferred.assign(C, std::vector<double>(P, 0.0));
   for (std::size_t c = 0; c < C; ++c) {
-    for (std::size_t t = 0; t < D[c].size(); ++t) sol.deferred[c][t] = std::max(0.0, val(D[c][t]));
+    for (std::size_t t = 0; t < D[c].size(); ++t) {
+      sol.deferred[c][t] = std::max(0.0, val(D[c][t]));
+      sol.objective -= glp_get_obj_coef(lp.get(), D[c][t]) * val(D[c][t]);  // report the cost alone
+    }
   }
   sol.spare_nodes.assign(J, 0.0);
   sol.gpus_used.assign(J, 0.0);
@@ -318,6 +333,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     } else {
       sol.spare_nodes[j] = whole(N[j]);
       sol.gpus_used[j] = std::round(val(U[j]));
+      if (!max_scale) sol.objective -= use_epsilon * val(U[j]);
       sol.paid_gpus[j] = std::max(m.pools[j].paid_minimum, sol.gpus_used[j]);
     }
   }

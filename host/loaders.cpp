@@ -737,6 +737,15 @@ cluster_entry load_cluster(const std::string& path, const std::vector<std::strin
           o.fail("sites", "site \"" + it->name + "\" blocks \"" + of.gpu + "\" (its blocked_gpus)");
         }
       }
+      if (of.pricing.pays_energy()) {
+        for (const site_entry& site : c.sites) {
+          const bool listed = of.sites.empty() || std::find(of.sites.begin(), of.sites.end(), site.name) != of.sites.end();
+          const bool blocked = std::find(site.blocked_gpus.begin(), site.blocked_gpus.end(), of.gpu) != site.blocked_gpus.end();
+          if (listed && !blocked && site.usd_per_kwh <= 0.0) {
+            o.fail("pricing", "the offer's price excludes power but site \"" + site.name + "\" has no usd_per_kwh");
+          }
+        }
+      }
       c.offers.push_back(std::move(of));
     }
   }

@@ -59,8 +59,11 @@ plan_inputs load_plan_inputs(const plan_request& req);
 /// Runs the plan. Throws config_error, usage_error or runtime_failure.
 plan_result run_plan(const plan_request& req);
 
-/// The plan as JSON text (schema_version 1), pretty-printed, with a trailing newline.
-std::string plan_to_json(const plan_result& r);
+struct fleet_result;
+
+/// The plan as JSON text (schema_version 1), pretty-printed, with a trailing newline; with a
+/// fleet, its allocation as the "fleet" section.
+std::string plan_to_json(const plan_result& r, const fleet_result* fleet = nullptr);
 
 /// The plan as a table for people.
 std::string plan_to_table(const plan_result& r);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "fleet.hpp"
 #include "plan.hpp"
 #include "report.hpp"
 
@@ -121,7 +122,7 @@ ojson why_json(const plan_result& r) {
 
 }  // namespace
 
-std::string plan_to_json(const plan_result& r) {
+std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   const plan_inputs& in = r.inputs;
   const workload_spec& w = r.prob->workload;
   ojson j;
@@ -214,6 +215,7 @@ std::string plan_to_json(const plan_result& r) {
     results.push_back(one);
   }
   j["results"] = results;
+  if (fleet != nullptr) j["fleet"] = fleet_json(*fleet);
   return j.dump(2) + "\n";
 }
 
