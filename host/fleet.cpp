@@ -244,11 +244,14 @@ fleet_result run_fleet(const fleet_request& req) {
   }
 
   // ---- hardware profiles: sites and offers ---------------------------------------------
+  // Labelled "h200-sxm x8 @ johor-my+singapore": the GPU, node size and the sites that share
+  // the network.
   auto profile_of = [&](std::uint32_t gpu_index, std::uint32_t gpn, const site_entry& site) {
     for (std::size_t k = 0; k < r.profiles.size(); ++k) {
-      const fleet_profile& p = r.profiles[k];
+      fleet_profile& p = r.profiles[k];
       if (p.gpu_index == gpu_index && p.gpus_per_node == gpn && p.scale_out_gb_per_s == site.scale_out_gb_per_s &&
           p.scale_out_latency_us == site.scale_out_latency_us) {
+        if (p.label.find(site.name) == std::string::npos) p.label += "+" + site.name;
         return k;
       }
     }
@@ -257,8 +260,7 @@ fleet_result run_fleet(const fleet_request& req) {
     p.gpus_per_node = gpn;
     p.scale_out_gb_per_s = site.scale_out_gb_per_s;
     p.scale_out_latency_us = site.scale_out_latency_us;
-    p.label = r.cluster.gpus[gpu_index].name + " x" + std::to_string(gpn) +
-              (site.interconnect.empty() ? std::string() : " (" + site.interconnect + ")");
+    p.label = r.cluster.gpus[gpu_index].name + " x" + std::to_string(gpn) + " @ " + site.name;
     r.profiles.push_back(p);
     return r.profiles.size() - 1;
   };
@@ -329,7 +331,7 @@ fleet_result run_fleet(const fleet_request& req) {
       fs_.profile = k;
       fs_.stats = s.stats;
       fs_.most_restrictive = reason_name(most_restrictive_reason(s.stats));
-      r.searches.push_back(fs_);
+
       // The best configuration and the next ones of a different structure.
       std::vector<std::uint64_t> chosen;
       std::vector<serving_config> chosen_cfg;
@@ -343,6 +345,13 @@ fleet_result run_fleet(const fleet_request& req) {
         chosen_cfg.push_back(cfg);
       }
       std::vector<evaluation> evs = be->evaluate(*prob, chosen);
+      if (!evs.empty()) {
+        win_analysis w;
+        find_binding(*prob, evs.front(), w);
+        fs_.limit = w.binding;
+        fs_.limit_detail = w.binding_detail;
+      }
+      r.searches.push_back(fs_);
       for (const evaluation& e : evs) {
         fleet_candidate fc;
         fc.cls = c;

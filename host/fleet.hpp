@@ -73,6 +73,8 @@ struct fleet_search {
   std::size_t cls = 0, profile = 0;
   search_stats stats;
   std::string most_restrictive;  ///< reason that ruled out the most configurations
+  std::string limit;             ///< what stops the best configuration from a larger batch
+  std::string limit_detail;
 };
 
 /// Where a pool comes from.

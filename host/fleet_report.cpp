@@ -151,6 +151,16 @@ ojson capacity_json(const fleet_result& r) {
   ojson b = ojson::array();
   for (const binding_item& x : r.binding) b.push_back({{"kind", x.kind}, {"where", x.where}, {"detail", x.detail}});
   j["binding"] = b;
+  ojson limits = ojson::array();
+  for (const fleet_search& s : r.searches) {
+    limits.push_back({{"class", r.model.classes[s.cls].name},
+                      {"hardware", r.profiles[s.profile].label},
+                      {"feasible_configurations", s.stats.counts[reason_feasible]},
+                      {"best_configuration_limited_by", s.limit.empty() ? ojson(nullptr) : ojson(s.limit)},
+                      {"detail", s.limit_detail.empty() ? ojson(nullptr) : ojson(s.limit_detail)},
+                      {"most_restrictive_check", s.most_restrictive}});
+  }
+  j["per_class_and_hardware"] = limits;
   return j;
 }
 
@@ -431,6 +441,14 @@ std::string capacity_table(const fleet_result& r) {
     o << r.capacity.status << "\n";
   }
   for (const binding_item& b : r.binding) o << wrap("binding (" + b.kind + "): " + b.detail, 100, 2);
+  for (const fleet_search& s : r.searches) {
+    const std::string what = r.model.classes[s.cls].name + " on " + r.profiles[s.profile].label + ": ";
+    if (s.limit.empty()) {
+      o << wrap(what + "no feasible configuration (most configurations fail " + s.most_restrictive + ")", 100, 2);
+    } else {
+      o << wrap(what + "the best configuration is limited by " + s.limit + " (" + s.limit_detail + ")", 100, 2);
+    }
+  }
   if (r.capacity.solved) {
     fleet_summary f = summarize_fleet(r, r.capacity);
     o << "at capacity: " << group_digits(as_count(f.gpus_used)) << " GPUs in use, " << fmt("%.1f", f.facility_mw)

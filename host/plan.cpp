@@ -40,6 +40,8 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
+}  // namespace
+
 /// What stops the winner from running a larger batch.
 void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
   const pool_axes& axis = best.cfg.mode == mode_disaggregated ? p.grid.decode : p.grid.agg;
@@ -94,6 +96,8 @@ void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
     }
   }
 }
+
+namespace {
 
 }  // namespace
 

@@ -53,6 +53,10 @@ struct plan_result {
   double elapsed_s = 0.0;       ///< whole run: load, search, evaluate
 };
 
+/// What stops a feasible configuration from running a larger batch (the next value on the grid's
+/// batch axis): an SLO, memory, the step budget, or nothing (it ranks lower, or ties).
+void find_binding(const problem& p, const evaluation& best, win_analysis& w);
+
 /// Loads and validates every input file of the request (throws config_error).
 plan_inputs load_plan_inputs(const plan_request& req);
 
