@@ -137,6 +137,7 @@ ojson allocation_json(const fleet_result& r, const fleet_solution& s, const flee
   j["power"] = {{"it_mw", f.it_mw}, {"facility_mw", f.facility_mw}};
   j["gpus_paid"] = as_count(f.gpus_paid);
   j["gpus_used"] = as_count(f.gpus_used);
+  j["gpus_paid_not_in_service"] = as_count(std::max(0.0, f.gpus_paid - f.gpus_used));
   j["nodes"] = as_count(f.nodes);
   j["utilisation_by_period"] = f.utilisation;
   j["trough_idle_share"] = f.trough_idle_share;
@@ -329,15 +330,15 @@ std::string fleet_table(const fleet_result& r) {
   std::ostringstream o;
   const fleet_model& m = r.model;
   const demand_entry& d = r.demand;
-  o << "fleet: demand " << d.name << ", " << short_number(d.tokens_per_day) << " tokens/day";
+  std::string head = "fleet: demand " + d.name + ", " + short_number(d.tokens_per_day) + " tokens/day";
   if (!d.hourly.empty()) {
-    o << ", hourly profile (peak hour " << fmt("%.2f", *std::max_element(d.hourly.begin(), d.hourly.end()) * 24.0)
-      << "x the mean)";
+    head += ", hourly profile (peak hour " + fmt("%.2f", *std::max_element(d.hourly.begin(), d.hourly.end()) * 24.0) +
+            "x the mean)";
   } else {
-    o << ", peak " << fmt("%.2f", d.peak_to_average) << "x the mean";
+    head += ", peak " + fmt("%.2f", d.peak_to_average) + "x the mean";
   }
-  if (d.deferrable_share > 0.0) o << ", " << fmt("%.0f", d.deferrable_share * 100.0) << "% deferrable";
-  o << "\n";
+  if (d.deferrable_share > 0.0) head += ", " + fmt("%.0f", d.deferrable_share * 100.0) + "% deferrable";
+  o << wrap(head, 100, 2);
   for (std::size_t c = 0; c < d.classes.size(); ++c) {
     const demand_class& dc = d.classes[c];
     o << "  class " << dc.name << ": " << fmt("%.0f", dc.share * 100.0) << "% on " << dc.model.name << " (" << dc.workload.name
@@ -392,9 +393,14 @@ std::string fleet_table(const fleet_result& r) {
       << ", owned capital " << short_number(f.capital_usd_per_day) << ", node costs " << short_number(f.node_usd_per_day)
       << ", energy " << short_number(f.energy_usd_per_day) << " USD/day\n";
     if (f.utilisation.size() > 1) {
-      o << "  utilisation by hour:";
-      for (double u : f.utilisation) o << " " << fmt("%.0f", u * 100.0);
-      o << " (%); " << fmt("%.0f", f.trough_idle_share * 100.0) << "% of the fleet idles at the trough\n";
+      std::string u = "utilisation of the GPUs in service by hour (%):";
+      for (double x : f.utilisation) u += " " + fmt("%.0f", x * 100.0);
+      u += "; " + fmt("%.0f", f.trough_idle_share * 100.0) + "% of them idle at the trough";
+      o << "  " << wrap(u, 98, 4);
+    }
+    if (f.gpus_paid > f.gpus_used + 0.5) {
+      o << "  " << group_digits(as_count(f.gpus_paid - f.gpus_used)) << " of the " << group_digits(as_count(f.gpus_paid))
+        << " GPUs paid for are not in service (owned or committed, cheaper left idle)\n";
     }
   }
   if (r.needs_expansion && r.expansion.solved) {
@@ -417,15 +423,12 @@ std::string fleet_table(const fleet_result& r) {
   }
   for (const binding_item& b : r.binding) o << "  " << wrap("binding (" + b.kind + "): " + b.detail, 98, 4);
   if (r.runway.computed) {
-    o << "growth " << fmt("%.1f", d.monthly_growth * 100.0) << "%/month: ";
-    if (r.runway.runs_out) {
-      o << "the cluster runs out in " << r.runway.month << " (month " << r.runway.months << ")";
-    } else {
-      o << r.runway.note;
-    }
-    o << "; capacity";
-    for (const auto& st : r.runway.capacity_by_month) o << " from " << st.first << " " << fmt("%.2f", st.second) << "x";
-    o << "\n";
+    std::string g = "growth " + fmt("%.1f", d.monthly_growth * 100.0) + "%/month: ";
+    g += r.runway.runs_out ? "the cluster runs out in " + r.runway.month + " (month " + std::to_string(r.runway.months) + ")"
+                           : r.runway.note;
+    g += "; its capacity";
+    for (const auto& st : r.runway.capacity_by_month) g += " from " + st.first + " " + fmt("%.2f", st.second) + "x";
+    o << wrap(g, 100, 2);
   }
   return o.str();
 }
@@ -434,9 +437,9 @@ std::string capacity_table(const fleet_result& r) {
   std::ostringstream o;
   o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << r.demand.name << "\n";
   if (r.capacity.solved) {
-    o << "the cluster as it is carries " << fmt("%.3f", r.capacity.scale) << "x the target: "
-      << short_number(r.capacity.scale * r.demand.tokens_per_day) << " tokens/day within the SLOs ("
-      << r.capacity.status << ")\n";
+    o << wrap("the cluster as it is carries " + fmt("%.3f", r.capacity.scale) + "x the target: " +
+                  short_number(r.capacity.scale * r.demand.tokens_per_day) + " tokens/day within the SLOs (" +
+                  r.capacity.status + ")", 100, 2);
   } else {
     o << r.capacity.status << "\n";
   }

@@ -60,9 +60,8 @@ std::string capacity_sentence(const plan_result& r) {
   o << "the best configuration needs " << group_digits(need) << " " << site.gpu << " GPUs; the cluster has "
     << group_digits(have);
   if (need > have) {
-    o << ": short by " << group_digits(need - have) << " GPUs ("
-      << short_number(double(need - have) * site.usd_per_gpu_hour * 24.0) << " USD/day more at " << site.name
-      << "'s lease price)";
+    o << ": short by " << group_digits(need - have) << " GPUs (the fleet section places them within each site's"
+      << " GPUs and power cap)";
   } else {
     o << ": enough, with " << group_digits(have - need) << " to spare";
   }

@@ -127,7 +127,7 @@ TEST(Cli, DemandPlanAndCapacity) {
   EXPECT_TRUE(j["fleet"]["runway"]["computed"].get<bool>());
   run_result table = run_tool({"plan", "--cluster", c, "--demand", d, "--backend", "cpu", "--format", "table"});
   ASSERT_EQ(table.code, 0) << table.err;
-  EXPECT_NE(table.out.find("utilisation by hour"), std::string::npos);
+  EXPECT_NE(table.out.find("in service by hour"), std::string::npos);
   EXPECT_NE(table.out.find("runs out in"), std::string::npos);
   run_result cap = run_tool({"capacity", "--cluster", c, "--demand", d, "--backend", "cpu"});
   ASSERT_EQ(cap.code, 0) << cap.err;
