@@ -2,7 +2,7 @@
 # Everything that needs a GPU, in one call on the GPU machine: build for sm_90, run the whole test
 # suite (CUDA parity included), the GPU and CPU benchmarks, and the example plan on both
 # backends. Logs and a summary go to $OUT (at most 8 files come back from the device machine).
-#   Here, once:  bash ../shared/device/pack-deps.sh
+#   Here, once:  bash ../shared/device/pack-deps.sh && bash bench/pack-glpk.sh
 #   Device run:  carry [".deps"], command: bash bench/device.sh
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
