@@ -181,6 +181,24 @@ TEST(Fleet, RunwayCountsDeliveriesAgainstGrowth) {
   EXPECT_EQ(r.runway.months, expect);
 }
 
+// The invariants end to end, on real searches: adding a site never raises the cost of the fleet;
+// raising the target never lowers it.
+TEST(Fleet, AddingASiteNeverRaisesCostRaisingTheTargetNeverLowersIt) {
+  temp_dir t;
+  json one = {{"name", "c"}, {"sites", {site("a", 4000, 2.5, 2.0)}}};
+  json two = one;
+  two["sites"].push_back(site("b", 4000, 2.0, 1.0));
+  for (double tokens : {1e12, 3e12}) {
+    fleet_result r1 = run_fleet(request(t, one, demand(tokens)));
+    fleet_result r2 = run_fleet(request(t, two, demand(tokens)));
+    ASSERT_TRUE(r1.chosen().solved && r2.chosen().solved);
+    EXPECT_LE(r2.chosen_summary().cost_usd_per_day, r1.chosen_summary().cost_usd_per_day + 1e-6) << tokens;
+    fleet_result up = run_fleet(request(t, two, demand(tokens * 1.25)));
+    ASSERT_TRUE(up.chosen().solved);
+    EXPECT_GE(up.chosen_summary().cost_usd_per_day, r2.chosen_summary().cost_usd_per_day - 1e-6) << tokens;
+  }
+}
+
 TEST(Fleet, ClusterEconomicsAreValidated) {
   temp_dir t;
   auto write = [&](json c) { return t.write_json("c.json", c); };
