@@ -3,6 +3,7 @@
 #include <thrust/system/omp/execution_policy.h>
 #include <thrust/system/omp/vector.h>
 
+#include <algorithm>
 #include <string>
 
 #include "backend.hpp"
@@ -23,10 +24,20 @@ class cpu_backend final : public backend {
     return std::to_string(threads_) + (threads_ == 1 ? " OpenMP thread" : " OpenMP threads");
   }
 
+  /// The streaming engine: each OpenMP thread walks whole blocks of the index space with its own
+  /// top-K and counts. 16 blocks per thread per pass keep the threads balanced; blocks are sized
+  /// so a pass holds at most options.chunk_configs configurations and the grid takes at least
+  /// four passes (the running N-th best, which prunes, tightens between passes).
   search_result search(const problem& p, const search_options& options) override {
     omp_set_num_threads(threads_);
-    return thrust_omp::run_search<thrust::omp::vector<thrust_omp::candidate>>(
-        thrust::omp::par, &p, grid_size(p.grid), options);
+    const std::uint64_t grid = grid_size(p.grid);
+    const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
+    std::uint64_t block = std::max<std::uint64_t>(1, options.chunk_configs / blocks);
+    block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(64, grid / (blocks * 4)));
+    block = std::min<std::uint64_t>(block, 65536);
+    return thrust_omp::run_search_streaming<thrust::omp::vector<thrust_omp::candidate>,
+                                            thrust::omp::vector<thrust_omp::block_tally>>(
+        thrust::omp::par, &p, p, grid, options, blocks, block);
   }
 
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {

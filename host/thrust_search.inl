@@ -166,6 +166,201 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
   return res;
 }
 
+// ---- the streaming engine -------------------------------------------------------------------
+//
+// One pass per group of blocks; each block is a run of consecutive indices that one thread
+// evaluates start to end, keeping its own top-K and counts, so nothing per configuration is
+// stored: memory is O(blocks per pass x K). Within a block, the batch axis is innermost, and a
+// larger batch never passes a check a smaller one of the same configuration failed (memory and
+// the step budget grow with the batch, and so does TPOT), so once a batch fails one of those
+// checks, the larger ones of the same run only get the cheap checks (eval_checks) to place their
+// verdict, and the step is not costed. A TPOT failure is inherited only when it is clear (more
+// than 1e-6 over the SLO), so rounding can never move a verdict.
+
+/// Per-block tallies.
+struct block_tally {
+  std::uint64_t counts[reason_count];
+  std::uint64_t fully_evaluated;
+  std::uint64_t pruned_prefix;
+  std::uint64_t pruned_bound;
+  std::uint64_t kept;  ///< candidates in the block's slot
+};
+
+/// Position of index i on the batch axis of its pool, and that axis' length.
+TOKENPLAN_HD inline std::uint64_t batch_position(const grid_axes& g, std::uint64_t block, std::uint64_t agg,
+                                                 std::uint64_t i) {
+  const std::uint64_t j = i % block;
+  return j < agg ? j % g.agg.n_batch : (j - agg) % g.decode.n_batch;
+}
+
+struct block_fn {
+  const problem* p;
+  std::uint64_t begin, end, block_configs, k;
+  ranked bar;
+  bool has_bar;
+  bool prefix;  ///< batch axes ascending: prefix pruning is sound
+  candidate* slots;
+  block_tally* tallies;
+
+  TOKENPLAN_HD void insert(candidate* slot, std::uint64_t& n, const candidate& c) const {
+    // Sorted insertion into the block's top-k (ranks_before order).
+    std::uint64_t pos = n < k ? n : k - 1;
+    if (n == k && !ranks_before(as_ranked(c), as_ranked(slot[k - 1]))) return;
+    while (pos > 0 && ranks_before(as_ranked(c), as_ranked(slot[pos - 1]))) {
+      slot[pos] = slot[pos - 1];
+      --pos;
+    }
+    slot[pos] = c;
+    if (n < k) ++n;
+  }
+
+  TOKENPLAN_HD void operator()(std::uint64_t b) const {
+    const grid_axes& g = p->grid;
+    const std::uint64_t blk = block_size(g);
+    const std::uint64_t agg = g.aggregated ? pool_size(g.agg) : 0;
+    const std::uint64_t lo = begin + b * block_configs;
+    const std::uint64_t hi = lo + block_configs < end ? lo + block_configs : end;
+    candidate* slot = slots + b * k;
+    block_tally t{};
+    std::uint64_t n = 0;
+    std::uint64_t run = ~std::uint64_t(0);
+    // What the run inherits: 0 nothing; a reason that every larger batch shares outright
+    // (parallelism, formats, memory); or a later check that fails for every larger batch that
+    // passes the cheap ones (step budget, TPOT).
+    std::uint8_t inherit_fixed = reason_feasible, inherit_later = reason_feasible;
+    const double tpot_clear = p->workload.tpot_slo_s * (1.0 + 1e-6);
+    for (std::uint64_t i = lo; i < hi; ++i) {
+      const std::uint64_t key = i - batch_position(g, blk, agg, i);
+      if (key != run) {
+        run = key;
+        inherit_fixed = inherit_later = reason_feasible;
+      }
+      if (prefix && inherit_fixed != reason_feasible) {
+        t.counts[inherit_fixed] += 1;
+        t.pruned_prefix += 1;
+        continue;
+      }
+      if (prefix && inherit_later != reason_feasible) {
+        const evaluation c = evaluate(*p, i, eval_checks);
+        if (c.reason != reason_feasible) {
+          t.counts[c.reason] += 1;
+          t.pruned_prefix += 1;
+          if (c.reason == reason_memory) inherit_fixed = reason_memory;
+          continue;
+        }
+        if (inherit_later == reason_tpot) {
+          t.counts[reason_tpot] += 1;
+          t.pruned_prefix += 1;
+          continue;
+        }
+        // A budget failure that no longer shows: cost it in full (cannot happen in exact
+        // arithmetic; kept for safety).
+      }
+      // The bar: the tighter of the running global N-th best and this block's own k-th best.
+      ranked cut = bar;
+      bool have = has_bar;
+      if (n == k && (!have || ranks_before(as_ranked(slot[k - 1]), cut))) {
+        cut = as_ranked(slot[k - 1]);
+        have = true;
+      }
+      evaluation e;
+      bool bounded = false;
+      if (have) {
+        e = evaluate(*p, i, eval_bound);
+        if (e.reason == reason_feasible && ranks_before(ranked{i, e.key, e.m.cost_usd_per_day}, cut)) {
+          e = evaluate(*p, i, eval_verdict);
+        } else {
+          bounded = e.reason == reason_feasible;
+        }
+      } else {
+        e = evaluate(*p, i, eval_verdict);
+      }
+      t.counts[e.reason] += 1;
+      if (e.reason >= reason_tpot || e.reason == reason_feasible) t.fully_evaluated += 1;
+      if (bounded) t.pruned_bound += 1;
+      if (e.reason == reason_parallelism || e.reason == reason_precision || e.reason == reason_memory) {
+        inherit_fixed = e.reason;
+      } else if (e.reason == reason_prefill_budget) {
+        inherit_later = reason_prefill_budget;
+      } else if (e.reason == reason_tpot && e.m.main.tpot_s > tpot_clear) {
+        inherit_later = reason_tpot;
+      }
+      if (e.reason == reason_feasible && !bounded) insert(slot, n, candidate{e.key, e.m.cost_usd_per_day, i, e.reason});
+    }
+    t.kept = n;
+    tallies[b] = t;
+  }
+};
+
+/// The streaming search. `blocks_per_pass` blocks of `block_configs` indices run per pass.
+template <class SlotVector, class TallyVector, class Policy>
+search_result run_search_streaming(Policy policy, const problem* dev_problem, const problem& host_problem,
+                                   std::uint64_t grid, const search_options& o, std::uint64_t blocks_per_pass,
+                                   std::uint64_t block_configs) {
+  const auto start = std::chrono::steady_clock::now();
+  search_result res;
+  res.stats.grid_size = grid;
+  const std::uint64_t k = std::max<std::uint64_t>(1, o.top_n);
+  const grid_axes& g = host_problem.grid;
+  bool ascending = true;
+  for (std::uint32_t i = 1; i < g.agg.n_batch; ++i) ascending = ascending && g.agg.batch[i] > g.agg.batch[i - 1];
+  for (std::uint32_t i = 1; i < g.decode.n_batch; ++i) ascending = ascending && g.decode.batch[i] > g.decode.batch[i - 1];
+  const bool prefix = o.prune && ascending;
+  SlotVector slots(blocks_per_pass * k);
+  TallyVector tallies(blocks_per_pass);
+  std::vector<candidate> host_slots(blocks_per_pass * k);
+  std::vector<block_tally> host_tallies(blocks_per_pass);
+  std::vector<ranked> batch;
+  // A strided sample first (1 index in 64, at most 65,536, exact verdicts), so the N-th best that
+  // prunes is a good one from the first pass; its indices get their verdicts and counts when the
+  // full pass reaches them, and merge_top drops the second copy.
+  if (o.prune && grid >= 64 * 1024) {
+    const std::uint64_t samples = std::min<std::uint64_t>(grid / 64, 65536);
+    SlotVector sample(samples);
+    thrust::counting_iterator<std::uint64_t> j(0);
+    auto idx = thrust::make_transform_iterator(j, stride_fn{grid / samples});
+    thrust::transform(policy, idx, idx + samples, sample.begin(), score_fn{dev_problem, ranked{}, false});
+    std::vector<candidate> host(samples);
+    thrust::copy(sample.begin(), sample.end(), host.begin());
+    for (const candidate& c : host) {
+      if (c.reason == reason_feasible) batch.push_back(as_ranked(c));
+    }
+    std::sort(batch.begin(), batch.end(), [](const ranked& a, const ranked& b) { return ranks_before(a, b); });
+    merge_top(res.top, batch, k);
+  }
+  for (std::uint64_t begin = 0; begin < grid;) {
+    if (o.cancel != nullptr && o.cancel->load()) {
+      res.stats.interrupted = true;
+      break;
+    }
+    const std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
+    const std::uint64_t nblocks = (span + block_configs - 1) / block_configs;
+    const bool has_bar = o.prune && res.top.size() >= k;
+    block_fn fn{dev_problem, begin, begin + span, block_configs, k, has_bar ? res.top.back() : ranked{}, has_bar, prefix,
+                thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
+    thrust::counting_iterator<std::uint64_t> first(0);
+    thrust::for_each(policy, first, first + nblocks, fn);
+    thrust::copy(tallies.begin(), tallies.begin() + nblocks, host_tallies.begin());
+    thrust::copy(slots.begin(), slots.begin() + nblocks * k, host_slots.begin());
+    batch.clear();
+    for (std::uint64_t b = 0; b < nblocks; ++b) {
+      const block_tally& t = host_tallies[b];
+      for (int r = 0; r < reason_count; ++r) res.stats.counts[r] += t.counts[r];
+      res.stats.fully_evaluated += t.fully_evaluated;
+      res.stats.pruned_prefix += t.pruned_prefix;
+      res.stats.pruned_bound += t.pruned_bound;
+      for (std::uint64_t c = 0; c < t.kept; ++c) batch.push_back(as_ranked(host_slots[b * k + c]));
+    }
+    std::sort(batch.begin(), batch.end(), [](const ranked& a, const ranked& b) { return ranks_before(a, b); });
+    merge_top(res.top, batch, k);
+    begin += span;
+    res.stats.evaluated += span;
+    if (o.progress) o.progress(res.stats.evaluated, grid);
+  }
+  res.stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return res;
+}
+
 /// Full evaluations of `indices`, computed on the policy's system.
 template <class IndexVector, class EvaluationVector, class Policy>
 std::vector<evaluation> run_evaluate(Policy policy, const problem* dev_problem,

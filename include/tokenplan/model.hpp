@@ -709,6 +709,10 @@ enum eval_depth : std::uint8_t {
   /// (fewer instances, lower cost). The search uses it to skip configurations that cannot beat
   /// its current N-th best without paying for the queueing solve.
   eval_bound = 2,
+  /// only the cheap checks: parallelism, formats, memory and the step budget. reason_feasible
+  /// here means those pass (the step is not costed). The search uses it for batches it already
+  /// knows fail a later check.
+  eval_checks = 3,
 };
 
 /// Evaluates one configuration of the problem. Never produces NaN or Inf for validated inputs:
@@ -797,6 +801,10 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
                                     double(c.main.chunk) - mb * (1.0 + draft) / dv.dp >= 1.0);
   if (!full && (!fits || !budget_ok)) {
     e.reason = fits ? reason_prefill_budget : reason_memory;
+    return e;
+  }
+  if (depth == eval_checks) {
+    e.reason = reason_feasible;
     return e;
   }
   d.step = stage_step(m, g, dv, avg);

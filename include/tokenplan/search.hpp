@@ -2,6 +2,7 @@
 // (objective key, cost, index) and the count of every configuration by verdict.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,13 +38,24 @@ struct search_options {
   bool prune = true;
   /// Called after each chunk with (configurations done, grid size); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  /// Set (by a signal handler) to stop at the next chunk boundary; the result is then marked
+  /// interrupted. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// Counts and timing of one search. feasible + sum(infeasible) == grid_size.
 struct search_stats {
   std::uint64_t grid_size = 0;
-  std::uint64_t evaluated = 0;
+  std::uint64_t evaluated = 0;       ///< configurations given a verdict (all of them, unless interrupted)
   std::uint64_t counts[reason_count] = {};  ///< indexed by reason; [0] is the feasible count
+  /// How the verdicts were reached: the step costed (full), or inherited from a smaller batch
+  /// of the same configuration that already failed a check no larger batch can pass (prefix),
+  /// and of the full ones, how many skipped the queueing solve because their optimistic keys
+  /// could not beat the running N-th best (bound).
+  std::uint64_t fully_evaluated = 0;
+  std::uint64_t pruned_prefix = 0;
+  std::uint64_t pruned_bound = 0;
+  bool interrupted = false;
   double elapsed_s = 0.0;
 };
 

@@ -134,12 +134,8 @@ TEST(Search, ProgressReachesTheGridSize) {
   };
   make_cpu_backend(2)->search(*p, opt);
   EXPECT_EQ(last, grid_size(p->grid));
-  // Chunks grow 4, 8, 16, 32, then 64 at a time.
-  std::uint64_t want_calls = 0;
-  for (std::uint64_t done = 0, step = 4; done < grid_size(p->grid); done += step, step = std::min<std::uint64_t>(64, 2 * step)) {
-    ++want_calls;
-  }
-  EXPECT_EQ(calls, want_calls);
+  // A pass holds at most --chunk configurations, so there are at least grid / 64 of them.
+  EXPECT_GE(calls, (grid_size(p->grid) + 63) / 64);
 }
 
 TEST(Search, EvaluateReturnsTheModelsNumbers) {
