@@ -216,13 +216,8 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err) {
   if (c.format != "json" && c.format != "table") {
     throw usage_error("--format: expected json or table, found \"" + c.format + "\"" + did_you_mean(c.format, {"json", "table"}));
   }
-  const bool show_progress = !a.count("quiet") && ::isatty(STDERR_FILENO);
-  if (show_progress) {
-    req.progress = [&err](std::uint64_t done, std::uint64_t total) {
-      err << "\rsearching: " << (100 * done / (total ? total : 1)) << "% (" << done << " of " << total
-          << " configurations)" << (done == total ? "\n" : "") << std::flush;
-    };
-  }
+  // A progress bar only for a person watching: not under --quiet, not into a pipe or file.
+  if (!a.count("quiet") && ::isatty(STDERR_FILENO)) req.progress = make_progress_bar(err);
   return c;
 }
 
@@ -281,6 +276,8 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
   req.top_n = count_option(a, "top", 1, 100000);
 
+  interrupt_guard guard;
+  req.cancel = guard.flag();
   fleet_request fr;
   fr.base = req;
   fr.demand_path = c.demand_path;
@@ -313,6 +310,8 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
   }
   if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
   common_args c = parse_common(a, err);
+  interrupt_guard guard;
+  c.req.cancel = guard.flag();
   fleet_request fr;
   fr.base = c.req;
   fr.demand_path = c.demand_path;
@@ -362,6 +361,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const usage_error& e) {
     err << "error: " << e.what() << "\n";
     return 2;
+  } catch (const interrupted_error& e) {
+    err << "\n" << e.what() << "\n";
+    return 130;
   } catch (const std::bad_alloc&) {
     err << "error: out of memory; lower --chunk or the grid size\n";
     return 1;

@@ -1,7 +1,12 @@
 // Helpers shared by the subcommands.
 #include "cli_support.hpp"
 
+#include <csignal>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <ostream>
 #include <set>
 
 #include "errors.hpp"
@@ -14,6 +19,85 @@
 namespace tokenplan {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+struct sigaction g_previous;
+
+extern "C" void on_sigint(int) {
+  if (g_interrupted.load()) {
+    // Second Ctrl-C: give up waiting for the pass to end.
+    sigaction(SIGINT, &g_previous, nullptr);
+    raise(SIGINT);
+    return;
+  }
+  g_interrupted.store(true);
+}
+
+std::string eta_text(double s) {
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%.0f s", s);
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%d:%02d", int(s) / 60, int(s) % 60);
+  else std::snprintf(buf, sizeof buf, "%d:%02d:%02d", int(s) / 3600, int(s) / 60 % 60, int(s) % 60);
+  return buf;
+}
+
+std::string count_text(double x) {
+  char buf[32];
+  if (x >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", x / 1e9);
+  else if (x >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
+  else if (x >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
+}  // namespace
+
+interrupt_guard::interrupt_guard() {
+  g_interrupted.store(false);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &g_previous);
+}
+
+interrupt_guard::~interrupt_guard() { sigaction(SIGINT, &g_previous, nullptr); }
+
+const std::atomic<bool>* interrupt_guard::flag() const { return &g_interrupted; }
+
+std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err) {
+  struct state {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last;
+    std::uint64_t prev = 0;
+    bool shown = false;
+  };
+  auto st = std::make_shared<state>();
+  return [st, &err](std::uint64_t done, std::uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done < st->prev) {  // a new search
+      st->start = now;
+      st->shown = false;
+    }
+    st->prev = done;
+    const double elapsed = std::chrono::duration<double>(now - st->start).count();
+    const bool finished = done >= total;
+    if (!st->shown && (elapsed < 0.3 || finished)) return;
+    if (!finished && st->shown && std::chrono::duration<double>(now - st->last).count() < 0.1) return;
+    st->shown = true;
+    st->last = now;
+    const double frac = total ? double(done) / double(total) : 1.0;
+    const int width = 24, filled = static_cast<int>(frac * width);
+    const double rate = elapsed > 0 ? done / elapsed : 0.0;
+    std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
+    char line[160];
+    std::snprintf(line, sizeof line, "\rsearching %s %3.0f%% %s of %s configurations, %s/s, %s %s   ", bar.c_str(),
+                  100.0 * frac, count_text(double(done)).c_str(), count_text(double(total)).c_str(),
+                  count_text(rate).c_str(), finished ? "took" : "ETA",
+                  eta_text(finished ? elapsed : (rate > 0 ? (total - done) / rate : 0.0)).c_str());
+    err << line << (finished ? "\n" : "") << std::flush;
+  };
+}
 
 std::string executable_dir() {
   std::error_code ec;

@@ -1,7 +1,10 @@
 // Helpers shared by the subcommands: where configs live, named presets, option checks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,22 @@
 #include "loaders.hpp"
 
 namespace tokenplan {
+
+/// A progress bar for long searches on a terminal: "[#####-----] 42% 1.2M of 2.9M, 8.1M/s, ETA
+/// 3 s", redrawn at most ten times a second, shown only after the first 0.3 s, ended with a
+/// newline. A new search (done going back down) starts a new bar.
+std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err);
+
+/// While alive, Ctrl-C sets flag() instead of killing the process, so the search stops at the
+/// next pass and nothing half-done is written; a second Ctrl-C kills as usual.
+class interrupt_guard {
+ public:
+  interrupt_guard();
+  ~interrupt_guard();
+  interrupt_guard(const interrupt_guard&) = delete;
+  interrupt_guard& operator=(const interrupt_guard&) = delete;
+  const std::atomic<bool>* flag() const;
+};
 
 /// Folder of the running executable, or "".
 std::string executable_dir();

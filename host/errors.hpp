@@ -39,6 +39,12 @@ class runtime_failure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The user stopped the run (Ctrl-C): nothing is written; exit status 130.
+class interrupted_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// A failed CUDA call: the call's text and the error's name.
 class cuda_error : public runtime_failure {
  public:

@@ -325,7 +325,12 @@ fleet_result run_fleet(const fleet_request& req) {
       opt.threads = base.threads;
       opt.chunk_configs = base.chunk_configs;
       opt.progress = base.progress;
+      opt.cancel = base.cancel;
       search_result s = be->search(*prob, opt);
+      if (s.stats.interrupted) {
+        throw interrupted_error("interrupted while searching class " + dc.name + " on " + prof.label +
+                                "; nothing written");
+      }
       fleet_search fs_;
       fs_.cls = c;
       fs_.profile = k;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "errors.hpp"
 #include "loaders.hpp"
 #include "report.hpp"
 
@@ -116,7 +117,12 @@ plan_result run_plan(const plan_request& req) {
   opt.threads = req.threads;
   opt.chunk_configs = req.chunk_configs;
   opt.progress = req.progress;
+  opt.cancel = req.cancel;
   search_result s = be->search(*r.prob, opt);
+  if (s.stats.interrupted) {
+    throw interrupted_error("interrupted after " + std::to_string(s.stats.evaluated) + " of " +
+                            std::to_string(s.stats.grid_size) + " configurations; nothing written");
+  }
   r.stats = s.stats;
   if (!s.top.empty()) {
     std::vector<std::uint64_t> idx;

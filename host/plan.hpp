@@ -2,6 +2,7 @@
 // evaluate the winners in full. Reports turn the result into JSON or a table.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@ struct plan_request {
   int threads = 0;
   std::uint64_t chunk_configs = 1ull << 20;
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  const std::atomic<bool>* cancel = nullptr;  ///< set by Ctrl-C: stop and throw interrupted_error
 };
 
 /// Why the winner wins: the constraint that stops it from growing its batch, and the best

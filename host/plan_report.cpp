@@ -181,6 +181,11 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   search["search_elapsed_s"] = r.stats.elapsed_s;
   search["configs_per_s"] = r.stats.elapsed_s > 0.0 ? double(r.stats.evaluated) / r.stats.elapsed_s : 0.0;
   search["total_elapsed_s"] = r.elapsed_s;
+  // How the verdicts were reached; depends on the backend and thread count (the ranking and the
+  // counts above do not).
+  search["work"] = {{"fully_evaluated", r.stats.fully_evaluated},
+                    {"inherited_along_batch_axis", r.stats.pruned_prefix},
+                    {"queueing_skipped_by_bound", r.stats.pruned_bound}};
   j["search"] = search;
 
   ojson cap;
@@ -233,7 +238,9 @@ std::string plan_to_table(const plan_result& r) {
                 w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, 100.0 * (1.0 - w.slo_tail), w.tpot_slo_s * 1e3);
   o << wrap(line);
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +
-            r.backend_device + ") in " + short_number(r.stats.elapsed_s) + " s; " +
+            r.backend_device + ") in " + short_number(r.stats.elapsed_s) + " s (" +
+            short_number(r.stats.elapsed_s > 0.0 ? double(r.stats.evaluated) / r.stats.elapsed_s : 0.0) +
+            "/s; step costed for " + group_digits(r.stats.fully_evaluated) + "); " +
             group_digits(r.stats.counts[reason_feasible]) + " feasible");
   std::string ruled = "ruled out:";
   for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {

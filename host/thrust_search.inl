@@ -35,6 +35,7 @@ struct candidate {
   double cost;
   std::uint64_t index;
   std::uint8_t reason;
+  std::uint8_t bounded;  ///< feasible, but the optimistic bound showed it cannot enter the top-N
 };
 
 TOKENPLAN_HD inline ranked as_ranked(const candidate& c) { return ranked{c.index, c.key, c.cost}; }
@@ -51,11 +52,11 @@ struct score_fn {
     if (has_bar) {
       evaluation b = evaluate(*p, i, eval_bound);
       if (b.reason != reason_feasible || !ranks_before(ranked{i, b.key, b.m.cost_usd_per_day}, bar)) {
-        return candidate{b.key, b.m.cost_usd_per_day, i, b.reason};
+        return candidate{b.key, b.m.cost_usd_per_day, i, b.reason, b.reason == reason_feasible};
       }
     }
     evaluation e = evaluate(*p, i, eval_verdict);
-    return candidate{e.key, e.m.cost_usd_per_day, i, e.reason};
+    return candidate{e.key, e.m.cost_usd_per_day, i, e.reason, 0};
   }
 };
 
@@ -67,12 +68,14 @@ struct stride_fn {
 
 struct reason_counts {
   std::uint64_t c[reason_count];
+  std::uint64_t bounded;
 };
 
 struct count_fn {
   TOKENPLAN_HD reason_counts operator()(const candidate& x) const {
     reason_counts r{};
     r.c[x.reason] = 1;
+    r.bounded = x.bounded;
     return r;
   }
 };
@@ -81,6 +84,7 @@ struct add_counts {
   TOKENPLAN_HD reason_counts operator()(const reason_counts& a, const reason_counts& b) const {
     reason_counts r{};
     for (int i = 0; i < reason_count; ++i) r.c[i] = a.c[i] + b.c[i];
+    r.bounded = a.bounded + b.bounded;
     return r;
   }
 };
@@ -151,12 +155,22 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
   // The full pass, in chunks that grow from 1/16 of the chunk size, so the bar tightens early.
   std::uint64_t step = o.prune ? std::max<std::uint64_t>(1, chunk / 16) : chunk;
   for (std::uint64_t begin = 0; begin < grid; begin += step, step = std::min(chunk, 2 * step)) {
+    if (o.cancel != nullptr && o.cancel->load()) {
+      res.stats.interrupted = true;
+      break;
+    }
     const std::uint64_t n = std::min(step, grid - begin);
     thrust::counting_iterator<std::uint64_t> first(begin);
     thrust::transform(policy, first, first + n, all.begin(), score());
     reason_counts rc = thrust::transform_reduce(policy, all.begin(), all.begin() + n, count_fn{},
                                                 reason_counts{}, add_counts{});
-    for (int i = 0; i < reason_count; ++i) res.stats.counts[i] += rc.c[i];
+    for (int i = 0; i < reason_count; ++i) {
+      res.stats.counts[i] += rc.c[i];
+      // Every index got its own evaluation; the step was costed for those that reached the
+      // TPOT check (the same definition as the streaming engine's).
+      if (i >= reason_tpot || i == reason_feasible) res.stats.fully_evaluated += rc.c[i];
+    }
+    res.stats.pruned_bound += rc.bounded;
     merge_chunk(n);
     res.stats.evaluated += n;
     if (o.progress) o.progress(res.stats.evaluated, grid);
@@ -285,7 +299,7 @@ struct block_fn {
       } else if (e.reason == reason_tpot && e.m.main.tpot_s > tpot_clear) {
         inherit_later = reason_tpot;
       }
-      if (e.reason == reason_feasible && !bounded) insert(slot, n, candidate{e.key, e.m.cost_usd_per_day, i, e.reason});
+      if (e.reason == reason_feasible && !bounded) insert(slot, n, candidate{e.key, e.m.cost_usd_per_day, i, e.reason, 0});
     }
     t.kept = n;
     tallies[b] = t;
