@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cxxopts.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -15,7 +16,9 @@
 #include "commands.hpp"
 #include "loaders.hpp"
 #include "fleet.hpp"
+#include "man_page.hpp"
 #include "plan.hpp"
+#include "plan_formats.hpp"
 #include "text.hpp"
 
 #ifndef TOKENPLAN_VERSION
@@ -42,8 +45,9 @@ Usage:
   tokenplan explain --model M --workload W --gpu G --config JSON [options]
   tokenplan validate FILE... [options]
   tokenplan calibrate FILE... [--out FILE]
+  tokenplan list [models|gpus|clusters|workloads|demands|grids]...
   tokenplan version
-  tokenplan help [plan|capacity|explain|validate|calibrate]
+  tokenplan help [plan|capacity|explain|validate|calibrate|list] | help --man
 
 Commands:
   plan      search every serving configuration (site/GPU, TP, PP, EP, attention DP, batch,
@@ -56,8 +60,17 @@ Commands:
             the roofline bound of each, TPOT, TTFT, throughput
   validate  predicted vs measured on published measurements, with leave-one-out errors
   calibrate fit the factors per GPU family and per engine to published measurements
+  list      the shipped models, GPUs, clusters, workloads, demands and grids, with key facts
   version   print the version
-  help      show this text, or a command's options
+  help      show this text, or a command's options; --man prints the manual page (roff)
+
+Examples:
+  tokenplan list models gpus
+  tokenplan plan --cluster bytedance-h200-overseas --model llama-3.1-70b --workload chat-30tn \
+      --format table
+  tokenplan plan --cluster bytedance-2026 --model llama-3.1-70b --workload chat-30tn \
+      --target 10T/day --tpot 30 --gpu h20 --format table
+  tokenplan help --man > tokenplan.1 && man -l tokenplan.1
 
 Run 'tokenplan plan --help' for the options and worked examples.
 )";
@@ -88,6 +101,18 @@ Inputs (JSON; every value carries its source in the file; names of shipped confi
   --engine NAME      serving engine whose step-time factor applies: tensorrt-llm, vllm,
                      sglang, ... (default: the workload's "engine", else tensorrt-llm)
 
+Overrides (instead of editing a file; the JSON output records them under inputs.overrides):
+  --target RATE      tokens (input + output) to serve: 30T/day, 30e12/day, 347M/s, 1.2e9/h;
+                     suffixes k M G B T, periods s min h day. With --demand it sets the
+                     demand's total and the classes keep their shares
+  --isl N            every prompt N tokens (a fixed length, replacing the distribution)
+  --osl N            every answer N tokens (a fixed length)
+  --ttft MS          time-to-first-token SLO, ms (at the workload's percentile)
+  --tpot MS          time-per-output-token SLO, ms
+  --gpu NAME         only the sites whose GPU type is NAME (h20, h200 for h200-sxm, ...),
+                     and only GPUs of that type on offer
+                     (--isl, --osl, --ttft, --tpot need --model/--workload)
+
 Search:
   --objective NAME   cost (USD/day, default) | gpus (GPUs billed) | tokens-per-gpu
   --top N            how many ranked configurations to report (default 20)
@@ -96,7 +121,12 @@ Search:
   --chunk N          configurations evaluated per pass; bounds memory (default 1048576)
 
 Output:
-  --format NAME      json (default) | table
+  --format NAME      json (default) | table (100 columns) | csv (one row per ranked
+                     configuration, units in the column names; with --demand one row per
+                     site and configuration of the fleet) | md (GitHub Markdown tables)
+  --pareto           also trace the frontier of tokens/s per GPU against tokens/s per user:
+                     the most tokens per GPU within the SLOs under a TPOT bound tightened by
+                     0.75x per point (up to 10 points, one search each); table, md and json
   --out FILE         write to FILE atomically (temp file + rename) instead of stdout
   --quiet            no progress on stderr
 
@@ -119,6 +149,10 @@ and nodes, cost per day and per million tokens, and power. Configurations that f
 counted by reason. Cluster capacity is reported, not a filter: when every configuration needs
 more GPUs than the cluster has, the plan still ranks them and states the shortfall. The table
 ends with why rank 1 wins: its binding constraint and the runner-up of a different structure.
+When no configuration is feasible, the plan says, per GPU type, which check stopped the
+configurations that got furthest and how close the closest came ("TPOT SLO 20 ms: no
+configuration of llama-3.1-405b on h20 reaches below 31.2 ms"), in the table and in JSON under
+"why_no_configuration"; the exit status is still 0 (the plan ran; its answer is no).
 
 Examples:
   # 30 trillion tokens/day of Llama-3.1-70B chat on 20,000 leased H200s, as a table
@@ -134,8 +168,16 @@ Examples:
   # a model mix over a day on leased overseas H200 and domestic H20, as a report
   tokenplan plan --cluster bytedance-2026 --demand doubao-30tn --format table
 
-Exit status: 0 ok; 2 bad input or usage (the message names the file and the JSON field);
-1 runtime failure.
+  # what if: 10 trillion tokens a day at a 30 ms TPOT, only on the H20s, with the frontier
+  tokenplan plan --cluster bytedance-2026 --model llama-3.1-70b --workload chat-30tn \
+      --target 10T/day --tpot 30 --gpu h20 --pareto --format table
+
+  # 1,000-token prompts and 200-token answers at 347M tokens/s, ranked rows for a spreadsheet
+  tokenplan plan --cluster bytedance-h200-overseas --model llama-3.1-8b \
+      --workload chat-30tn --target 347M/s --isl 1000 --osl 200 --format csv > plan.csv
+
+Exit status: 0 ok, also when no configuration is feasible (the output says why); 2 bad input
+or usage (the message names the file and the JSON field, or the option); 1 runtime failure.
 )";
 
 }  // namespace
@@ -155,11 +197,19 @@ with no configuration that meets its SLOs on any GPU there (with the check that 
 With monthly growth in the demand file, the month the cluster runs out, counting the GPU
 deliveries the cluster file lists.
 
-Options: --grid, --gpu-dir, --calibration, --engine, --backend, --threads, --chunk as for plan;
-  --format json|table (default json)   --out FILE (atomic)   --quiet
+Options:
+  --grid, --gpu-dir, --calibration, --engine, --backend, --threads, --chunk   as for plan
+  --target, --isl, --osl, --ttft, --tpot, --gpu   overrides as for plan (--target: the demand
+                     the multiple is of; --gpu: only the sites with that GPU type)
+  --format NAME      json (default) | table | md
+  --out FILE         write to FILE atomically   --quiet   no progress on stderr
 
-Example:
+Examples:
   tokenplan capacity --cluster bytedance-2026 --demand doubao-30tn --format table
+
+  # how much of a 30 ms TPOT chat service the overseas H200s alone can carry
+  tokenplan capacity --cluster bytedance-h200-overseas --model llama-3.1-70b \
+      --workload chat-30tn --tpot 30 --format md
 
 Exit status: 0 ok; 2 bad input or usage; 1 runtime failure.
 )";
@@ -172,7 +222,7 @@ struct common_args {
   std::string format;
 };
 
-common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err) {
+common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err, const std::vector<std::string>& formats) {
   common_args c;
   plan_request& req = c.req;
   if (!a.count("cluster")) throw usage_error("missing --cluster FILE");
@@ -204,6 +254,7 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err) {
     req.gpu_dirs = named.dirs("gpus");
   }
   req.calibration_path = calibration_path(a, named);
+  req.overrides = parse_input_overrides(a, demand);
   if (a.count("engine")) req.engine = a["engine"].as<std::string>();
   req.threads = static_cast<int>(count_option(a, "threads", 0, 4096));
   req.chunk_configs = count_option(a, "chunk", 1, 1ull << 30);
@@ -213,8 +264,10 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err) {
                       did_you_mean(req.backend, {"auto", "cpu", "cuda"}));
   }
   c.format = a["format"].as<std::string>();
-  if (c.format != "json" && c.format != "table") {
-    throw usage_error("--format: expected json or table, found \"" + c.format + "\"" + did_you_mean(c.format, {"json", "table"}));
+  if (std::find(formats.begin(), formats.end(), c.format) == formats.end()) {
+    std::string list;
+    for (std::size_t i = 0; i < formats.size(); ++i) list += (i ? (i + 1 == formats.size() ? " or " : ", ") : "") + formats[i];
+    throw usage_error("--format: expected " + list + ", found \"" + c.format + "\"" + did_you_mean(c.format, formats));
   }
   // A progress bar only for a person watching: not under --quiet, not into a pipe or file.
   if (!a.count("quiet") && ::isatty(STDERR_FILENO)) req.progress = make_progress_bar(err);
@@ -231,11 +284,15 @@ void add_common_options(cxxopts::Options& opts) {
       "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))(
       "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
       "quiet", "")("h,help", "");
+  opts.add_options()("target", "", cxxopts::value<std::string>())("isl", "", cxxopts::value<std::string>())(
+      "osl", "", cxxopts::value<std::string>())("ttft", "", cxxopts::value<std::string>())(
+      "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>());
 }
 
 const std::vector<std::string> common_option_names = {"cluster", "model", "workload", "demand", "grid", "gpu-dir",
                                                       "calibration", "engine", "backend", "threads", "chunk",
-                                                      "format", "out", "quiet", "help"};
+                                                      "format", "out", "quiet", "help", "target", "isl",
+                                                      "osl", "ttft", "tpot", "gpu"};
 
 void emit(const cxxopts::ParseResult& a, std::ostream& out, const std::string& text) {
   if (a.count("out")) {
@@ -251,10 +308,11 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   cxxopts::Options opts("tokenplan plan", "");
   add_common_options(opts);
   opts.add_options()("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
-      "top", "", cxxopts::value<std::string>()->default_value("20"));
+      "top", "", cxxopts::value<std::string>()->default_value("20"))("pareto", "");
   std::vector<std::string> names = common_option_names;
   names.push_back("objective");
   names.push_back("top");
+  names.push_back("pareto");
   check_option_names(argc, argv, names);
   cxxopts::ParseResult a;
   try {
@@ -267,8 +325,14 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
     return 0;
   }
   if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
-  common_args c = parse_common(a, err);
+  common_args c = parse_common(a, err, {"json", "table", "csv", "md"});
   plan_request& req = c.req;
+  if (a.count("pareto")) {
+    if (!c.demand_path.empty()) throw usage_error("--pareto traces one model's frontier: give --model/--workload, not --demand");
+    if (c.format == "csv") throw usage_error("--pareto: csv holds the ranked configurations only; use --format table, md or json");
+    // Ten points at 0.75x the TPOT each span 13x in tokens/s per user.
+    req.pareto_points = 10;
+  }
   std::string goal = a["objective"].as<std::string>();
   if (!parse_objective(goal, &req.goal)) {
     throw usage_error("--objective: expected cost, gpus or tokens-per-gpu, found \"" + goal + "\"" +
@@ -284,13 +348,21 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   fr.roots = c.roots;
   if (!c.demand_path.empty()) {
     fleet_result f = run_fleet(fr);
-    emit(a, out, c.format == "json" ? fleet_plan_json_text(f) : fleet_table(f));
+    emit(a, out, c.format == "json"  ? fleet_plan_json_text(f)
+                 : c.format == "csv" ? fleet_to_csv(f)
+                 : c.format == "md"  ? fleet_to_markdown(f)
+                                     : fleet_table(f));
     return 0;
   }
   plan_result r = run_plan(req);
   fleet_result f = run_fleet(fr);
-  std::string text = c.format == "json" ? plan_to_json(r, &f) : plan_to_table(r) + "\n" + fleet_table(f);
+  std::string text = c.format == "json"  ? plan_to_json(r, &f)
+                     : c.format == "csv" ? plan_to_csv(r)
+                     : c.format == "md"  ? plan_to_markdown(r, f)
+                                         : plan_to_table(r) + "\n" + fleet_table(f);
   emit(a, out, text);
+  // A CSV has no room for prose: say on stderr why it holds no rows.
+  if (c.format == "csv" && r.top.empty()) err << infeasible_text(r.no_feasible);
   return 0;
 }
 
@@ -309,7 +381,7 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
     return 0;
   }
   if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
-  common_args c = parse_common(a, err);
+  common_args c = parse_common(a, err, {"json", "table", "md"});
   interrupt_guard guard;
   c.req.cancel = guard.flag();
   fleet_request fr;
@@ -317,27 +389,50 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
   fr.demand_path = c.demand_path;
   fr.roots = c.roots;
   fleet_result f = run_fleet(fr);
-  emit(a, out, c.format == "json" ? capacity_json_text(f) : capacity_table(f));
+  emit(a, out, c.format == "json" ? capacity_json_text(f) : c.format == "md" ? capacity_to_markdown(f) : capacity_table(f));
   return 0;
 }
+
+namespace {
+
+/// Commands with a help text of their own, in the order the manual lists them.
+const std::vector<std::string> help_topics = {"plan", "capacity", "explain", "validate", "calibrate", "list"};
+
+/// tokenplan(1) from the same help texts --help prints.
+std::string man_text() {
+  std::vector<std::pair<std::string, std::string>> commands;
+  for (const std::string& c : help_topics) {
+    std::ostringstream text, ignored;
+    const char* args[] = {"tokenplan", "help", c.c_str()};
+    run_cli(3, args, text, ignored);
+    commands.emplace_back(c, text.str());
+  }
+  return man_page(top_help, commands, TOKENPLAN_VERSION);
+}
+
+}  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   std::string cmd = argc > 1 ? argv[1] : "";
   try {
     if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
-      if (argc > 2 && std::string(argv[2]) == "plan") {
+      if (argc > 2 && std::string(argv[2]) == "--man") {
+        out << man_text();
+      } else if (argc > 2 && std::string(argv[2]) == "plan") {
         out << plan_help;
       } else if (argc > 2 && std::string(argv[2]) == "capacity") {
         out << capacity_help;
       } else if (argc > 2 && (std::string(argv[2]) == "explain" || std::string(argv[2]) == "validate" ||
-                              std::string(argv[2]) == "calibrate")) {
+                              std::string(argv[2]) == "calibrate" || std::string(argv[2]) == "list")) {
         const std::string sub = argv[2];
         const char* args[] = {argv[2], "--help"};
         if (sub == "explain") return cmd_explain(2, args, out, err);
         if (sub == "validate") return cmd_validate(2, args, out, err);
+        if (sub == "list") return cmd_list(2, args, out, err);
         return cmd_calibrate(2, args, out, err);
       } else if (argc > 2) {
-        throw usage_error("no help for '" + std::string(argv[2]) + "'; commands: plan, version");
+        throw usage_error("no help for '" + std::string(argv[2]) + "'" + did_you_mean(argv[2], help_topics) +
+                          "; topics: " + quoted_list(help_topics) + ", or --man");
       } else {
         out << top_help;
       }
@@ -352,8 +447,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (cmd == "explain") return cmd_explain(argc - 1, argv + 1, out, err);
     if (cmd == "validate") return cmd_validate(argc - 1, argv + 1, out, err);
     if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1, out, err);
+    if (cmd == "list") return cmd_list(argc - 1, argv + 1, out, err);
     throw usage_error("unknown command '" + cmd + "'" +
-                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "version", "help"}) +
+                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "list", "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
     err << "error: " << e.what() << "\n";

@@ -54,8 +54,9 @@ Examples:
   tokenplan explain --model llama-3.1-70b --gpu h200-sxm --workload chat-30tn \
       --config '{"tp":2,"batch":128,"chunk":8192,"weight_precision":"fp8","kv_precision":"fp8"}'
   tokenplan explain --model deepseek-v3 --gpu h800 --workload deepseek-day --format json \
-      --config '{"mode":"disaggregated","weight_precision":"fp8","kv_precision":"bf16","draft_tokens":1,
-                 "prefill":{"tp":1,"ep":32,"dp":32,"chunk":16384},"decode":{"tp":1,"ep":144,"dp":144,"batch":96}}'
+      --config '{"mode":"disaggregated","weight_precision":"fp8","kv_precision":"bf16",
+                 "draft_tokens":1,"prefill":{"tp":1,"ep":32,"dp":32,"chunk":16384},
+                 "decode":{"tp":1,"ep":144,"dp":144,"batch":96}}'
 )";
 
 /// Reads one pool's layout, chunk and batch from a --config object.

@@ -207,11 +207,17 @@ fleet_result run_fleet(const fleet_request& req) {
   const plan_request& base = req.base;
   r.cal = load_calibration(base.calibration_path);
   r.cluster = load_cluster(base.cluster_path, base.gpu_dirs, r.cal);
+  r.overrides = base.overrides;
+  if (!r.overrides.gpu.empty()) {
+    r.overrides.gpu_type = restrict_cluster_to_gpu(r.cluster, r.overrides.gpu, catalog_names(base.gpu_dirs));
+  }
   if (req.demand_path.empty()) {
     plan_inputs in = load_plan_inputs(base);
     r.demand = single_demand(in);
   } else {
     r.demand = load_demand(req.demand_path, req.roots, r.cal);
+    // --target sets the demand's total; the classes keep their shares.
+    if (r.overrides.tokens_per_day > 0.0) r.demand.tokens_per_day = r.overrides.tokens_per_day;
   }
   const demand_entry& dem = r.demand;
   bool any_delivery = false;
@@ -336,6 +342,11 @@ fleet_result run_fleet(const fleet_request& req) {
       fs_.profile = k;
       fs_.stats = s.stats;
       fs_.most_restrictive = reason_name(most_restrictive_reason(s.stats));
+      if (s.top.empty()) {
+        for (const infeasible_gpu& g : explain_infeasible(in, *prob, s.stats).by_gpu) {
+          fs_.no_configuration += (fs_.no_configuration.empty() ? "" : "; ") + g.detail;
+        }
+      }
 
       // The best configuration and the next ones of a different structure.
       std::vector<std::uint64_t> chosen;
@@ -448,7 +459,8 @@ fleet_result run_fleet(const fleet_request& req) {
       std::string why;
       for (const fleet_search& s : r.searches) {
         if (s.cls != c) continue;
-        why += (why.empty() ? "" : "; ") + r.profiles[s.profile].label + ": most configurations fail " + s.most_restrictive;
+        why += (why.empty() ? "" : "; ") + r.profiles[s.profile].label + ": " +
+               (s.no_configuration.empty() ? "most configurations fail " + s.most_restrictive : s.no_configuration);
       }
       r.binding.push_back({"no_configuration", m.classes[c].name,
                            "no configuration of " + dem.classes[c].model.name + " meets the SLOs on any GPU of the cluster (" + why + ")"});

@@ -75,6 +75,7 @@ struct fleet_search {
   std::string most_restrictive;  ///< reason that ruled out the most configurations
   std::string limit;             ///< what stops the best configuration from a larger batch
   std::string limit_detail;
+  std::string no_configuration;  ///< when nothing is feasible: the binding check with numbers, per GPU
 };
 
 /// Where a pool comes from.
@@ -137,7 +138,8 @@ struct fleet_request {
 
 struct fleet_result {
   calibration cal;
-  cluster_entry cluster;
+  cluster_entry cluster;     ///< as restricted by --gpu
+  input_overrides overrides; ///< what the command line changed, as applied
   demand_entry demand;
   std::string backend_name, backend_device, backend_note;
   std::vector<double> period_hours;

@@ -23,7 +23,8 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
-/// "t1e16d16 c8192 | t1e8d16 b152 fp8/bf16" or "t1p2 b95 c8192 fp8/fp8".
+}  // namespace
+
 std::string option_code(const serving_config& c) {
   std::string s;
   if (c.mode == mode_disaggregated) {
@@ -36,6 +37,8 @@ std::string option_code(const serving_config& c) {
   if (c.draft > 0) s += " +s" + std::to_string(c.draft);
   return s;
 }
+
+namespace {
 
 std::string pool_name(const fleet_result& r, std::size_t j) {
   const fleet_pool& p = r.model.pools[j];
@@ -159,7 +162,8 @@ ojson capacity_json(const fleet_result& r) {
                       {"feasible_configurations", s.stats.counts[reason_feasible]},
                       {"best_configuration_limited_by", s.limit.empty() ? ojson(nullptr) : ojson(s.limit)},
                       {"detail", s.limit_detail.empty() ? ojson(nullptr) : ojson(s.limit_detail)},
-                      {"most_restrictive_check", s.most_restrictive}});
+                      {"most_restrictive_check", s.most_restrictive},
+                      {"no_configuration", s.no_configuration.empty() ? ojson(nullptr) : ojson(s.no_configuration)}});
   }
   j["per_class_and_hardware"] = limits;
   return j;
@@ -300,6 +304,7 @@ std::string fleet_plan_json_text(const fleet_result& r) {
   j["command"] = "plan";
   j["inputs"] = {{"cluster", {{"path", r.cluster.file.path}, {"sha256", r.cluster.file.sha256}}},
                  {"calibration", {{"path", r.cal.file.path}, {"sha256", r.cal.file.sha256}}}};
+  if (r.overrides.any()) j["inputs"]["overrides"] = overrides_json(r.overrides);
   j["backend"] = {{"name", r.backend_name}, {"device", r.backend_device}};
   if (!r.backend_note.empty()) j["backend"]["note"] = r.backend_note;
   j["configurations"] = candidates_json(r);
@@ -315,6 +320,7 @@ std::string capacity_json_text(const fleet_result& r) {
   j["command"] = "capacity";
   j["inputs"] = {{"cluster", {{"path", r.cluster.file.path}, {"sha256", r.cluster.file.sha256}}},
                  {"calibration", {{"path", r.cal.file.path}, {"sha256", r.cal.file.sha256}}}};
+  if (r.overrides.any()) j["inputs"]["overrides"] = overrides_json(r.overrides);
   j["demand"] = demand_json(r);
   j["capacity"] = capacity_json(r);
   if (r.capacity.solved) {
@@ -339,12 +345,16 @@ std::string fleet_table(const fleet_result& r) {
   }
   if (d.deferrable_share > 0.0) head += ", " + fmt("%.0f", d.deferrable_share * 100.0) + "% deferrable";
   o << wrap(head, 100, 2);
+  // With --model/--workload the plan's header already said it.
+  if (!d.file.path.empty() && r.overrides.any()) o << wrap("  overrides: " + overrides_text(r.overrides), 100, 4);
   for (std::size_t c = 0; c < d.classes.size(); ++c) {
     const demand_class& dc = d.classes[c];
-    o << "  class " << dc.name << ": " << fmt("%.0f", dc.share * 100.0) << "% on " << dc.model.name << " (" << dc.workload.name
-      << ", ISL " << fmt("%.0f", dc.workload.spec.input_tokens) << ", OSL " << fmt("%.0f", dc.workload.spec.output_tokens)
-      << ", TTFT " << fmt("%.0f", dc.workload.spec.ttft_slo_s * 1e3) << " ms, TPOT "
-      << fmt("%.0f", dc.workload.spec.tpot_slo_s * 1e3) << " ms)\n";
+    o << "  " << wrap("class " + dc.name + ": " + fmt("%.0f", dc.share * 100.0) + "% on " + dc.model.name + " (" +
+                          dc.workload.name + ", ISL " + fmt("%.0f", dc.workload.spec.input_tokens) + ", OSL " +
+                          fmt("%.0f", dc.workload.spec.output_tokens) + ", TTFT " +
+                          fmt("%.0f", dc.workload.spec.ttft_slo_s * 1e3) + " ms, TPOT " +
+                          fmt("%.0f", dc.workload.spec.tpot_slo_s * 1e3) + " ms)",
+                      98, 4);
   }
   const fleet_solution& s = r.chosen();
   const fleet_summary& f = r.chosen_summary();
@@ -436,6 +446,7 @@ std::string fleet_table(const fleet_result& r) {
 std::string capacity_table(const fleet_result& r) {
   std::ostringstream o;
   o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << r.demand.name << "\n";
+  if (r.overrides.any()) o << wrap("overrides: " + overrides_text(r.overrides), 100, 2);
   if (r.capacity.solved) {
     o << wrap("the cluster as it is carries " + fmt("%.3f", r.capacity.scale) + "x the target: " +
                   short_number(r.capacity.scale * r.demand.tokens_per_day) + " tokens/day within the SLOs (" +
@@ -447,7 +458,8 @@ std::string capacity_table(const fleet_result& r) {
   for (const fleet_search& s : r.searches) {
     const std::string what = r.model.classes[s.cls].name + " on " + r.profiles[s.profile].label + ": ";
     if (s.limit.empty()) {
-      o << wrap(what + "no feasible configuration (most configurations fail " + s.most_restrictive + ")", 100, 2);
+      o << wrap(what + "no feasible configuration (most configurations fail " + s.most_restrictive + ")" +
+                    (s.no_configuration.empty() ? "" : "; " + s.no_configuration), 100, 2);
     } else {
       o << wrap(what + "the best configuration is limited by " + s.limit + " (" + s.limit_detail + ")", 100, 2);
     }

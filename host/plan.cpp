@@ -7,6 +7,7 @@
 
 #include "errors.hpp"
 #include "loaders.hpp"
+#include "pareto.hpp"
 #include "report.hpp"
 
 namespace tokenplan {
@@ -18,6 +19,13 @@ plan_inputs load_plan_inputs(const plan_request& req) {
   in.workload = load_workload(req.workload_path);
   in.cluster = load_cluster(req.cluster_path, req.gpu_dirs, in.cal);
   in.grid = req.grid_path.empty() ? default_grid(in.model.spec) : load_grid(req.grid_path, in.model.spec);
+  in.overrides = req.overrides;
+  apply_workload_overrides(in.workload, in.overrides);
+  check_context(in.workload, in.model, in.overrides);
+  if (!in.overrides.gpu.empty()) {
+    in.overrides.gpu_type = restrict_cluster_to_gpu(in.cluster, in.overrides.gpu, catalog_names(req.gpu_dirs));
+    restrict_grid_sites(in.grid, in.cluster, in.overrides);
+  }
   in.engine = resolve_engine(in.cal, in.workload, req.engine);
   in.goal = req.goal;
   return in;
@@ -124,6 +132,7 @@ plan_result run_plan(const plan_request& req) {
                             std::to_string(s.stats.grid_size) + " configurations; nothing written");
   }
   r.stats = s.stats;
+  if (s.top.empty()) r.no_feasible = explain_infeasible(r.inputs, *r.prob, r.stats);
   if (!s.top.empty()) {
     std::vector<std::uint64_t> idx;
     for (std::size_t i = 0; i < s.top.size() && i < req.top_n; ++i) idx.push_back(s.top[i].index);
@@ -139,6 +148,11 @@ plan_result run_plan(const plan_request& req) {
         break;
       }
     }
+  }
+  if (req.pareto_points > 0 && !s.top.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    r.pareto = trace_pareto(*r.prob, *be, opt, req.pareto_points);
+    r.pareto_elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "infeasible.hpp"
+#include "overrides.hpp"
 #include "problem_builder.hpp"
 
 namespace tokenplan {
@@ -23,8 +25,10 @@ struct plan_request {
   std::vector<std::string> gpu_dirs;  ///< where GPU names in the cluster file are looked up
   std::string calibration_path;       ///< fitted factors (configs/calibration.json)
   std::string engine;                 ///< serving engine; empty: the workload's or the reference
+  input_overrides overrides;          ///< --target, --isl, --osl, --ttft, --tpot, --gpu
   objective goal = objective_cost;
   std::uint64_t top_n = 20;
+  std::size_t pareto_points = 0;      ///< > 0: also trace the throughput/interactivity frontier
   std::string backend = "auto";
   int threads = 0;
   std::uint64_t chunk_configs = 1ull << 20;
@@ -42,6 +46,13 @@ struct win_analysis {
   evaluation runner_up{};
 };
 
+/// A point of the frontier of tokens/s per GPU against tokens/s per user: the most tokens per
+/// GPU any feasible configuration serves with its TPOT within `tpot_bound_s`.
+struct pareto_point {
+  double tpot_bound_s = 0.0;
+  evaluation eval{};  ///< fully evaluated
+};
+
 /// What the plan found.
 struct plan_result {
   plan_inputs inputs;
@@ -49,6 +60,9 @@ struct plan_result {
   search_stats stats;
   std::vector<evaluation> top;  ///< full evaluations, rank order
   win_analysis why;             ///< valid when top is not empty
+  infeasible_explanation no_feasible;  ///< computed when top is empty
+  std::vector<pareto_point> pareto;    ///< with pareto_points > 0: throughput end first
+  double pareto_elapsed_s = 0.0;
   std::string backend_name;
   std::string backend_device;
   std::string backend_note;     ///< why auto did not pick CUDA, if it did not
@@ -59,7 +73,8 @@ struct plan_result {
 /// batch axis): an SLO, memory, the step budget, or nothing (it ranks lower, or ties).
 void find_binding(const problem& p, const evaluation& best, win_analysis& w);
 
-/// Loads and validates every input file of the request (throws config_error).
+/// Loads and validates every input file of the request (throws config_error), then applies the
+/// command-line overrides (throws usage_error when they do not fit).
 plan_inputs load_plan_inputs(const plan_request& req);
 
 /// Runs the plan. Throws config_error, usage_error or runtime_failure.

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "fleet.hpp"
+#include "pareto.hpp"
 #include "plan.hpp"
 #include "report.hpp"
 
@@ -146,6 +147,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
     gpus.push_back(gj);
   }
   inputs["gpus"] = gpus;
+  if (in.overrides.any()) inputs["overrides"] = overrides_json(in.overrides);
   j["inputs"] = inputs;
 
   ojson be;
@@ -209,6 +211,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   cap["summary"] = capacity_sentence(r);
   j["capacity"] = cap;
   j["why_the_winner_wins"] = why_json(r);
+  if (r.top.empty() && r.no_feasible.computed) j["why_no_configuration"] = infeasible_json(in, r.no_feasible);
 
   ojson results = ojson::array();
   for (std::size_t i = 0; i < r.top.size(); ++i) {
@@ -219,6 +222,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
     results.push_back(one);
   }
   j["results"] = results;
+  if (!r.pareto.empty()) j["pareto"] = pareto_json(r);
   if (fleet != nullptr) j["fleet"] = fleet_json(*fleet);
   return j.dump(2) + "\n";
 }
@@ -237,6 +241,7 @@ std::string plan_to_table(const plan_result& r) {
                 short_number(peak_tokens_per_s(w) / (w.input_tokens + w.output_tokens)).c_str(), w.input_tokens,
                 w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, 100.0 * (1.0 - w.slo_tail), w.tpot_slo_s * 1e3);
   o << wrap(line);
+  if (in.overrides.any()) o << wrap("overrides: " + overrides_text(in.overrides));
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +
             r.backend_device + ") in " + short_number(r.stats.elapsed_s) + " s (" +
             short_number(r.stats.elapsed_s > 0.0 ? double(r.stats.evaluated) / r.stats.elapsed_s : 0.0) +
@@ -248,8 +253,12 @@ std::string plan_to_table(const plan_result& r) {
   }
   o << wrap(ruled) << "\n";
   if (r.top.empty()) {
-    o << "No configuration meets every constraint; most are ruled out by " << reason_name(dominant_reason(r.stats))
-      << ".\n";
+    if (r.no_feasible.computed) {
+      o << infeasible_text(r.no_feasible);
+    } else {
+      o << "No configuration meets every constraint; most are ruled out by " << reason_name(dominant_reason(r.stats))
+        << ".\n";
+    }
     return o.str();
   }
   std::snprintf(line, sizeof line, "%4s %-9s %-21s %5s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
@@ -313,6 +322,7 @@ std::string plan_to_table(const plan_result& r) {
     o << "runner-up: no configuration of a different structure is feasible\n";
   }
   o << "\n" << wrap("capacity: " + capacity_sentence(r));
+  if (!r.pareto.empty()) o << "\n" << pareto_table(r);
   return o.str();
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "loaders.hpp"
+#include "overrides.hpp"
 #include "tokenplan/specs.hpp"
 
 namespace tokenplan {
@@ -19,6 +20,7 @@ struct plan_inputs {
   grid_request grid;
   std::string engine;  ///< resolved engine name (workload's, --engine, or the reference)
   objective goal = objective_cost;
+  input_overrides overrides;  ///< what the command line changed, as applied (reported, already in the above)
 };
 
 /// Builds the problem (heap-allocated: it is tens of kilobytes). Throws config_error.

@@ -19,6 +19,10 @@ const char* bound_name(const step_breakdown& b, int component);
 /// Short layout code: t8, t1e32d32, t8p2.
 std::string layout_code(const layout& l);
 
+/// One line for a configuration: "P:t1e16d16 c8192 | D:t1e8d16 b152 fp8/bf16" or
+/// "t1p2 b95 c8192 fp8/fp8" (+sN with N speculative drafts).
+std::string option_code(const serving_config& c);
+
 /// The configuration: site, GPU, mode, formats, and each pool's layout, chunk and batch.
 ojson config_json(const plan_inputs& in, const serving_config& c);
 
