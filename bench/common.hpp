@@ -37,4 +37,63 @@ inline std::unique_ptr<problem> large_problem() {
   return build_problem(in);
 }
 
+/// Inputs of a named benchmark scenario: the shipped example's files with a grid file from
+/// bench/grids/ (see bench/RESULTS.md for each grid's size and what it spans).
+inline plan_inputs grid_inputs(const std::string& model, const std::string& workload, const std::string& cluster,
+                               const std::string& grid_file) {
+  plan_inputs in;
+  in.cal = load_calibration(config_path("calibration.json"));
+  in.model = load_model(config_path("models/" + model + ".json"));
+  in.workload = load_workload(config_path("workloads/" + workload + ".json"));
+  in.cluster = load_cluster(config_path("clusters/" + cluster + ".json"), {config_path("gpus")}, in.cal);
+  in.grid = load_grid(std::string(TOKENPLAN_SOURCE_DIR) + "/bench/grids/" + grid_file, in.model.spec);
+  in.engine = in.cal.reference_engine;
+  return in;
+}
+
+/// The three benchmark grids of issue 5 and a ladder of sizes for the memory-scaling runs.
+///   example  the README's example, built-in grid (4.0e5)
+///   dense    Llama-3.1-70B, 3 H200 sites, bench/grids/dense-1e8.json
+///   moe      DeepSeek-V3, 3 H200 sites, wide-EP disaggregation, bench/grids/moe-disagg-1e9.json
+///   giant    DeepSeek-V3, 4 sites (H200 + H20), bench/grids/giant-1e10.json
+///   scale-6 .. scale-10  the giant grid trimmed to about 10^6 .. 10^10 configurations
+/// Returns null for an unknown name.
+inline std::unique_ptr<problem> scenario(const std::string& name) {
+  if (name == "example") return build_problem(example_inputs());
+  if (name == "large") return large_problem();
+  if (name == "dense") return build_problem(grid_inputs("llama-3.1-70b", "chat-30tn", "bytedance-h200-overseas", "dense-1e8.json"));
+  if (name == "moe") return build_problem(grid_inputs("deepseek-v3", "chat-30tn", "bytedance-h200-overseas", "moe-disagg-1e9.json"));
+  if (name.rfind("scale-", 0) == 0 || name == "giant") {
+    plan_inputs in = grid_inputs("deepseek-v3", "chat-30tn", "bytedance-2026", "giant-1e10.json");
+    grid_request& g = in.grid;
+    // Trimmed copies of the giant grid, each about ten times the last: fewer draft lengths,
+    // formats, prefill layouts and decode batch sizes, the same kind of search.
+    if (name == "scale-6") {
+      g.draft_tokens = {0};
+      g.weight_precisions = {prec_fp8};
+      g.kv_precisions = {prec_fp8};
+      g.prefill.chunk = {8192};
+      g.decode.batch = batch_ladder(8, 4096, 2);
+    } else if (name == "scale-7") {
+      g.draft_tokens = {0};
+      g.weight_precisions = {prec_fp8};
+      g.kv_precisions = {prec_fp8};
+      g.prefill.chunk = {8192};
+      g.decode.batch = batch_ladder(8, 4096, 16);
+    } else if (name == "scale-8") {
+      g.draft_tokens = {0};
+      g.weight_precisions = {prec_fp8};
+      g.prefill.chunk = {4096, 8192, 16384};
+      g.decode.batch = batch_ladder(8, 4096, 40);
+    } else if (name == "scale-9") {
+      g.draft_tokens = {0, 1};
+      g.prefill.chunk = {4096, 8192, 16384};
+    } else if (name != "scale-10" && name != "giant") {
+      return nullptr;
+    }
+    return build_problem(in);
+  }
+  return nullptr;
+}
+
 }  // namespace tokenplan::bench

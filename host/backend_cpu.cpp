@@ -31,12 +31,16 @@ class cpu_backend final : public backend {
   search_result search(const problem& p, const search_options& options) override {
     omp_set_num_threads(threads_);
     const std::uint64_t grid = grid_size(p.grid);
+    if (!options.streaming) {
+      return thrust_omp::run_search<thrust::omp::vector<thrust_omp::candidate>>(thrust::omp::par, &p, grid, options);
+    }
     const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
     std::uint64_t block = std::max<std::uint64_t>(1, options.chunk_configs / blocks);
     block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(64, grid / (blocks * 4)));
     block = std::min<std::uint64_t>(block, 65536);
     return thrust_omp::run_search_streaming<thrust::omp::vector<thrust_omp::candidate>,
-                                            thrust::omp::vector<thrust_omp::block_tally>>(
+                                            thrust::omp::vector<thrust_omp::block_tally>,
+                                            thrust::omp::vector<std::uint8_t>>(
         thrust::omp::par, &p, p, grid, options, blocks, block);
   }
 

@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "loaders.hpp"
 #include "fleet.hpp"
+#include "html_report.hpp"
 #include "man_page.hpp"
 #include "plan.hpp"
 #include "plan_formats.hpp"
@@ -128,6 +129,9 @@ Output:
                      the most tokens per GPU within the SLOs under a TPOT bound tightened by
                      0.75x per point (up to 10 points, one search each); table, md and json
   --out FILE         write to FILE atomically (temp file + rename) instead of stdout
+  --html FILE        also write a report for people to FILE (atomically): one self-contained
+                     HTML page with the inputs, the ranked table, the Pareto chart (tokens/s
+                     per GPU vs per user), cost and power by site, load vs capacity by hour
   --quiet            no progress on stderr
 
 With --model/--workload it ranks every configuration (below) and adds the fleet; with
@@ -167,6 +171,10 @@ Examples:
 
   # a model mix over a day on leased overseas H200 and domestic H20, as a report
   tokenplan plan --cluster bytedance-2026 --demand doubao-30tn --format table
+
+  # the 30tn/day example as an HTML report with charts (open report.html in a browser)
+  tokenplan plan --cluster bytedance-h200-overseas --model llama-3.1-70b \
+      --workload chat-30tn --format table --html report.html
 
   # what if: 10 trillion tokens a day at a 30 ms TPOT, only on the H20s, with the frontier
   tokenplan plan --cluster bytedance-2026 --model llama-3.1-70b --workload chat-30tn \
@@ -308,11 +316,13 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   cxxopts::Options opts("tokenplan plan", "");
   add_common_options(opts);
   opts.add_options()("objective", "", cxxopts::value<std::string>()->default_value("cost"))(
-      "top", "", cxxopts::value<std::string>()->default_value("20"))("pareto", "");
+      "top", "", cxxopts::value<std::string>()->default_value("20"))("pareto", "")(
+      "html", "", cxxopts::value<std::string>());
   std::vector<std::string> names = common_option_names;
   names.push_back("objective");
   names.push_back("top");
   names.push_back("pareto");
+  names.push_back("html");
   check_option_names(argc, argv, names);
   cxxopts::ParseResult a;
   try {
@@ -339,6 +349,12 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
                       did_you_mean(goal, {"cost", "gpus", "tokens-per-gpu"}));
   }
   req.top_n = count_option(a, "top", 1, 100000);
+  const std::string html_path = a.count("html") ? a["html"].as<std::string>() : "";
+  if (a.count("html") && html_path.empty()) throw usage_error("--html: expected a file name");
+  if (!html_path.empty() && a.count("out") &&
+      fs::path(html_path).lexically_normal() == fs::path(a["out"].as<std::string>()).lexically_normal()) {
+    throw usage_error("--html and --out name the same file \"" + html_path + "\"");
+  }
 
   interrupt_guard guard;
   req.cancel = guard.flag();
@@ -348,6 +364,7 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   fr.roots = c.roots;
   if (!c.demand_path.empty()) {
     fleet_result f = run_fleet(fr);
+    if (!html_path.empty()) write_file_atomic(html_path, fleet_to_html(f));
     emit(a, out, c.format == "json"  ? fleet_plan_json_text(f)
                  : c.format == "csv" ? fleet_to_csv(f)
                  : c.format == "md"  ? fleet_to_markdown(f)
@@ -356,6 +373,7 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
   plan_result r = run_plan(req);
   fleet_result f = run_fleet(fr);
+  if (!html_path.empty()) write_file_atomic(html_path, plan_to_html(r, f));
   std::string text = c.format == "json"  ? plan_to_json(r, &f)
                      : c.format == "csv" ? plan_to_csv(r)
                      : c.format == "md"  ? plan_to_markdown(r, f)

@@ -597,6 +597,7 @@ fleet_summary summarize_fleet(const fleet_result& r, const fleet_solution& s) {
       pr.capital_usd_per_day = pr.gpus_paid * p.pricing.capex_usd_per_node_year() / p.gpus_per_node / 365.0;
       pr.energy_usd_per_day = pr.gpus_used * p.energy_usd_per_gpu_hour() * 24.0;
       const double node_cost = pr.gpus_paid * p.pricing.node_usd_per_month * 12.0 / 365.0 / p.gpus_per_node;
+      pr.node_usd_per_day = node_cost;
       f.node_usd_per_day += node_cost;
       f.capital_usd_per_day += pr.capital_usd_per_day;
       if (p.pricing.kind == pricing_kind::lease) f.lease_usd_per_day += pr.held_usd_per_day - node_cost;

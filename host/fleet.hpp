@@ -94,6 +94,7 @@ struct pool_report {
   double it_kw = 0, facility_kw = 0;   ///< at full load of what is held (peak for on-demand)
   double held_usd_per_day = 0;         ///< lease / on-demand / capital charge, node costs
   double capital_usd_per_day = 0;      ///< of which owned capital
+  double node_usd_per_day = 0;         ///< of which node costs (committed pools; on-demand prices include them)
   double energy_usd_per_day = 0;
   double cost_usd_per_day = 0;
 };

@@ -207,12 +207,39 @@ TOKENPLAN_HD inline std::uint64_t batch_position(const grid_axes& g, std::uint64
   return j < agg ? j % g.agg.n_batch : (j - agg) % g.decode.n_batch;
 }
 
+/// The verdict of a disaggregated configuration from the verdicts of its two pools checked
+/// alone, in the model's order of checks (parallelism, formats, memory, TPOT); reason_feasible
+/// when both pass, and only then does the configuration need evaluating (TTFT and queueing).
+TOKENPLAN_HD inline std::uint8_t combine_sides(std::uint8_t prefill, std::uint8_t decode) {
+  if (prefill == reason_parallelism || decode == reason_parallelism) return reason_parallelism;
+  if (prefill == reason_precision || decode == reason_precision) return reason_precision;
+  if (prefill == reason_memory || decode == reason_memory) return reason_memory;
+  return decode;
+}
+
+/// Side table entry k of the groups from group0 on (a group: one site, weight format, KV
+/// format and draft length): per group, the decode pools' own verdicts, then the prefill pools'.
+struct side_fn {
+  const problem* p;
+  std::uint64_t group0, blk, agg, dec, pre;
+  TOKENPLAN_HD std::uint8_t operator()(std::uint64_t k) const {
+    const std::uint64_t per = dec + pre, base = (group0 + k / per) * blk + agg, r = k % per;
+    if (r < dec) return evaluate(*p, base + r, eval_decode_side).reason;  // prefill pool 0, decode pool r
+    return evaluate(*p, base + (r - dec) * dec, eval_prefill_side).reason;  // prefill pool r - dec, decode pool 0
+  }
+};
+
 struct block_fn {
   const problem* p;
   std::uint64_t begin, end, block_configs, k;
   ranked bar;
   bool has_bar;
   bool prefix;  ///< batch axes ascending: prefix pruning is sound
+  bool bound;   ///< skip the queueing solve of what cannot beat the bar (search_options::prune)
+  /// Side tables (side_fn) of the groups from sides_group0 on; null: evaluate every
+  /// disaggregated configuration in full.
+  const std::uint8_t* sides;
+  std::uint64_t sides_group0;
   candidate* slots;
   block_tally* tallies;
 
@@ -243,37 +270,52 @@ struct block_fn {
     // passes the cheap ones (step budget, TPOT).
     std::uint8_t inherit_fixed = reason_feasible, inherit_later = reason_feasible;
     const double tpot_clear = p->workload.tpot_slo_s * (1.0 + 1e-6);
+    const std::uint64_t dec = g.disaggregated ? pool_size(g.decode) : 0;
+    const std::uint64_t side_stride = dec + (g.disaggregated ? pool_size(g.prefill) : 0);
     for (std::uint64_t i = lo; i < hi; ++i) {
-      const std::uint64_t key = i - batch_position(g, blk, agg, i);
-      if (key != run) {
-        run = key;
-        inherit_fixed = inherit_later = reason_feasible;
-      }
-      if (prefix && inherit_fixed != reason_feasible) {
-        t.counts[inherit_fixed] += 1;
-        t.pruned_prefix += 1;
-        continue;
-      }
-      if (prefix && inherit_later != reason_feasible) {
-        const evaluation c = evaluate(*p, i, eval_checks);
-        if (c.reason != reason_feasible) {
-          t.counts[c.reason] += 1;
-          t.pruned_prefix += 1;
-          if (c.reason == reason_memory) inherit_fixed = reason_memory;
-          continue;
-        }
-        if (inherit_later == reason_tpot) {
-          t.counts[reason_tpot] += 1;
+      const std::uint64_t j = i % blk;
+      if (sides != nullptr && j >= agg) {
+        // Disaggregated: a verdict one pool decides alone comes from the side tables; a pair
+        // whose pools both pass is evaluated in full below (its verdict: TTFT or feasible).
+        const std::uint8_t* side = sides + (i / blk - sides_group0) * side_stride;
+        const std::uint8_t r = combine_sides(side[dec + (j - agg) / dec], side[(j - agg) % dec]);
+        if (r != reason_feasible) {
+          t.counts[r] += 1;
           t.pruned_prefix += 1;
           continue;
         }
-        // A budget failure that no longer shows: cost it in full (cannot happen in exact
-        // arithmetic; kept for safety).
+      } else {
+        const std::uint64_t key = i - batch_position(g, blk, agg, i);
+        if (key != run) {
+          run = key;
+          inherit_fixed = inherit_later = reason_feasible;
+        }
+        if (prefix && inherit_fixed != reason_feasible) {
+          t.counts[inherit_fixed] += 1;
+          t.pruned_prefix += 1;
+          continue;
+        }
+        if (prefix && inherit_later != reason_feasible) {
+          const evaluation c = evaluate(*p, i, eval_checks);
+          if (c.reason != reason_feasible) {
+            t.counts[c.reason] += 1;
+            t.pruned_prefix += 1;
+            if (c.reason == reason_memory) inherit_fixed = reason_memory;
+            continue;
+          }
+          if (inherit_later == reason_tpot) {
+            t.counts[reason_tpot] += 1;
+            t.pruned_prefix += 1;
+            continue;
+          }
+          // A budget failure that no longer shows: cost it in full (cannot happen in exact
+          // arithmetic; kept for safety).
+        }
       }
       // The bar: the tighter of the running global N-th best and this block's own k-th best.
       ranked cut = bar;
       bool have = has_bar;
-      if (n == k && (!have || ranks_before(as_ranked(slot[k - 1]), cut))) {
+      if (bound && n == k && (!have || ranks_before(as_ranked(slot[k - 1]), cut))) {
         cut = as_ranked(slot[k - 1]);
         have = true;
       }
@@ -307,7 +349,7 @@ struct block_fn {
 };
 
 /// The streaming search. `blocks_per_pass` blocks of `block_configs` indices run per pass.
-template <class SlotVector, class TallyVector, class Policy>
+template <class SlotVector, class TallyVector, class ByteVector, class Policy>
 search_result run_search_streaming(Policy policy, const problem* dev_problem, const problem& host_problem,
                                    std::uint64_t grid, const search_options& o, std::uint64_t blocks_per_pass,
                                    std::uint64_t block_configs) {
@@ -320,6 +362,15 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
   for (std::uint32_t i = 1; i < g.agg.n_batch; ++i) ascending = ascending && g.agg.batch[i] > g.agg.batch[i - 1];
   for (std::uint32_t i = 1; i < g.decode.n_batch; ++i) ascending = ascending && g.decode.batch[i] > g.decode.batch[i - 1];
   const bool prefix = o.prune && ascending;
+  // Side tables for the disaggregated configurations of the groups a pass touches: O(groups per
+  // pass x (decode pools + prefill pools)) bytes, rebuilt only when the groups change.
+  const std::uint64_t blk = block_size(g);
+  const std::uint64_t agg = g.aggregated ? pool_size(g.agg) : 0;
+  const std::uint64_t dec = g.disaggregated ? pool_size(g.decode) : 0;
+  const std::uint64_t pre = g.disaggregated ? pool_size(g.prefill) : 0;
+  const bool use_sides = o.prune && g.disaggregated;
+  ByteVector sides;
+  std::uint64_t sides_first = 1, sides_last = 0;  // groups in `sides`; empty
   SlotVector slots(blocks_per_pass * k);
   TallyVector tallies(blocks_per_pass);
   std::vector<candidate> host_slots(blocks_per_pass * k);
@@ -350,7 +401,19 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
     const std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
     const std::uint64_t nblocks = (span + block_configs - 1) / block_configs;
     const bool has_bar = o.prune && res.top.size() >= k;
-    block_fn fn{dev_problem, begin, begin + span, block_configs, k, has_bar ? res.top.back() : ranked{}, has_bar, prefix,
+    if (use_sides) {
+      const std::uint64_t first_group = begin / blk, last_group = (begin + span - 1) / blk;
+      if (first_group != sides_first || last_group != sides_last) {
+        sides_first = first_group;
+        sides_last = last_group;
+        const std::uint64_t entries = (last_group - first_group + 1) * (dec + pre);
+        sides.resize(entries);
+        thrust::counting_iterator<std::uint64_t> e0(0);
+        thrust::transform(policy, e0, e0 + entries, sides.begin(), side_fn{dev_problem, first_group, blk, agg, dec, pre});
+      }
+    }
+    block_fn fn{dev_problem, begin, begin + span, block_configs, k, has_bar ? res.top.back() : ranked{}, has_bar, prefix, o.prune,
+                use_sides ? thrust::raw_pointer_cast(sides.data()) : nullptr, sides_first,
                 thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
     thrust::counting_iterator<std::uint64_t> first(0);
     thrust::for_each(policy, first, first + nblocks, fn);

@@ -713,6 +713,14 @@ enum eval_depth : std::uint8_t {
   /// here means those pass (the step is not costed). The search uses it for batches it already
   /// knows fail a later check.
   eval_checks = 3,
+  /// Disaggregated configurations only: the checks that depend on the decode pool alone (its
+  /// layout, formats, memory, TPOT), the prefill pool ignored; reason_feasible means they pass.
+  /// Every prefill pool paired with this decode pool shares these verdicts, so the search
+  /// computes them once per decode pool (the same code as the full evaluation, so the same bits).
+  eval_decode_side = 4,
+  /// Disaggregated only: the checks that depend on the prefill pool alone (layout, formats,
+  /// memory); reason_feasible means they pass.
+  eval_prefill_side = 5,
 };
 
 /// Evaluates one configuration of the problem. Never produces NaN or Inf for validated inputs:
@@ -732,8 +740,11 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   const site_spec& site = p.sites[c.site];
   const gpu_spec& g = site.gpu;
   const bool disagg = c.mode == mode_disaggregated;
+  const bool decode_side = disagg && depth == eval_decode_side;
+  const bool prefill_side = disagg && depth == eval_prefill_side;
 
-  if (!layout_valid(m, g, c.main.lay) || (disagg && !layout_valid(m, g, c.prefill.lay))) {
+  if ((!prefill_side && !layout_valid(m, g, c.main.lay)) ||
+      (disagg && !decode_side && !layout_valid(m, g, c.prefill.lay))) {
     e.reason = reason_parallelism;
     return e;
   }
@@ -794,16 +805,16 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     // In flight on a rank: a step's worth of prompts plus one tail prompt.
     r.prefill.kv_bytes_needed = kv_sequence_bytes(m, pv, double(c.prefill.chunk) + w.input_tail);
   }
-  const bool fits = d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0 &&
-                    (!disagg || (r.prefill.kv_bytes_available >= r.prefill.kv_bytes_needed &&
-                                 r.prefill.kv_bytes_available > 0.0));
+  const bool fits = (prefill_side || (d.kv_bytes_available >= d.kv_bytes_needed && d.kv_bytes_available > 0.0)) &&
+                    (!disagg || decode_side ||
+                     (r.prefill.kv_bytes_available >= r.prefill.kv_bytes_needed && r.prefill.kv_bytes_available > 0.0));
   const bool budget_ok = disagg || (rank_step_tokens <= double(c.main.chunk) &&
                                     double(c.main.chunk) - mb * (1.0 + draft) / dv.dp >= 1.0);
   if (!full && (!fits || !budget_ok)) {
     e.reason = fits ? reason_prefill_budget : reason_memory;
     return e;
   }
-  if (depth == eval_checks) {
+  if (depth == eval_checks || prefill_side) {
     e.reason = reason_feasible;
     return e;
   }
@@ -816,6 +827,10 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   d.requests_per_s = d.output_tokens_per_s / osl;
   if (!full && d.tpot_s > w.tpot_slo_s) {
     e.reason = reason_tpot;
+    return e;
+  }
+  if (decode_side) {
+    e.reason = reason_feasible;
     return e;
   }
 

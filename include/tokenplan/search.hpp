@@ -36,6 +36,9 @@ struct search_options {
   /// Skip the queueing solve for configurations whose optimistic keys cannot beat the current
   /// N-th best. The ranking and the counts are the same either way; off only to measure it.
   bool prune = true;
+  /// CPU backend only: the streaming engine (default), or the chunked engine the CUDA backend
+  /// runs, compiled for the CPU, so CI tests the CUDA backend's search logic without a GPU.
+  bool streaming = true;
   /// Called after each chunk with (configurations done, grid size); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   /// Set (by a signal handler) to stop at the next chunk boundary; the result is then marked

@@ -121,6 +121,52 @@ TEST(Search, PruningChangesNothing) {
   check(*build_problem(in), "shipped example");
 }
 
+// The same on 100 randomized scenarios, for both engines (the CPU backend's streaming engine,
+// and the chunked engine the CUDA backend runs, compiled for the CPU): top-K indices and keys,
+// verdict counts, and the work accounting (fully evaluated + inherited = grid).
+TEST(Search, PrunedEqualsUnprunedOnHundredScenarios) {
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  std::mt19937_64 rng(2026);
+  std::uint64_t skipped = 0, total = 0;
+  for (std::uint64_t seed = 101; seed <= 200; ++seed) {
+    auto p = testing::random_problem(seed);
+    pool_axes& agg = p->grid.agg;
+    agg.n_batch = 8 + static_cast<std::uint32_t>(rng() % 17);  // 8..24 batch values
+    const std::uint32_t step = 1 + static_cast<std::uint32_t>(rng() % 8);
+    for (std::uint32_t b = 0; b < agg.n_batch; ++b) agg.batch[b] = 1 + b * step;
+    const std::uint64_t top_n = std::uint64_t{1} << (rng() % 10);  // 1..512
+    for (bool streaming : {true, false}) {
+      search_options on, off;
+      on.top_n = off.top_n = top_n;
+      on.chunk_configs = off.chunk_configs = 1ull << (12 + rng() % 5);
+      on.streaming = off.streaming = streaming;
+      off.prune = false;
+      search_result a = cpu->search(*p, on), b = cpu->search(*p, off);
+      const std::string what = "seed " + std::to_string(seed) + (streaming ? " streaming" : " chunked");
+      ASSERT_EQ(a.top.size(), b.top.size()) << what;
+      for (std::size_t i = 0; i < a.top.size(); ++i) {
+        ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
+        ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
+        ASSERT_EQ(a.top[i].cost, b.top[i].cost) << what << " rank " << i;
+      }
+      std::uint64_t sum = 0;
+      for (int k = 0; k < reason_count; ++k) {
+        ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what << " reason " << k;
+        sum += a.stats.counts[k];
+      }
+      ASSERT_EQ(sum, grid_size(p->grid)) << what;
+      ASSERT_EQ(a.stats.evaluated, grid_size(p->grid)) << what;
+      ASSERT_LE(a.stats.fully_evaluated + a.stats.pruned_prefix, grid_size(p->grid)) << what;
+      ASSERT_LE(a.stats.pruned_bound, a.stats.fully_evaluated) << what;
+      ASSERT_EQ(b.stats.pruned_bound, 0u) << what;
+      skipped += a.stats.pruned_prefix + a.stats.pruned_bound;
+      total += grid_size(p->grid);
+    }
+  }
+  // The scenarios exercise the pruning, not only the plain path.
+  EXPECT_GT(skipped, total / 20);
+}
+
 TEST(Search, ProgressReachesTheGridSize) {
   auto p = testing::random_problem(5);
   search_options opt;
