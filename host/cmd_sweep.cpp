@@ -135,8 +135,10 @@ int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream
   sweep_existing ex;
   std::unique_ptr<row_appender> file;
   if (!out_path.empty()) {
+    std::error_code ec;
+    if (fs::is_directory(out_path, ec)) throw usage_error("--out: \"" + out_path + "\" is a directory");
+    file = std::make_unique<row_appender>(out_path);  // locked before it is read: one sweep per file
     ex = scan_sweep_output(out_path, format, m.file.sha256);
-    file = std::make_unique<row_appender>(out_path);
     if (format == sweep_format::csv && ex.needs_header) file->append(sweep_csv_header());
   } else if (format == sweep_format::csv) {
     out << sweep_csv_header() << std::flush;

@@ -3,6 +3,7 @@
 #include "sweep.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -624,6 +625,14 @@ sweep_existing scan_sweep_output(const std::string& path, sweep_format f, const 
 row_appender::row_appender(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw runtime_failure("cannot open " + path + " for appending: " + std::strerror(errno));
+  // Two sweeps appending to one file would interleave their rows and both redo the same scenarios.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    fd_ = -1;
+    if (e == EWOULDBLOCK) throw usage_error(path + " is being written by another tokenplan sweep; wait for it or use another --out");
+    throw runtime_failure("cannot lock " + path + ": " + std::strerror(e));
+  }
 }
 
 row_appender::~row_appender() {

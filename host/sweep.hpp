@@ -141,7 +141,8 @@ struct sweep_existing {
 sweep_existing scan_sweep_output(const std::string& path, sweep_format f, const std::string& matrix_sha256);
 
 /// Appends lines to a file: one write() per line, then fsync, so a row is either whole on disk
-/// or detectably partial.
+/// or detectably partial. Holds an exclusive flock() on the file while alive (usage_error when
+/// another process holds it).
 class row_appender {
  public:
   explicit row_appender(const std::string& path);
