@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -298,6 +299,55 @@ TEST(Sweep, BadInputsExitTwoNamingFileAndField) {
   EXPECT_EQ(locked.code, 2);
   EXPECT_NE(locked.err.find("being written by another tokenplan sweep"), std::string::npos) << locked.err;
   EXPECT_EQ(read_text(busy), "");
+}
+
+// Ctrl-C during a sweep: exit 130, the rows written are whole and kept, the message says how to
+// resume, and the rerun finishes the rest.
+TEST(Sweep, CtrlCKeepsTheRowsWritten) {
+  sweep_setup s;
+  json m = tokenplan::testing::read_json_file(s.matrix);
+  m.erase("gpus");
+  m.erase("grid");  // the built-in grid: long enough a search to be interrupted
+  m["models"] = {"llama-3.1-70b"};
+  m["tokens_per_day"] = {1e11, 2e11, 3e11, 4e11, 5e11, 6e11, 7e11, 8e11, 9e11, 1e12};
+  s.t.write_json("sweeps/m.json", m);
+  const std::string out = s.t.path("rows.jsonl"), err = s.t.path("err");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(e, 2);
+    ::execl(TOKENPLAN_BIN, TOKENPLAN_BIN, "sweep", "--matrix", s.matrix.c_str(), "--out", out.c_str(), "--backend", "cpu",
+            "--chunk", "4096", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait for the first row, then interrupt the search of a later one.
+  bool row = false;
+  for (int i = 0; i < 12000 && !row; ++i) {
+    row = read_text(out).find('\n') != std::string::npos;
+    if (!row) ::usleep(5000);
+  }
+  ::kill(child, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(row) << "no row within 60 s";
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 130) << read_text(err);
+  EXPECT_NE(read_text(err).find("run the same command again to resume"), std::string::npos) << read_text(err);
+  const std::string kept = read_text(out);
+  ASSERT_FALSE(kept.empty());
+  EXPECT_EQ(kept.back(), '\n');
+  const std::size_t n = parse_rows(kept).size();
+  EXPECT_GE(n, 1u);
+  EXPECT_LT(n, 10u);
+  run_result rest = run_tool({"sweep", "--matrix", s.matrix, "--out", out, "--backend", "cpu"});
+  ASSERT_EQ(rest.code, 0) << rest.err;
+  EXPECT_NE(rest.err.find(std::to_string(n) + " already in"), std::string::npos) << rest.err;
+  const std::string all = read_text(out);
+  EXPECT_EQ(all.substr(0, kept.size()), kept);
+  auto rows = parse_rows(all);
+  ASSERT_EQ(rows.size(), 10u);
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i]["index"], i);
 }
 
 TEST(Sweep, HelpAndTopLevelHelpNameIt) {

@@ -9,6 +9,10 @@
       every case of tests/corpus/manifest.json: the schema and the loader give the same verdict,
       and for a bad file the loader's message names the file, the JSON path and the expected
       text, and a schema error sits at that path or above it.
+  check_schemas.py ROOT mutations LOAD_FILE [COUNT [SEED]]
+      COUNT random one-step mutations of the shipped configs (a key deleted, a key added, a value
+      replaced by another type or number): whenever the schema rejects one, the loader must too.
+      (The converse fails only on the checks a schema lists under x-loader-checks.)
   check_schemas.py ROOT output SCHEMA [--jsonl | --csv] -- COMMAND...
       runs COMMAND (exit status 0 expected) and validates its stdout: one JSON document, JSON
       Lines (one document per line), or CSV whose header is the schema's property order.
@@ -16,10 +20,13 @@
 import csv
 import io
 import json
+import random
 import re
+import shutil
 import os
 import subprocess
 import sys
+import tempfile
 
 import jsonschema
 
@@ -183,6 +190,67 @@ def cmd_corpus(root, load_file):
     print("checked %d corpus cases" % len(manifest["cases"]))
 
 
+def cmd_mutations(root, load_file, count, seed):
+    rng = random.Random(seed)
+    kinds = {k: v for k, v in CONFIG_KINDS.items() if v != "validation-point"}
+    values = [0, -1, 1, 0.5, 1.5, 3.7, 8, 1e9, 1e19, "x", "", "fp8", "moe", "mla", "owned", True, None, [], {}, [1], {"a": 1}]
+    with tempfile.TemporaryDirectory() as tmp:
+        # A copy of the configs, so names in the mutated files resolve as in the shipped tree.
+        shutil.copytree(os.path.join(root, "configs"), os.path.join(tmp, "configs"), ignore=shutil.ignore_patterns("*.jsonl", "*.md"))
+        files = []
+        for entry, kind in kinds.items():
+            full = os.path.join(tmp, "configs", entry)
+            names = [full] if os.path.isfile(full) else [os.path.join(full, n) for n in sorted(os.listdir(full))]
+            files += [(kind, f) for f in names if f.endswith(".json")]
+        schemas = {kind: load_schema(root, kind) for kind in set(kinds.values())}
+        both = loader_only = 0
+        for _ in range(count):
+            kind, path = rng.choice(files)
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            spots = []
+
+            def walk(v, trail):
+                if trail and trail[-1] not in ("source", "sources"):
+                    spots.append(trail)
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        if k not in ("source", "sources"):
+                            walk(x, trail + [k])
+                elif isinstance(v, list):
+                    for i, x in enumerate(v):
+                        walk(x, trail + [i])
+            walk(doc, [])
+            trail = rng.choice(spots)
+            parent = doc
+            for k in trail[:-1]:
+                parent = parent[k]
+            r = rng.random()
+            if r < 0.25 and isinstance(parent, dict):
+                del parent[trail[-1]]
+                what = "deleted"
+            elif r < 0.35 and isinstance(parent, dict):
+                parent[str(trail[-1]) + "_extra"] = 1
+                what = "a key added beside it"
+            else:
+                parent[trail[-1]] = rng.choice(values)
+                what = "set to %s" % json.dumps(parent[trail[-1]])
+            mutated = os.path.join(os.path.dirname(path), "mutated-" + os.path.basename(path))
+            with open(mutated, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            errors = schema_errors(schemas[kind], doc)
+            rc, err = run_loader(load_file, kind, mutated)
+            os.remove(mutated)
+            if errors and rc == 0:
+                fail("%s %s %s: the schema rejects it (%s: %s), the loader accepts it" % (
+                    os.path.relpath(path, tmp), json_path(trail), what, json_path(errors[0].absolute_path), errors[0].message))
+            both += bool(errors) and rc != 0
+            if not errors and rc != 0:
+                loader_only += 1
+                print("loader only: %s %s %s: %s" % (os.path.relpath(path, tmp), json_path(trail), what, err.split(": ", 2)[-1][:150]))
+    print("%d mutations: %d rejected by both, %d by the loader alone (cross-field or cross-file checks)" % (count, both, loader_only))
+
+
 def cmd_output(root, name, mode, command):
     schema = load_schema(root, name)
     p = subprocess.run(command, capture_output=True, text=True)
@@ -217,6 +285,8 @@ def main(argv):
     root, what = argv[1], argv[2]
     if what in ("configs", "corpus") and len(argv) == 4:
         (cmd_configs if what == "configs" else cmd_corpus)(root, argv[3])
+    elif what == "mutations" and 4 <= len(argv) <= 6:
+        cmd_mutations(root, argv[3], int(argv[4]) if len(argv) > 4 else 300, int(argv[5]) if len(argv) > 5 else 1)
     elif what == "output" and "--" in argv:
         k = argv.index("--")
         opts = argv[4:k]
