@@ -43,8 +43,9 @@ Usage:
   tokenplan explain --model M --workload W --gpu G --config JSON [options]
   tokenplan validate FILE... [options]
   tokenplan calibrate FILE... [--out FILE]
+  tokenplan sweep --matrix FILE [--out rows.jsonl|rows.csv] [options]
   tokenplan version
-  tokenplan help [plan|capacity|explain|validate|calibrate]
+  tokenplan help [plan|capacity|explain|validate|calibrate|sweep]
 
 Commands:
   plan      search every serving configuration (site/GPU, TP, PP, EP, attention DP, batch,
@@ -57,6 +58,8 @@ Commands:
             the roofline bound of each, TPOT, TTFT, throughput
   validate  predicted vs measured on published measurements, with leave-one-out errors
   calibrate fit the factors per GPU family and per engine to published measurements
+  sweep     plan a matrix of scenarios (targets x models x GPUs x prices ...), one row per
+            scenario with its best plan, as JSON Lines or CSV; resumable after Ctrl-C
   version   print the version
   help      show this text, or a command's options
 
@@ -347,11 +350,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       } else if (argc > 2 && std::string(argv[2]) == "capacity") {
         out << capacity_help;
       } else if (argc > 2 && (std::string(argv[2]) == "explain" || std::string(argv[2]) == "validate" ||
-                              std::string(argv[2]) == "calibrate")) {
+                              std::string(argv[2]) == "calibrate" || std::string(argv[2]) == "sweep")) {
         const std::string sub = argv[2];
         const char* args[] = {argv[2], "--help"};
         if (sub == "explain") return cmd_explain(2, args, out, err);
         if (sub == "validate") return cmd_validate(2, args, out, err);
+        if (sub == "sweep") return cmd_sweep(2, args, out, err);
         return cmd_calibrate(2, args, out, err);
       } else if (argc > 2) {
         throw usage_error("no help for '" + std::string(argv[2]) + "'; commands: plan, version");
@@ -369,8 +373,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (cmd == "explain") return cmd_explain(argc - 1, argv + 1, out, err);
     if (cmd == "validate") return cmd_validate(argc - 1, argv + 1, out, err);
     if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1, out, err);
+    if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1, out, err);
     throw usage_error("unknown command '" + cmd + "'" +
-                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "version", "help"}) +
+                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "sweep", "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
     err << "error: " << e.what() << "\n";

@@ -11,5 +11,6 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
 int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_calibrate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace tokenplan
