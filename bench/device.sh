@@ -42,6 +42,11 @@ step ctest ctest --test-dir build-device --output-on-failure -j8
 step parity ./build-device/tests/tokenplan_parity_tests
 step bench_gpu ./build-device/bench/bench_gpu
 step bench_cpu ./build-device/bench/bench_cpu --benchmark_min_time=0.5
+# Issue 5's grids on the H200 and on the machine's CPU cores, from the same run (GPU vs CPU ratio).
+step grids bash -c "for s in dense moe giant; do ./build-device/bench/bench_grid \$s --backend cuda | head -1; ./build-device/bench/bench_grid \$s --threads $(nproc) | head -1; done"
+# Instructions executed per configuration on the GPU (ncu's executed-instruction counter) on the
+# 1.2e6 grid: divide by the grid size and compare with the H200's issue rate.
+command -v ncu >/dev/null && step ncu ncu --metrics smsp__inst_executed.sum,sm__cycles_elapsed.max --csv ./build-device/bench/bench_grid scale-6 --backend cuda
 step plans bash -c "time ./build-device/tokenplan plan ${example[*]} --backend cuda; time ./build-device/tokenplan plan ${example[*]} --backend cpu"
 
 {
@@ -49,6 +54,8 @@ step plans bash -c "time ./build-device/tokenplan plan ${example[*]} --backend c
   grep -E "tests passed|tests failed|Skipped" "$out/ctest.log"
   grep -E "PASSED|FAILED" "$out/parity.log"
   cat "$out/bench_gpu.log"
+  cat "$out/grids.log"
+  grep -E "inst_executed|cycles_elapsed" "$out/ncu.log" | head -40
   grep -E "^BM_" "$out/bench_cpu.log"
   grep -E "^real|search:" "$out/plans.log"
 } >> "$summary" 2>/dev/null

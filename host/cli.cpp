@@ -46,9 +46,10 @@ Usage:
   tokenplan explain --model M --workload W --gpu G --config JSON [options]
   tokenplan validate FILE... [options]
   tokenplan calibrate FILE... [--out FILE]
+  tokenplan sweep --matrix FILE [--out rows.jsonl|rows.csv] [options]
   tokenplan list [models|gpus|clusters|workloads|demands|grids]...
   tokenplan version
-  tokenplan help [plan|capacity|explain|validate|calibrate|list] | help --man
+  tokenplan help [plan|capacity|explain|validate|calibrate|sweep|list] | help --man
 
 Commands:
   plan      search every serving configuration (site/GPU, TP, PP, EP, attention DP, batch,
@@ -61,6 +62,8 @@ Commands:
             the roofline bound of each, TPOT, TTFT, throughput
   validate  predicted vs measured on published measurements, with leave-one-out errors
   calibrate fit the factors per GPU family and per engine to published measurements
+  sweep     plan a matrix of scenarios (targets x models x GPUs x prices ...), one row per
+            scenario with its best plan, as JSON Lines or CSV; resumable after Ctrl-C
   list      the shipped models, GPUs, clusters, workloads, demands and grids, with key facts
   version   print the version
   help      show this text, or a command's options; --man prints the manual page (roff)
@@ -414,7 +417,7 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
 namespace {
 
 /// Commands with a help text of their own, in the order the manual lists them.
-const std::vector<std::string> help_topics = {"plan", "capacity", "explain", "validate", "calibrate", "list"};
+const std::vector<std::string> help_topics = {"plan", "capacity", "explain", "validate", "calibrate", "sweep", "list"};
 
 /// tokenplan(1) from the same help texts --help prints.
 std::string man_text() {
@@ -441,11 +444,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       } else if (argc > 2 && std::string(argv[2]) == "capacity") {
         out << capacity_help;
       } else if (argc > 2 && (std::string(argv[2]) == "explain" || std::string(argv[2]) == "validate" ||
-                              std::string(argv[2]) == "calibrate" || std::string(argv[2]) == "list")) {
+                              std::string(argv[2]) == "calibrate" || std::string(argv[2]) == "sweep" ||
+                              std::string(argv[2]) == "list")) {
         const std::string sub = argv[2];
         const char* args[] = {argv[2], "--help"};
         if (sub == "explain") return cmd_explain(2, args, out, err);
         if (sub == "validate") return cmd_validate(2, args, out, err);
+        if (sub == "sweep") return cmd_sweep(2, args, out, err);
         if (sub == "list") return cmd_list(2, args, out, err);
         return cmd_calibrate(2, args, out, err);
       } else if (argc > 2) {
@@ -465,9 +470,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (cmd == "explain") return cmd_explain(argc - 1, argv + 1, out, err);
     if (cmd == "validate") return cmd_validate(argc - 1, argv + 1, out, err);
     if (cmd == "calibrate") return cmd_calibrate(argc - 1, argv + 1, out, err);
+    if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1, out, err);
     if (cmd == "list") return cmd_list(argc - 1, argv + 1, out, err);
     throw usage_error("unknown command '" + cmd + "'" +
-                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "list", "version", "help"}) +
+                      did_you_mean(cmd, {"plan", "capacity", "explain", "validate", "calibrate", "sweep", "list",
+                                         "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
     err << "error: " << e.what() << "\n";

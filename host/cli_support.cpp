@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -48,6 +49,7 @@ std::string count_text(double x) {
   if (x >= 1e9) std::snprintf(buf, sizeof buf, "%.2fG", x / 1e9);
   else if (x >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
   else if (x >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
+  else if (x < 10 && x != std::floor(x)) std::snprintf(buf, sizeof buf, "%.2f", x);  // slow rates: 0.25/s
   else std::snprintf(buf, sizeof buf, "%.0f", x);
   return buf;
 }
@@ -66,14 +68,15 @@ interrupt_guard::~interrupt_guard() { sigaction(SIGINT, &g_previous, nullptr); }
 
 const std::atomic<bool>* interrupt_guard::flag() const { return &g_interrupted; }
 
-std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err) {
+std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err, const std::string& verb,
+                                                                    const std::string& unit) {
   struct state {
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last;
     std::uint64_t prev = 0;
     bool shown = false;
   };
   auto st = std::make_shared<state>();
-  return [st, &err](std::uint64_t done, std::uint64_t total) {
+  return [st, &err, verb, unit](std::uint64_t done, std::uint64_t total) {
     const auto now = std::chrono::steady_clock::now();
     if (done < st->prev) {  // a new search
       st->start = now;
@@ -91,8 +94,8 @@ std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream
     const double rate = elapsed > 0 ? done / elapsed : 0.0;
     std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '-') + "]";
     char line[160];
-    std::snprintf(line, sizeof line, "\rsearching %s %3.0f%% %s of %s configurations, %s/s, %s %s   ", bar.c_str(),
-                  100.0 * frac, count_text(double(done)).c_str(), count_text(double(total)).c_str(),
+    std::snprintf(line, sizeof line, "\r%s %s %3.0f%% %s of %s %s, %s/s, %s %s   ", verb.c_str(), bar.c_str(),
+                  100.0 * frac, count_text(double(done)).c_str(), count_text(double(total)).c_str(), unit.c_str(),
                   count_text(rate).c_str(), finished ? "took" : "ETA",
                   eta_text(finished ? elapsed : (rate > 0 ? (total - done) / rate : 0.0)).c_str());
     err << line << (finished ? "\n" : "") << std::flush;

@@ -16,8 +16,10 @@ namespace tokenplan {
 
 /// A progress bar for long searches on a terminal: "[#####-----] 42% 1.2M of 2.9M, 8.1M/s, ETA
 /// 3 s", redrawn at most ten times a second, shown only after the first 0.3 s, ended with a
-/// newline. A new search (done going back down) starts a new bar.
-std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err);
+/// newline. A new search (done going back down) starts a new bar. `verb` and `unit` name the
+/// work ("sweeping ... scenarios").
+std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err, const std::string& verb = "searching",
+                                                                    const std::string& unit = "configurations");
 
 /// While alive, Ctrl-C sets flag() instead of killing the process, so the search stops at the
 /// next pass and nothing half-done is written; a second Ctrl-C kills as usual.

@@ -12,5 +12,6 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
 int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_calibrate(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace tokenplan

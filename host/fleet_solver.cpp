@@ -18,6 +18,7 @@
 #include <glpk.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -79,6 +80,14 @@ class lp_builder {
 
 int quiet_terminal(void*, const char*) { return 1; }  // GLPK prints nothing
 
+/// The shortest text that reads back as x; std::to_chars ignores the locale (std::to_string
+/// does not: it is printf's %f).
+std::string shortest(double x) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+
 }  // namespace
 
 void check_fleet_model(const fleet_model& m) {
@@ -86,10 +95,10 @@ void check_fleet_model(const fleet_model& m) {
   if (m.period_hours.empty()) bad("no periods");
   double hours = 0.0;
   for (double h : m.period_hours) {
-    if (!(h > 0.0)) bad("a period of " + std::to_string(h) + " hours");
+    if (!(h > 0.0)) bad("a period of " + shortest(h) + " hours");
     hours += h;
   }
-  if (std::fabs(hours - 24.0) > 1e-6) bad("periods sum to " + std::to_string(hours) + " hours, not 24");
+  if (std::fabs(hours - 24.0) > 1e-6) bad("periods sum to " + shortest(hours) + " hours, not 24");
   for (const fleet_class& c : m.classes) {
     if (c.interactive_rps.size() != m.period_hours.size()) bad("class " + c.name + ": demand per period has the wrong length");
     for (double r : c.interactive_rps) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <locale>
 #include <sstream>
 
 #include "errors.hpp"
@@ -75,6 +76,7 @@ json parse_json(const input_file& f) {
 
 std::string format_number(double x) {
   std::ostringstream s;
+  s.imbue(std::locale::classic());  // "0.5", never "0,5", whatever the global locale
   s.precision(12);
   s << x;
   return s.str();
@@ -115,6 +117,12 @@ field_reader::field_reader(const json& value, std::string file, std::string path
   known_.insert("source");
   known_.insert("sources");
   if (!value.is_object()) fail_here("expected an object, found " + describe_json(value));
+  // A file may name its JSON Schema (configs/schema/) for editors; the loader only checks its type.
+  if (path_ == "$") {
+    known_.insert("$schema");
+    auto it = value.find("$schema");
+    if (it != value.end() && !it->is_string()) fail("$schema", "expected a string (the schema's URI or path), found " + describe_json(*it));
+  }
 }
 
 std::string field_reader::child_path(const std::string& key) const {

@@ -41,7 +41,8 @@ constexpr number_range positive(double hi) { return {0.0, hi, true}; }
 constexpr number_range at_least(double lo, double hi) { return {lo, hi, false}; }
 
 /// Reads the fields of one JSON object. Remembers which keys it was asked about, so finish()
-/// can reject any other key (except "source"/"sources", which carry provenance).
+/// can reject any other key (except "source"/"sources", which carry provenance, and, at the top
+/// of a file ("$"), "$schema", a string naming the file's JSON Schema for editors).
 class field_reader {
  public:
   /// Throws config_error if `value` is not an object.

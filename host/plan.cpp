@@ -112,8 +112,15 @@ namespace {
 
 plan_result run_plan(const plan_request& req) {
   const auto start = std::chrono::steady_clock::now();
+  plan_result r = run_plan(load_plan_inputs(req), req);
+  r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+plan_result run_plan(plan_inputs inputs, const plan_request& req) {
+  const auto start = std::chrono::steady_clock::now();
   plan_result r;
-  r.inputs = load_plan_inputs(req);
+  r.inputs = std::move(inputs);
   r.prob = build_problem(r.inputs);
   std::unique_ptr<backend> be = select_backend(req.backend, req.threads, &r.backend_note);
   r.backend_name = be->name();

@@ -80,6 +80,10 @@ plan_inputs load_plan_inputs(const plan_request& req);
 /// Runs the plan. Throws config_error, usage_error or runtime_failure.
 plan_result run_plan(const plan_request& req);
 
+/// Runs the plan on inputs already loaded (and possibly changed, as tokenplan sweep does); of
+/// `req` only the search settings count (top_n, backend, threads, chunk, progress, cancel).
+plan_result run_plan(plan_inputs inputs, const plan_request& req);
+
 struct fleet_result;
 
 /// The plan as JSON text (schema_version 1), pretty-printed, with a trailing newline; with a
@@ -90,6 +94,6 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet = nullp
 std::string plan_to_table(const plan_result& r);
 
 /// Output schema version written into every JSON document.
-constexpr const char* plan_schema_version = "1.0.0";
+constexpr const char* plan_schema_version = "1.1.0";
 
 }  // namespace tokenplan

@@ -53,7 +53,7 @@ TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   run_result r = run_tool(example_args());
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
-  EXPECT_EQ(j["schema_version"], "1.0.0");
+  EXPECT_EQ(j["schema_version"], "1.1.0");
   EXPECT_EQ(j["command"], "plan");
   EXPECT_EQ(j["backend"]["name"], "cpu");
   const json& s = j["search"];

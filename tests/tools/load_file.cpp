@@ -1,0 +1,83 @@
+// Test tool: loads one input file with the real loader of its kind, so the schema tests can ask
+// the loader for its verdict on a file. Prints "ok" and exits 0, or prints the error as the CLI
+// does ("error: FILE: $.path: detail") and exits 2.
+//   tokenplan_load_file KIND FILE
+// KIND: calibration gpu model workload cluster demand grid validation-point matrix. Names inside
+// the file resolve in ../<kind>s beside the file first, then in the shipped configs.
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "errors.hpp"
+#include "fleet.hpp"
+#include "loaders.hpp"
+#include "sweep.hpp"
+#include "validation.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace tokenplan;
+
+config_roots roots_for(const std::string& file) {
+  config_roots r;
+  fs::path near = fs::path(file).parent_path() / "..";
+  std::error_code ec;
+  if (fs::is_directory(near, ec)) r.roots.push_back(near.lexically_normal().string());
+  r.roots.push_back(std::string(TOKENPLAN_SOURCE_DIR) + "/configs");
+  return r;
+}
+
+int load(const std::string& kind, const std::string& file) {
+  const config_roots roots = roots_for(file);
+  const std::string shipped = std::string(TOKENPLAN_SOURCE_DIR) + "/configs/";
+  if (kind == "calibration") {
+    load_calibration(file);
+    return 0;
+  }
+  const calibration cal = load_calibration(shipped + "calibration.json");
+  if (kind == "gpu") {
+    load_gpu(file, cal);
+  } else if (kind == "model") {
+    load_model(file);
+  } else if (kind == "workload") {
+    load_workload(file);
+  } else if (kind == "cluster") {
+    load_cluster(file, roots.dirs("gpus"), cal);
+  } else if (kind == "demand") {
+    load_demand(file, roots, cal);
+  } else if (kind == "grid") {
+    load_grid(file, load_model(shipped + "models/llama-3.1-8b.json").spec);
+  } else if (kind == "validation-point") {
+    load_points(file);
+  } else if (kind == "matrix") {
+    load_matrix(file, roots);
+  } else {
+    std::cerr << "tokenplan_load_file: unknown kind '" << kind << "'\n";
+    return 64;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: tokenplan_load_file KIND FILE\n";
+    return 64;
+  }
+  try {
+    const int rc = load(argv[1], argv[2]);
+    if (rc == 0) std::cout << "ok\n";
+    return rc;
+  } catch (const config_error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const usage_error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
