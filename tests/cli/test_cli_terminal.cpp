@@ -427,7 +427,7 @@ std::string roff_escaped(const std::string& s) {
 }
 
 TEST(CliHelp, EveryCommandHasHelpWithExamples) {
-  for (const char* cmd : {"plan", "capacity", "explain", "validate", "calibrate", "list"}) {
+  for (const char* cmd : {"plan", "capacity", "explain", "validate", "calibrate", "sweep", "list"}) {
     tool_result a = run_tokenplan({cmd, "--help"});
     tool_result b = run_tokenplan({"help", cmd});
     EXPECT_EQ(a.code, 0) << cmd;
@@ -449,7 +449,7 @@ TEST(CliHelp, ManPageCarriesEveryCommandsOptions) {
   ASSERT_EQ(man.code, 0) << man.err;
   EXPECT_EQ(man.out.find(".TH TOKENPLAN 1"), man.out.find(".TH"));
   EXPECT_NE(man.out.find(".TH TOKENPLAN 1"), std::string::npos);
-  for (const char* cmd : {"plan", "capacity", "explain", "validate", "calibrate", "list"}) {
+  for (const char* cmd : {"plan", "capacity", "explain", "validate", "calibrate", "sweep", "list"}) {
     std::string upper = cmd;
     for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
     EXPECT_TRUE(has(man.out, ".SH \"" + upper + "\"")) << cmd;
