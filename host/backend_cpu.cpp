@@ -40,7 +40,7 @@ class cpu_backend final : public backend {
     block = std::min<std::uint64_t>(block, 65536);
     return thrust_omp::run_search_streaming<thrust::omp::vector<thrust_omp::candidate>,
                                             thrust::omp::vector<thrust_omp::block_tally>,
-                                            thrust::omp::vector<std::uint8_t>>(
+                                            thrust::omp::vector<thrust_omp::side_entry>>(
         thrust::omp::par, &p, p, grid, options, blocks, block);
   }
 

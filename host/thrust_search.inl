@@ -217,15 +217,31 @@ TOKENPLAN_HD inline std::uint8_t combine_sides(std::uint8_t prefill, std::uint8_
   return decode;
 }
 
+/// One pool of a disaggregated configuration checked alone: its verdict and, when it passes,
+/// its metrics, which every pairing with a pool of the other kind shares.
+struct side_entry {
+  pool_metrics m;
+  std::uint8_t reason;
+};
+
 /// Side table entry k of the groups from group0 on (a group: one site, weight format, KV
-/// format and draft length): per group, the decode pools' own verdicts, then the prefill pools'.
+/// format and draft length): per group, the decode pools, then the prefill pools.
 struct side_fn {
   const problem* p;
   std::uint64_t group0, blk, agg, dec, pre;
-  TOKENPLAN_HD std::uint8_t operator()(std::uint64_t k) const {
+  TOKENPLAN_HD side_entry operator()(std::uint64_t k) const {
     const std::uint64_t per = dec + pre, base = (group0 + k / per) * blk + agg, r = k % per;
-    if (r < dec) return evaluate(*p, base + r, eval_decode_side).reason;  // prefill pool 0, decode pool r
-    return evaluate(*p, base + (r - dec) * dec, eval_prefill_side).reason;  // prefill pool r - dec, decode pool 0
+    side_entry s;
+    if (r < dec) {  // prefill pool 0, decode pool r
+      const evaluation e = evaluate(*p, base + r, eval_decode_side);
+      s.m = e.m.main;
+      s.reason = e.reason;
+    } else {  // prefill pool r - dec, decode pool 0
+      const evaluation e = evaluate(*p, base + (r - dec) * dec, eval_prefill_side);
+      s.m = e.m.prefill;
+      s.reason = e.reason;
+    }
+    return s;
   }
 };
 
@@ -238,8 +254,16 @@ struct block_fn {
   bool bound;   ///< skip the queueing solve of what cannot beat the bar (search_options::prune)
   /// Side tables (side_fn) of the groups from sides_group0 on; null: evaluate every
   /// disaggregated configuration in full.
-  const std::uint8_t* sides;
+  const side_entry* sides;
   std::uint64_t sides_group0;
+
+  /// evaluate(), with the two pools' metrics from the side tables when given.
+  TOKENPLAN_HD evaluation eval_at(std::uint64_t i, eval_depth depth, const side_entry* dk, const side_entry* pk) const {
+    if (dk == nullptr) return evaluate(*p, i, depth);
+    evaluation e = evaluate_config(*p, decode_index(p->grid, i), depth, &dk->m, &pk->m);
+    e.index = i;
+    return e;
+  }
   candidate* slots;
   block_tally* tallies;
 
@@ -274,11 +298,16 @@ struct block_fn {
     const std::uint64_t side_stride = dec + (g.disaggregated ? pool_size(g.prefill) : 0);
     for (std::uint64_t i = lo; i < hi; ++i) {
       const std::uint64_t j = i % blk;
+      const side_entry* dk = nullptr;
+      const side_entry* pk = nullptr;
       if (sides != nullptr && j >= agg) {
         // Disaggregated: a verdict one pool decides alone comes from the side tables; a pair
-        // whose pools both pass is evaluated in full below (its verdict: TTFT or feasible).
-        const std::uint8_t* side = sides + (i / blk - sides_group0) * side_stride;
-        const std::uint8_t r = combine_sides(side[dec + (j - agg) / dec], side[(j - agg) % dec]);
+        // whose pools both pass is evaluated below from the two pools' metrics (its verdict:
+        // TTFT or feasible).
+        const side_entry* side = sides + (i / blk - sides_group0) * side_stride;
+        dk = side + (j - agg) % dec;
+        pk = side + dec + (j - agg) / dec;
+        const std::uint8_t r = combine_sides(pk->reason, dk->reason);
         if (r != reason_feasible) {
           t.counts[r] += 1;
           t.pruned_prefix += 1;
@@ -322,14 +351,14 @@ struct block_fn {
       evaluation e;
       bool bounded = false;
       if (have) {
-        e = evaluate(*p, i, eval_bound);
+        e = eval_at(i, eval_bound, dk, pk);
         if (e.reason == reason_feasible && ranks_before(ranked{i, e.key, e.m.cost_usd_per_day}, cut)) {
-          e = evaluate(*p, i, eval_verdict);
+          e = eval_at(i, eval_verdict, dk, pk);
         } else {
           bounded = e.reason == reason_feasible;
         }
       } else {
-        e = evaluate(*p, i, eval_verdict);
+        e = eval_at(i, eval_verdict, dk, pk);
       }
       t.counts[e.reason] += 1;
       if (e.reason >= reason_tpot || e.reason == reason_feasible) t.fully_evaluated += 1;
@@ -349,7 +378,7 @@ struct block_fn {
 };
 
 /// The streaming search. `blocks_per_pass` blocks of `block_configs` indices run per pass.
-template <class SlotVector, class TallyVector, class ByteVector, class Policy>
+template <class SlotVector, class TallyVector, class SideVector, class Policy>
 search_result run_search_streaming(Policy policy, const problem* dev_problem, const problem& host_problem,
                                    std::uint64_t grid, const search_options& o, std::uint64_t blocks_per_pass,
                                    std::uint64_t block_configs) {
@@ -362,14 +391,15 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
   for (std::uint32_t i = 1; i < g.agg.n_batch; ++i) ascending = ascending && g.agg.batch[i] > g.agg.batch[i - 1];
   for (std::uint32_t i = 1; i < g.decode.n_batch; ++i) ascending = ascending && g.decode.batch[i] > g.decode.batch[i - 1];
   const bool prefix = o.prune && ascending;
-  // Side tables for the disaggregated configurations of the groups a pass touches: O(groups per
-  // pass x (decode pools + prefill pools)) bytes, rebuilt only when the groups change.
+  // Side tables for the disaggregated configurations of the groups a pass touches, rebuilt only
+  // when the groups change. A pass spans at most as many groups as fit in 64 MiB of tables (at
+  // least one), so they take O(max(64 MiB, (decode + prefill pools) x 600 B)) whatever the grid.
   const std::uint64_t blk = block_size(g);
   const std::uint64_t agg = g.aggregated ? pool_size(g.agg) : 0;
   const std::uint64_t dec = g.disaggregated ? pool_size(g.decode) : 0;
   const std::uint64_t pre = g.disaggregated ? pool_size(g.prefill) : 0;
   const bool use_sides = o.prune && g.disaggregated;
-  ByteVector sides;
+  SideVector sides;
   std::uint64_t sides_first = 1, sides_last = 0;  // groups in `sides`; empty
   SlotVector slots(blocks_per_pass * k);
   TallyVector tallies(blocks_per_pass);
@@ -398,7 +428,11 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
       res.stats.interrupted = true;
       break;
     }
-    const std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
+    std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
+    if (use_sides) {
+      const std::uint64_t groups = std::max<std::uint64_t>(1, (64ull << 20) / ((dec + pre) * sizeof(side_entry)));
+      span = std::min(span, (begin / blk + groups) * blk - begin);
+    }
     const std::uint64_t nblocks = (span + block_configs - 1) / block_configs;
     const bool has_bar = o.prune && res.top.size() >= k;
     if (use_sides) {
@@ -413,7 +447,7 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
       }
     }
     block_fn fn{dev_problem, begin, begin + span, block_configs, k, has_bar ? res.top.back() : ranked{}, has_bar, prefix, o.prune,
-                use_sides ? thrust::raw_pointer_cast(sides.data()) : nullptr, sides_first,
+                use_sides ? thrust::raw_pointer_cast(sides.data()) : static_cast<const side_entry*>(nullptr), sides_first,
                 thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
     thrust::counting_iterator<std::uint64_t> first(0);
     thrust::for_each(policy, first, first + nblocks, fn);

@@ -727,8 +727,15 @@ enum eval_depth : std::uint8_t {
 /// every divisor is a validated positive spec value or a count >= 1. Below eval_full it stops at
 /// the first failed check - memory, step budget, TPOT, TTFT, the same order as the verdict - and
 /// fills only what the verdict and the ranking keys need.
+///
+/// `decode_known` / `prefill_known` (disaggregated only, may be null): the pool's metrics as an
+/// eval_decode_side / eval_prefill_side evaluation of the same pool left them, which this
+/// evaluation would compute again bit for bit; given, they are copied instead (the search
+/// evaluates every prefill pool with every decode pool and computes each pool once).
 TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_config& c,
-                                               eval_depth depth = eval_full) {
+                                               eval_depth depth = eval_full,
+                                               const pool_metrics* decode_known = nullptr,
+                                               const pool_metrics* prefill_known = nullptr) {
   using namespace detail;
   const bool full = depth == eval_full;
   const bool bound = depth == eval_bound;
@@ -795,12 +802,18 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   avg.draft_cost_layers = w.draft_cost_layers;
   const double rank_step_tokens = (mb * (1.0 + draft) + d.prefill_tokens_per_step) / dv.dp;
   const double budget = disagg ? rank_step_tokens : double(c.main.chunk);
-  pool_memory(m, g, dv, max2(budget, rank_step_tokens), d);
-  d.kv_bytes_needed = double(c.main.batch) * kv_sequence_bytes(m, dv, isl + osl) +
-                      max2(0.0, kv_sequence_bytes(m, dv, isl + osl + tail_extra) - kv_sequence_bytes(m, dv, isl + osl));
+  if (disagg && decode_known != nullptr) {
+    d = *decode_known;
+  } else {
+    pool_memory(m, g, dv, max2(budget, rank_step_tokens), d);
+    d.kv_bytes_needed = double(c.main.batch) * kv_sequence_bytes(m, dv, isl + osl) +
+                        max2(0.0, kv_sequence_bytes(m, dv, isl + osl + tail_extra) - kv_sequence_bytes(m, dv, isl + osl));
+  }
   // The cheap checks first, so the search can stop before costing a step.
   const pool_view pv = make_view(m, g, disagg ? c.prefill.lay : c.main.lay, c.wprec, c.kvprec);
-  if (disagg) {
+  if (disagg && prefill_known != nullptr) {
+    r.prefill = *prefill_known;
+  } else if (disagg) {
     pool_memory(m, g, pv, double(c.prefill.chunk), r.prefill);
     // In flight on a rank: a step's worth of prompts plus one tail prompt.
     r.prefill.kv_bytes_needed = kv_sequence_bytes(m, pv, double(c.prefill.chunk) + w.input_tail);
@@ -814,18 +827,20 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     e.reason = fits ? reason_prefill_budget : reason_memory;
     return e;
   }
-  if (depth == eval_checks || prefill_side) {
+  if (depth == eval_checks) {
     e.reason = reason_feasible;
     return e;
   }
-  d.step = stage_step(m, g, dv, avg);
-  d.pp_hops_s = pp_hops(g, dv, gpn, mb * (1.0 + draft) + d.prefill_tokens_per_step, hidden);
-  d.host_overhead_s = host_overhead(g, d.micro_batches, double(c.main.batch) + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / isl_new));
-  d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + d.host_overhead_s) * ef;
-  d.tpot_s = d.cycle_s / tau;
-  d.output_tokens_per_s = d.concurrency * tau / d.cycle_s;
-  d.requests_per_s = d.output_tokens_per_s / osl;
-  if (!full && d.tpot_s > w.tpot_slo_s) {
+  if (!prefill_side && !(disagg && decode_known != nullptr)) {
+    d.step = stage_step(m, g, dv, avg);
+    d.pp_hops_s = pp_hops(g, dv, gpn, mb * (1.0 + draft) + d.prefill_tokens_per_step, hidden);
+    d.host_overhead_s = host_overhead(g, d.micro_batches, double(c.main.batch) + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / isl_new));
+    d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + d.host_overhead_s) * ef;
+    d.tpot_s = d.cycle_s / tau;
+    d.output_tokens_per_s = d.concurrency * tau / d.cycle_s;
+    d.requests_per_s = d.output_tokens_per_s / osl;
+  }
+  if (!full && !prefill_side && d.tpot_s > w.tpot_slo_s) {
     e.reason = reason_tpot;
     return e;
   }
@@ -883,28 +898,34 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   } else {
     // ---- the prefill pool ---------------------------------------------------------------
     pool_metrics& f = r.prefill;
-    f.gpus_per_instance = pv.group * pv.pp;
-    f.micro_batches = pv.pp;
-    f.tokens_per_cycle = 1.0;
-    f.prefill_tokens_per_step = double(c.prefill.chunk) * pv.dp;
-    step_load ps{};
-    ps.verify_tokens = 1.0;
-    ps.prefill_tokens = f.prefill_tokens_per_step;
-    ps.prefill_ctx = avg.prefill_ctx;
-    ps.logit_tokens = f.prefill_tokens_per_step / isl_new;
-    f.step = stage_step(m, g, pv, ps);
-    f.pp_hops_s = pp_hops(g, pv, gpn, f.prefill_tokens_per_step, hidden);
-    // Pipelined: a chunk enters every stage time; a prompt waits half a step, then its chunks
-    // and the pipeline's depth.
-    f.host_overhead_s = host_overhead(g, 1.0, double(c.prefill.chunk) / isl_new);
-    f.cycle_s = (f.step.stage_s + f.host_overhead_s) * ef;
-    f.prefill_chunks = ceil_div(isl_new_tail, double(c.prefill.chunk));
-    f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * ef;
-    // Its NICs must carry the KV of everything it prefills (the cached prefix too).
-    const double kv_request = kv_model_token_bytes(m, c.kvprec) * isl;
-    const double nic_prompts_per_s = f.gpus_per_instance * g.scale_out_bytes_per_s / kv_request;
-    f.requests_per_s = min2(f.prefill_tokens_per_step / f.cycle_s / isl_new, nic_prompts_per_s);
-    f.prompt_tokens_per_s = f.requests_per_s * isl_new;
+    if (prefill_known == nullptr) {
+      f.gpus_per_instance = pv.group * pv.pp;
+      f.micro_batches = pv.pp;
+      f.tokens_per_cycle = 1.0;
+      f.prefill_tokens_per_step = double(c.prefill.chunk) * pv.dp;
+      step_load ps{};
+      ps.verify_tokens = 1.0;
+      ps.prefill_tokens = f.prefill_tokens_per_step;
+      ps.prefill_ctx = avg.prefill_ctx;
+      ps.logit_tokens = f.prefill_tokens_per_step / isl_new;
+      f.step = stage_step(m, g, pv, ps);
+      f.pp_hops_s = pp_hops(g, pv, gpn, f.prefill_tokens_per_step, hidden);
+      // Pipelined: a chunk enters every stage time; a prompt waits half a step, then its chunks
+      // and the pipeline's depth.
+      f.host_overhead_s = host_overhead(g, 1.0, double(c.prefill.chunk) / isl_new);
+      f.cycle_s = (f.step.stage_s + f.host_overhead_s) * ef;
+      f.prefill_chunks = ceil_div(isl_new_tail, double(c.prefill.chunk));
+      f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * ef;
+      // Its NICs must carry the KV of everything it prefills (the cached prefix too).
+      const double kv_request = kv_model_token_bytes(m, c.kvprec) * isl;
+      const double nic_prompts_per_s = f.gpus_per_instance * g.scale_out_bytes_per_s / kv_request;
+      f.requests_per_s = min2(f.prefill_tokens_per_step / f.cycle_s / isl_new, nic_prompts_per_s);
+      f.prompt_tokens_per_s = f.requests_per_s * isl_new;
+    }
+    if (prefill_side) {
+      e.reason = reason_feasible;
+      return e;
+    }
 
     // KV transfer of one tail request over the NICs of the smaller side, overlapped layer by
     // layer with the prefill: only what outlasts the prefill compute (at least one layer) shows.
