@@ -26,6 +26,6 @@ for mode in pruned unpruned; do
 import sys
 ir, grid, full = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 print(f'{sys.argv[4]:>9}: {sys.argv[5]} grid {grid:,} configurations, {ir:,} instructions in the search: '
-      f'{ir/grid:,.0f} per configuration, {ir/max(full,1):,.0f} per configuration whose step was costed ({full:,})')
+      f'{ir/grid:,.0f} per configuration, {ir/max(full,1):,.0f} per configuration evaluated (not inherited) ({full:,})')
 " "$ir" "$grid" "$full" "$mode" "$scenario"
 done

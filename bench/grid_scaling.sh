@@ -34,7 +34,7 @@ done
 python3 - "$log" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"scenario"')]
-print("| grid | configurations | threads | wall s | configs/s | per thread | step costed | inherited | bound-skipped | peak RSS MiB |")
+print("| grid | configurations | threads | wall s | configs/s | per thread | evaluated | inherited | bound-skipped | peak RSS MiB |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     t = int(r["device"].split()[0])
