@@ -1,9 +1,42 @@
 // Backend choice at run time: CUDA when asked for or when auto finds a usable device, else CPU.
 #include "backend.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
 #include "errors.hpp"
 
 namespace tokenplan {
+
+std::uint64_t search_memory_limit_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::uint64_t(8) << 30;  // unknown: assume a small machine
+  return std::uint64_t(pages) * std::uint64_t(page) / 2;
+}
+
+namespace {
+
+std::string gib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ull << 30));
+  return buf;
+}
+
+}  // namespace
+
+void check_search_memory(const backend& be, const problem& p, const search_options& o) {
+  const std::uint64_t need = be.search_bytes(p, o);
+  const std::uint64_t limit = search_memory_limit_bytes();
+  if (need <= limit) return;
+  throw usage_error("the search would hold about " + gib(need) + " (" + be.name() + " backend on " + be.device() + ", " +
+                    std::to_string(grid_size(p.grid)) + " configurations, top " + std::to_string(o.top_n) +
+                    ", chunk " + std::to_string(o.chunk_configs) +
+                    "), more than the limit of " + gib(limit) +
+                    " (half of this machine's memory): lower --top, --threads or --chunk");
+}
 
 std::unique_ptr<backend> select_backend(const std::string& choice, int threads, std::string* note) {
   if (choice == "cpu") return make_cpu_backend(threads);

@@ -27,7 +27,31 @@ class backend {
   virtual search_result search(const problem& p, const search_options& options) = 0;
   /// Full evaluations of the given grid indices, computed on this backend.
   virtual std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) = 0;
+  /// Bytes search() and the evaluation of its top-N hold at their peak, for the options given:
+  /// what grows with --chunk, --top and --threads. The default is the chunked engine's (two
+  /// vectors of min(chunk, grid) candidates; the CUDA backend's); the CPU backend overrides it.
+  /// (Inline, so the CUDA library needs no symbol of the host library.)
+  virtual std::uint64_t search_bytes(const problem& p, const search_options& options) const {
+    const std::uint64_t grid = grid_size(p.grid);
+    const std::uint64_t chunk = options.chunk_configs < grid ? options.chunk_configs : grid;
+    const std::uint64_t top = options.top_n > 0 ? options.top_n : 1;
+    // all + kept on the device, the head copied to the host, then the top-N's full evaluations.
+    return 2 * (chunk > 0 ? chunk : 1) * candidate_bytes + top * (candidate_bytes + sizeof(evaluation));
+  }
+
+ protected:
+  /// Bytes of one ranked candidate in the engines' working vectors (thrust_search.inl's
+  /// `candidate`; backend_cpu.cpp checks the size).
+  static constexpr std::uint64_t candidate_bytes = 32;
 };
+
+/// The most a search may hold: half of this machine's physical memory (sysconf), so a grid or
+/// an output too big is refused before it allocates, never killed by the OOM killer.
+std::uint64_t search_memory_limit_bytes();
+
+/// Throws usage_error when be.search_bytes(p, o) exceeds search_memory_limit_bytes(), with the
+/// estimate, the limit and the options to change (--top, --threads, --chunk).
+void check_search_memory(const backend& be, const problem& p, const search_options& o);
 
 /// The Thrust OMP backend; threads <= 0 means all cores.
 std::unique_ptr<backend> make_cpu_backend(int threads);

@@ -44,6 +44,23 @@ class cpu_backend final : public backend {
         thrust::omp::par, &p, p, grid, options, blocks, block);
   }
 
+  /// The streaming engine's peak: every block's top-K slots on the device and their host copy,
+  /// the side tables (at most 64 MiB, or one group's), the strided sample, and the top-N's full
+  /// evaluations. The chunked engine: the base class's.
+  std::uint64_t search_bytes(const problem& p, const search_options& options) const override {
+    static_assert(sizeof(thrust_omp::candidate) == candidate_bytes, "backend.hpp's candidate_bytes is stale");
+    if (!options.streaming) return backend::search_bytes(p, options);
+    const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
+    const std::uint64_t k = std::max<std::uint64_t>(1, options.top_n);
+    const grid_axes& g = p.grid;
+    const std::uint64_t sides =
+        g.disaggregated ? std::max<std::uint64_t>(64ull << 20, (pool_size(g.decode) + pool_size(g.prefill)) *
+                                                                     sizeof(thrust_omp::side_entry))
+                        : 0;
+    return 2 * blocks * k * sizeof(thrust_omp::candidate) + 2 * blocks * sizeof(thrust_omp::block_tally) + sides +
+           65536 * sizeof(thrust_omp::candidate) + k * (sizeof(thrust_omp::candidate) + sizeof(evaluation));
+  }
+
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {
     omp_set_num_threads(threads_);
     return thrust_omp::run_evaluate<thrust::omp::vector<std::uint64_t>, thrust::omp::vector<evaluation>>(

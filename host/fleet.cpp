@@ -332,6 +332,7 @@ fleet_result run_fleet(const fleet_request& req) {
       opt.chunk_configs = base.chunk_configs;
       opt.progress = base.progress;
       opt.cancel = base.cancel;
+      check_search_memory(*be, *prob, opt);
       search_result s = be->search(*prob, opt);
       if (s.stats.interrupted) {
         throw interrupted_error("interrupted while searching class " + dc.name + " on " + prof.label +

@@ -107,7 +107,10 @@ void read_pool_axes(field_reader& r, std::vector<pool_request*> chunk_pools, std
     if (v.size() > static_cast<std::size_t>(max_axis_values)) {
       r.fail(key, "at most " + std::to_string(max_axis_values) + " values are supported, found " + std::to_string(v.size()));
     }
-    for (pool_request* p : pools) p->*member = v;
+    for (pool_request* p : pools) {
+      p->*member = v;
+      if (member == &pool_request::tp) p->tp_path = r.child_path(key);
+    }
   };
   axis("tp", &pool_request::tp, 4096, all_pools);
   axis("pp", &pool_request::pp, 4096, all_pools);

@@ -71,6 +71,25 @@ json parse_json(const input_file& f) {
     throw config_error(f.path, "", "malformed JSON at line " + std::to_string(line) + ", column " +
                                        std::to_string(col) + ": " +
                                        (p == std::string::npos ? what : what.substr(p)));
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double (1e400): nlohmann reports it as out_of_range 406, without a
+    // position; the number's text is in the message, so find it in the file for line:column.
+    std::string what = e.what();
+    std::size_t q1 = what.find('\''), q2 = what.rfind('\'');
+    std::string token = q1 != std::string::npos && q2 > q1 ? what.substr(q1 + 1, q2 - q1 - 1) : "";
+    std::size_t at = token.empty() ? std::string::npos : f.text.find(token);
+    std::size_t line = 1, col = 1;
+    for (std::size_t i = 0; at != std::string::npos && i < at; ++i) {
+      if (f.text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    throw config_error(f.path, "", "malformed JSON at line " + std::to_string(line) + ", column " +
+                                       std::to_string(col) + ": number " + token +
+                                       " is beyond the range of a double (about 1.8e308)");
   }
 }
 

@@ -168,6 +168,7 @@ struct pool_request {
   std::vector<std::uint32_t> tp, pp, ep, dp;
   std::vector<std::uint32_t> chunk;  ///< per attention-DP rank
   std::vector<std::uint32_t> batch;  ///< per attention-DP rank
+  std::string tp_path;               ///< JSON path of the grid file's tp axis for this pool; "" built-in
 };
 
 /// The searched axes, before they are fitted to a problem.

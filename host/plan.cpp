@@ -2,6 +2,7 @@
 // why the winner wins.
 #include "plan.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -12,6 +13,39 @@
 
 namespace tokenplan {
 
+namespace {
+
+/// A grid file whose every TP value of a pool exceeds the scale-up (NVLink) domain of every GPU
+/// in the cluster could only rule out every configuration of that pool: that is a mistake in the
+/// grid file, refused with its path, not a search that finds nothing.
+void check_grid_tp_fits(const grid_request& g, const cluster_entry& c) {
+  if (g.origin.empty() || g.origin == "built-in" || c.gpus.empty()) return;
+  std::uint32_t widest = 0;
+  std::string widest_gpu;
+  for (const gpu_entry& gpu : c.gpus) {
+    if (gpu.spec.scale_up_domain_gpus > widest) {
+      widest = gpu.spec.scale_up_domain_gpus;
+      widest_gpu = gpu.name;
+    }
+  }
+  auto check = [&](const pool_request& p) {
+    if (p.tp.empty() || p.tp_path.empty()) return;
+    const std::uint32_t smallest = *std::min_element(p.tp.begin(), p.tp.end());
+    if (smallest <= widest) return;
+    throw config_error(g.origin, p.tp_path,
+                       "TP " + std::to_string(smallest) + " is larger than the scale-up (NVLink) domain of every GPU " +
+                           "in the cluster (at most " + std::to_string(widest) + ", " + widest_gpu +
+                           "): no configuration could run; give a TP of at most " + std::to_string(widest));
+  };
+  if (g.aggregated) check(g.agg);
+  if (g.disaggregated) {
+    check(g.prefill);
+    check(g.decode);
+  }
+}
+
+}  // namespace
+
 plan_inputs load_plan_inputs(const plan_request& req) {
   plan_inputs in;
   in.cal = load_calibration(req.calibration_path);
@@ -19,6 +53,7 @@ plan_inputs load_plan_inputs(const plan_request& req) {
   in.workload = load_workload(req.workload_path);
   in.cluster = load_cluster(req.cluster_path, req.gpu_dirs, in.cal);
   in.grid = req.grid_path.empty() ? default_grid(in.model.spec) : load_grid(req.grid_path, in.model.spec);
+  check_grid_tp_fits(in.grid, in.cluster);
   in.overrides = req.overrides;
   apply_workload_overrides(in.workload, in.overrides);
   check_context(in.workload, in.model, in.overrides);
@@ -133,6 +168,7 @@ plan_result run_plan(plan_inputs inputs, const plan_request& req) {
   opt.chunk_configs = req.chunk_configs;
   opt.progress = req.progress;
   opt.cancel = req.cancel;
+  check_search_memory(*be, *r.prob, opt);
   search_result s = be->search(*r.prob, opt);
   if (s.stats.interrupted) {
     throw interrupted_error("interrupted after " + std::to_string(s.stats.evaluated) + " of " +

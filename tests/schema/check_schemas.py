@@ -8,7 +8,10 @@
   check_schemas.py ROOT corpus LOAD_FILE
       every case of tests/corpus/manifest.json: the schema and the loader give the same verdict,
       and for a bad file the loader's message names the file, the JSON path and the expected
-      text, and a schema error sits at that path or above it.
+      text, and a schema error sits at that path or above it. A case marked "syntax" is not JSON
+      (NaN, Infinity and numbers beyond a double included): Python's parser refuses it too and
+      the loader names line and column. A case with "loader_check" (one of the schema's
+      x-loader-checks) is valid to the schema and refused by the loader alone.
   check_schemas.py ROOT mutations LOAD_FILE [COUNT [SEED]]
       COUNT random one-step mutations of the shipped configs (a key deleted, a key added, a value
       replaced by another type or number): whenever the schema rejects one, the loader must too.
@@ -72,13 +75,26 @@ def json_path(parts):
     return s
 
 
+def strict_json(text):
+    """json.loads as the loaders parse: NaN, Infinity and -Infinity are not JSON."""
+    def reject(name):
+        raise ValueError("%s is not a JSON value" % name)
+
+    def finite(number):
+        x = float(number)
+        if x != x or x in (float("inf"), float("-inf")):
+            raise ValueError("number %s is beyond the range of a double" % number)
+        return x
+    return json.loads(text, parse_constant=reject, parse_float=finite)
+
+
 def documents(path, kind):
     """(label, document) pairs of a file: one per line for JSON Lines kinds."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     if kind == "validation-point":
-        return [("%s:%d" % (path, i + 1), json.loads(line)) for i, line in enumerate(text.splitlines()) if line.strip()]
-    return [(path, json.loads(text))]
+        return [("%s:%d" % (path, i + 1), strict_json(line)) for i, line in enumerate(text.splitlines()) if line.strip()]
+    return [(path, strict_json(text))]
 
 
 def schema_errors(schema, doc):
@@ -162,15 +178,36 @@ def cmd_corpus(root, load_file):
         path = os.path.join(corpus, rel)
         kind = case["kind"]
         schema = load_schema(root, kind)
-        errors = [e for _, doc in documents(path, kind) for e in schema_errors(schema, doc)]
         rc, err = run_loader(load_file, kind, path)
+        if case.get("syntax"):
+            # Not JSON at all: Python's parser must refuse it too, and the loader must say where.
+            try:
+                documents(path, kind)
+                fail("%s: listed as malformed JSON, but Python parses it" % rel)
+            except ValueError:
+                pass
+            if rc != 2:
+                fail("%s: the loader should exit 2, exited %d: %s" % (rel, rc, err))
+            want = re.escape(path) + r"(:[0-9]+)?: malformed JSON at line [0-9]+, column [0-9]+: "
+            if not re.search(want, err) or case["error"] not in err:
+                fail("%s: the loader's message should say 'malformed JSON at line L, column C' and %r; it says: %s" % (rel, case["error"], err))
+            continue
+        errors = [e for _, doc in documents(path, kind) for e in schema_errors(schema, doc)]
+        if case.get("loader_check"):
+            # A check the schema cannot state (another file, uniqueness of a name inside objects):
+            # the schema accepts the file, lists the check under x-loader-checks, the loader refuses.
+            if errors:
+                fail("%s: a loader-only case, but the schema rejects it: %s" % (rel, errors[0].message))
+            if case["loader_check"] not in schema.get("x-loader-checks", []):
+                fail("%s: %r is not under x-loader-checks of the %s schema" % (rel, case["loader_check"], kind))
+            errors = None
         if case["valid"]:
             if errors:
                 fail("%s: valid, but the schema says %s: %s" % (rel, json_path(errors[0].absolute_path), errors[0].message))
             if rc != 0:
                 fail("%s: valid, but the loader says: %s" % (rel, err))
             continue
-        if not errors:
+        if errors == []:
             fail("%s: the loader should reject it (%s) and the schema accepts it" % (rel, case["error"]))
         if rc != 2:
             fail("%s: the loader should exit 2, exited %d: %s" % (rel, rc, err))
@@ -178,6 +215,8 @@ def cmd_corpus(root, load_file):
         want = re.escape(path) + r"(:[0-9]+)?: " + re.escape(case["path"]) + ": "
         if not re.search(want, err) or case["error"] not in err:
             fail("%s: the loader's message should name %r and say %r; it says: %s" % (rel, case["path"], case["error"], err))
+        if errors is None:
+            continue
         # Missing and unknown keys are reported on their object; wrong values on themselves.
         paths = [json_path(e.absolute_path) for e in errors]
         if not any(case["path"] == p or case["path"].startswith(p + ".") or case["path"].startswith(p + "[") for p in paths):
