@@ -71,6 +71,12 @@ json parse_json(const input_file& f) {
     throw config_error(f.path, "", "malformed JSON at line " + std::to_string(line) + ", column " +
                                        std::to_string(col) + ": " +
                                        (p == std::string::npos ? what : what.substr(p)));
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range (1e400) is not a parse_error to nlohmann but
+    // out_of_range 406 ("number overflow parsing '1e400'"); found by tests/fuzz.
+    std::string what = e.what();
+    std::size_t p = what.find("number overflow");
+    throw config_error(f.path, "", "number out of range: " + (p == std::string::npos ? what : what.substr(p)));
   }
 }
 
