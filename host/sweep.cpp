@@ -603,7 +603,7 @@ sweep_existing scan_sweep_output(const std::string& path, sweep_format f, const 
     ojson row;
     try {
       row = ojson::parse(line);
-    } catch (const ojson::parse_error&) {
+    } catch (const ojson::exception&) {  // parse_error, or out_of_range for 1e400
       throw config_error(path, where, "not a JSON row of tokenplan sweep; write to a new --out file");
     }
     std::vector<std::string> keys;

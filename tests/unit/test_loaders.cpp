@@ -72,6 +72,14 @@ TEST(Loaders, MalformedJsonNamesLineAndColumn) {
   expect_config_error([&] { load_model(f); }, f, "", "malformed JSON at line 3");
 }
 
+// Found by tests/fuzz (fuzz_calibration): nlohmann reports 1e400 as out_of_range, not a
+// parse_error, and it escaped the loaders as a plain std::exception (exit 1, not 2).
+TEST(Loaders, NumberBeyondDoubleIsAConfigError) {
+  temp_dir t;
+  std::string f = t.write("calibration.json", "{\"families\": {\"hopper\": {\"gemm\": 0.7E798}}}");
+  expect_config_error([&] { load_calibration(f); }, f, "", "beyond the range of a double");
+}
+
 TEST(Loaders, TooLargeFile) {
   temp_dir t;
   std::string f = t.write("huge.json", std::string(max_input_bytes + 10, ' '));
