@@ -40,7 +40,8 @@ class cpu_backend final : public backend {
     block = std::min<std::uint64_t>(block, 65536);
     return thrust_omp::run_search_streaming<thrust::omp::vector<thrust_omp::candidate>,
                                             thrust::omp::vector<thrust_omp::block_tally>,
-                                            thrust::omp::vector<thrust_omp::side_entry>>(
+                                            thrust::omp::vector<thrust_omp::side_entry>,
+                                            thrust::omp::vector<thrust_omp::side_count>>(
         thrust::omp::par, &p, p, grid, options, blocks, block);
   }
 
@@ -55,7 +56,8 @@ class cpu_backend final : public backend {
     const grid_axes& g = p.grid;
     const std::uint64_t sides =
         g.disaggregated ? std::max<std::uint64_t>(64ull << 20, (pool_size(g.decode) + pool_size(g.prefill)) *
-                                                                     sizeof(thrust_omp::side_entry))
+                                                                     (sizeof(thrust_omp::side_entry) +
+                                                                      sizeof(thrust_omp::side_count)))
                         : 0;
     return 2 * blocks * k * sizeof(thrust_omp::candidate) + 2 * blocks * sizeof(thrust_omp::block_tally) + sides +
            65536 * sizeof(thrust_omp::candidate) + k * (sizeof(thrust_omp::candidate) + sizeof(evaluation));

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <thrust/copy.h>
+#include <thrust/functional.h>
+#include <thrust/scan.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
 #include <thrust/sort.h>
@@ -190,6 +192,13 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
 // checks, the larger ones of the same run only get the cheap checks (eval_checks) to place their
 // verdict, and the step is not costed. A TPOT failure is inherited only when it is clear (more
 // than 1e-6 over the SLO), so rounding can never move a verdict.
+//
+// Disaggregated configurations pair every prefill pool with every decode pool (decode pools
+// innermost). Each pool is checked alone once per group (side tables); a prefill pool that fails
+// decides its whole run of pairings, which is counted in O(1) from prefix counts of the decode
+// pools' verdicts, and a decode layout that fails skips the rest of its batch run. So a grid
+// whose size comes from pools that cannot run costs per pool, not per pairing: a 4.6e9-entry
+// grid of that kind is planned in CI in about a second (Search.PlansAGridPastTwoTo32...).
 
 /// Per-block tallies.
 struct block_tally {
@@ -224,6 +233,39 @@ struct side_entry {
   std::uint8_t reason;
 };
 
+/// Decode pools before an entry of its group's side table whose verdict alone is
+/// reason_parallelism / reason_precision (an exclusive prefix count; prefill entries add
+/// nothing, so the group's first prefill entry holds the totals). A prefill pool that fails
+/// alone decides every pairing's verdict from these two counts (combine_sides), so the search
+/// counts a whole run of its pairings at once instead of walking it.
+struct side_count {
+  std::uint32_t parallelism;
+  std::uint32_t precision;
+};
+
+struct add_side_counts {
+  TOKENPLAN_HD side_count operator()(const side_count& a, const side_count& b) const {
+    return side_count{a.parallelism + b.parallelism, a.precision + b.precision};
+  }
+};
+
+/// What entry k adds to its group's counts.
+struct side_flags_fn {
+  const side_entry* sides;
+  std::uint64_t per, dec;
+  TOKENPLAN_HD side_count operator()(std::uint64_t k) const {
+    const bool decode = k % per < dec;
+    const std::uint8_t r = sides[k].reason;
+    return side_count{decode && r == reason_parallelism ? 1u : 0u, decode && r == reason_precision ? 1u : 0u};
+  }
+};
+
+/// Group of side table entry k.
+struct side_group_fn {
+  std::uint64_t per;
+  TOKENPLAN_HD std::uint64_t operator()(std::uint64_t k) const { return k / per; }
+};
+
 /// Side table entry k of the groups from group0 on (a group: one site, weight format, KV
 /// format and draft length): per group, the decode pools, then the prefill pools.
 struct side_fn {
@@ -255,6 +297,7 @@ struct block_fn {
   /// Side tables (side_fn) of the groups from sides_group0 on; null: evaluate every
   /// disaggregated configuration in full.
   const side_entry* sides;
+  const side_count* side_counts;  ///< side_count of every entry of `sides`
   std::uint64_t sides_group0;
 
   /// evaluate(), with the two pools' metrics from the side tables when given.
@@ -304,13 +347,44 @@ struct block_fn {
         // Disaggregated: a verdict one pool decides alone comes from the side tables; a pair
         // whose pools both pass is evaluated below from the two pools' metrics (its verdict:
         // TTFT or feasible).
-        const side_entry* side = sides + (i / blk - sides_group0) * side_stride;
-        dk = side + (j - agg) % dec;
-        pk = side + dec + (j - agg) / dec;
+        const std::uint64_t at = (i / blk - sides_group0) * side_stride;
+        const std::uint64_t d = (j - agg) % dec;
+        dk = sides + at + d;
+        pk = sides + at + dec + (j - agg) / dec;
+        if (pk->reason != reason_feasible) {
+          // The prefill pool fails alone: the verdicts of the rest of its run of pairings in
+          // this block follow from the decode pools' counts (combine_sides), counted at once.
+          const std::uint64_t n_run = dec - d < hi - i ? dec - d : hi - i;
+          const side_count* sc = side_counts + at;
+          const std::uint64_t par = sc[d + n_run].parallelism - sc[d].parallelism;
+          const std::uint64_t prec = sc[d + n_run].precision - sc[d].precision;
+          if (pk->reason == reason_parallelism) {
+            t.counts[reason_parallelism] += n_run;
+          } else if (pk->reason == reason_precision) {
+            t.counts[reason_parallelism] += par;
+            t.counts[reason_precision] += n_run - par;
+          } else {
+            t.counts[reason_parallelism] += par;
+            t.counts[reason_precision] += prec;
+            t.counts[pk->reason] += n_run - par - prec;
+          }
+          t.pruned_prefix += n_run;
+          i += n_run - 1;
+          continue;
+        }
         const std::uint8_t r = combine_sides(pk->reason, dk->reason);
         if (r != reason_feasible) {
-          t.counts[r] += 1;
-          t.pruned_prefix += 1;
+          // The decode pool fails alone. A layout or format failure is shared by every batch
+          // of its layout, and so is a memory failure by every larger batch (prefix): the rest
+          // of the run is counted at once.
+          std::uint64_t n_run = 1;
+          if (r == reason_parallelism || r == reason_precision || (prefix && r == reason_memory)) {
+            const std::uint64_t left = g.decode.n_batch - d % g.decode.n_batch;
+            n_run = left < hi - i ? left : hi - i;
+          }
+          t.counts[r] += n_run;
+          t.pruned_prefix += n_run;
+          i += n_run - 1;
           continue;
         }
       } else {
@@ -378,7 +452,7 @@ struct block_fn {
 };
 
 /// The streaming search. `blocks_per_pass` blocks of `block_configs` indices run per pass.
-template <class SlotVector, class TallyVector, class SideVector, class Policy>
+template <class SlotVector, class TallyVector, class SideVector, class SideCountVector, class Policy>
 search_result run_search_streaming(Policy policy, const problem* dev_problem, const problem& host_problem,
                                    std::uint64_t grid, const search_options& o, std::uint64_t blocks_per_pass,
                                    std::uint64_t block_configs) {
@@ -400,6 +474,7 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
   const std::uint64_t pre = g.disaggregated ? pool_size(g.prefill) : 0;
   const bool use_sides = o.prune && g.disaggregated;
   SideVector sides;
+  SideCountVector side_counts;
   std::uint64_t sides_first = 1, sides_last = 0;  // groups in `sides`; empty
   SlotVector slots(blocks_per_pass * k);
   TallyVector tallies(blocks_per_pass);
@@ -430,7 +505,8 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
     }
     std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
     if (use_sides) {
-      const std::uint64_t groups = std::max<std::uint64_t>(1, (64ull << 20) / ((dec + pre) * sizeof(side_entry)));
+      const std::uint64_t groups =
+          std::max<std::uint64_t>(1, (64ull << 20) / ((dec + pre) * (sizeof(side_entry) + sizeof(side_count))));
       span = std::min(span, (begin / blk + groups) * blk - begin);
     }
     const std::uint64_t nblocks = (span + block_configs - 1) / block_configs;
@@ -444,10 +520,16 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
         sides.resize(entries);
         thrust::counting_iterator<std::uint64_t> e0(0);
         thrust::transform(policy, e0, e0 + entries, sides.begin(), side_fn{dev_problem, first_group, blk, agg, dec, pre});
+        side_counts.resize(entries);
+        auto group = thrust::make_transform_iterator(e0, side_group_fn{dec + pre});
+        auto flags = thrust::make_transform_iterator(e0, side_flags_fn{thrust::raw_pointer_cast(sides.data()), dec + pre, dec});
+        thrust::exclusive_scan_by_key(policy, group, group + entries, flags, side_counts.begin(), side_count{0, 0},
+                                      thrust::equal_to<std::uint64_t>(), add_side_counts{});
       }
     }
     block_fn fn{dev_problem, begin, begin + span, block_configs, k, has_bar ? res.top.back() : ranked{}, has_bar, prefix, o.prune,
-                use_sides ? thrust::raw_pointer_cast(sides.data()) : static_cast<const side_entry*>(nullptr), sides_first,
+                use_sides ? thrust::raw_pointer_cast(sides.data()) : static_cast<const side_entry*>(nullptr),
+                use_sides ? thrust::raw_pointer_cast(side_counts.data()) : static_cast<const side_count*>(nullptr), sides_first,
                 thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
     thrust::counting_iterator<std::uint64_t> first(0);
     thrust::for_each(policy, first, first + nblocks, fn);

@@ -167,6 +167,114 @@ TEST(Search, PrunedEqualsUnprunedOnHundredScenarios) {
   EXPECT_GT(skipped, total / 20);
 }
 
+/// Position of `v` among the first n values of an axis.
+template <class T, class U>
+std::uint64_t position(const T* axis, std::uint32_t n, U v) {
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (axis[i] == v) return i;
+  }
+  ADD_FAILURE() << "value not on the axis";
+  return 0;
+}
+
+std::uint64_t pool_position(const pool_axes& a, const pool_config& c) {
+  std::uint64_t l = a.n_layout;
+  for (std::uint32_t i = 0; i < a.n_layout; ++i) {
+    const layout& x = a.layouts[i];
+    if (x.tp == c.lay.tp && x.pp == c.lay.pp && x.ep == c.lay.ep && x.dp == c.lay.dp) l = i;
+  }
+  EXPECT_LT(l, a.n_layout) << "layout not on the axis";
+  return (l * a.n_chunk + position(a.chunk, a.n_chunk, c.chunk)) * a.n_batch + position(a.batch, a.n_batch, c.batch);
+}
+
+/// Index of a configuration in grid g (the inverse of decode_index, written from the layout
+/// specs.hpp documents).
+std::uint64_t encode(const grid_axes& g, const serving_config& c) {
+  std::uint64_t i = position(g.site, g.n_site, c.site);
+  i = i * g.n_wprec + position(g.wprec, g.n_wprec, c.wprec);
+  i = i * g.n_kvprec + position(g.kvprec, g.n_kvprec, c.kvprec);
+  i = i * g.n_draft + position(g.draft, g.n_draft, c.draft);
+  const std::uint64_t agg = g.aggregated ? pool_size(g.agg) : 0;
+  const std::uint64_t j = c.mode == mode_aggregated ? pool_position(g.agg, c.main)
+                                                    : agg + pool_position(g.prefill, c.prefill) * pool_size(g.decode) +
+                                                          pool_position(g.decode, c.main);
+  return i * block_size(g) + j;
+}
+
+// A grid of 4.6e9 configurations (past 2^32) is planned without evaluating billions of them: it
+// is a small grid of 278,528 configurations that can run, padded with layouts no engine can run
+// (TP 3 of a 32-head model) on every pool axis. The answer must be the small grid's, checked
+// against the whole-grid reference (stable sort), with the padding counted as invalid
+// parallelism, and the full evaluations bounded by the small grid's size.
+TEST(Search, PlansAGridPastTwoTo32WithPruning) {
+  auto small = testing::hand_problem();
+  problem& s = *small;
+  s.n_sites = 64;
+  for (std::uint32_t i = 0; i < s.n_sites; ++i) {
+    s.sites[i] = testing::make_site(testing::hand_gpu(), 20 + 10 * i);
+    s.sites[i].usd_per_gpu_hour = 1.5 + 0.02 * i;
+    s.sites[i].gpu.hbm_bytes_per_s = 2e12 * (1.0 + 0.01 * (i % 7));
+    s.grid.site[i] = static_cast<std::uint8_t>(i);
+  }
+  grid_axes& g = s.grid;
+  g.n_site = s.n_sites;
+  testing::set_axis(g.kvprec, &g.n_kvprec, {std::uint8_t(prec_bf16), std::uint8_t(prec_fp8)});
+  g.aggregated = g.disaggregated = true;
+  pool_axes& agg = g.agg;
+  testing::set_pool(agg, {layout{1, 1, 1, 1}, layout{2, 1, 1, 1}}, {2048u}, {});
+  pool_axes& dec = g.decode;
+  testing::set_pool(dec, {layout{1, 1, 1, 1}, layout{2, 1, 1, 1}}, {0u}, {});
+  for (pool_axes* a : {&agg, &dec}) {
+    a->n_batch = 17;
+    for (std::uint32_t b = 0; b < a->n_batch; ++b) a->batch[b] = 1 + 16 * b;
+  }
+  pool_axes& pre = g.prefill;
+  testing::set_pool(pre, {layout{2, 1, 1, 1}}, {}, {0u});
+  pre.n_chunk = max_axis_values;
+  for (std::uint32_t c = 0; c < pre.n_chunk; ++c) pre.chunk[c] = 256 * (c + 1);
+
+  // The padded grid: every layout axis filled to 256 entries with TP 3.
+  auto big = std::make_unique<problem>(s);
+  for (pool_axes* a : {&big->grid.agg, &big->grid.prefill, &big->grid.decode}) {
+    for (std::uint32_t pp = 1; a->n_layout < max_layouts; ++pp) a->layouts[a->n_layout++] = layout{3, pp, 1, 1};
+  }
+  const std::uint64_t n_big = grid_size(big->grid), n_small = grid_size(g);
+  ASSERT_GT(n_big, std::uint64_t(1) << 32);
+  ASSERT_EQ(n_small, 128u * (34u + 32u * 34u));
+
+  const std::uint64_t top_n = 1000;
+  reference_result want = reference_search(s, top_n);
+  ASSERT_EQ(want.top.size(), top_n);  // the scenario has a ranking to get right (64,704 feasible)
+  search_options opt;
+  opt.top_n = top_n;
+  search_result got = make_cpu_backend(2)->search(*big, opt);
+  ASSERT_FALSE(got.stats.interrupted);
+  ASSERT_EQ(got.top.size(), want.top.size());
+  for (std::size_t i = 0; i < got.top.size(); ++i) {
+    const std::uint64_t mapped = encode(big->grid, decode_index(g, want.top[i].index));
+    ASSERT_EQ(decode_index(big->grid, mapped).main.lay.tp, decode_index(g, want.top[i].index).main.lay.tp);
+    ASSERT_EQ(got.top[i].index, mapped) << "rank " << i;
+    ASSERT_EQ(got.top[i].key, want.top[i].key) << "rank " << i;
+    ASSERT_EQ(got.top[i].cost, want.top[i].cost) << "rank " << i;
+  }
+  std::uint64_t total = 0;
+  for (int k = 0; k < reason_count; ++k) {
+    const std::uint64_t padding = k == reason_parallelism ? n_big - n_small : 0;
+    EXPECT_EQ(got.stats.counts[k], want.counts[k] + padding) << reason_name(k);
+    total += got.stats.counts[k];
+  }
+  EXPECT_EQ(total, n_big);
+  EXPECT_EQ(got.stats.evaluated, n_big);
+  // Only configurations of the small grid were costed, and the padding was skipped by runs.
+  EXPECT_LE(got.stats.fully_evaluated, n_small);
+  EXPECT_GE(got.stats.pruned_prefix, n_big - n_small);
+  // Both kinds of serving are in the ranking, so both index layouts were mapped.
+  int disaggregated = 0;
+  for (const ranked& r : want.top) disaggregated += decode_index(g, r.index).mode == mode_disaggregated;
+  EXPECT_GT(disaggregated, 0);
+  EXPECT_LT(disaggregated, static_cast<int>(top_n));
+}
+
 TEST(Search, ProgressReachesTheGridSize) {
   auto p = testing::random_problem(5);
   search_options opt;
