@@ -53,5 +53,15 @@ TEST_F(Parity, RandomScenarios) {
   }
 }
 
+// The 300 scenarios of Search.EnginesMatchTheReferenceOnThreeHundredScenarios (random axes,
+// duplicate values, so exact ties broken by index; unsorted batch axes), CPU against CUDA.
+TEST_F(Parity, RandomGridScenarios) {
+  for (std::uint64_t seed = 1001; seed <= 1300; ++seed) {
+    auto p = testing::random_problem(seed);
+    testing::randomize_grid(*p, seed);
+    expect_identical(*cpu_, *cuda_, *p, 1 + seed % 300, "grid seed " + std::to_string(seed));
+  }
+}
+
 }  // namespace
 }  // namespace tokenplan

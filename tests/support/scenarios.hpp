@@ -1,6 +1,7 @@
 // Problems built in code for tests: the hand-computed scenario and seeded random scenarios.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -246,6 +247,48 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   set_pool(g.decode, {layout{2, 1, 1, 1}, layout{4, 1, 4, 1}, layout{1, 1, 16, 16}}, {0u}, {4u, 64u, 256u});
   p->goal = static_cast<objective>(rng() % 3);
   return p;
+}
+
+/// Replaces the grid of a random_problem with random axes: a random subset of sites, formats and
+/// draft lengths; 1-16 layouts per pool drawn from a set of valid and invalid ones; random step
+/// budgets and batch sizes (ascending, except one grid in five, which turns prefix pruning off);
+/// aggregated, disaggregated or both. Grids stay small enough for the whole-grid reference.
+inline void randomize_grid(problem& p, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto count = [&](std::uint32_t lo, std::uint32_t hi) {
+    return std::uniform_int_distribution<std::uint32_t>(lo, hi)(rng);
+  };
+  const layout candidates[] = {{1, 1, 1, 1}, {2, 1, 1, 1}, {4, 1, 1, 1}, {8, 1, 1, 1}, {16, 1, 1, 1}, {3, 1, 1, 1},
+                               {1, 2, 1, 1}, {2, 2, 1, 1}, {1, 4, 1, 1}, {4, 2, 1, 1}, {1, 8, 1, 1}, {2, 1, 2, 1},
+                               {4, 1, 4, 1}, {8, 1, 8, 1}, {1, 1, 8, 8}, {2, 1, 16, 8}, {1, 1, 16, 16}, {8, 1, 64, 8},
+                               {2, 1, 32, 16}, {4, 2, 8, 2}};
+  const std::uint32_t n_candidates = sizeof(candidates) / sizeof(candidates[0]);
+  auto fill = [&](pool_axes& a, bool chunks, bool batches) {
+    a.n_layout = count(1, 16);
+    for (std::uint32_t i = 0; i < a.n_layout; ++i) a.layouts[i] = candidates[count(0, n_candidates - 1)];
+    a.n_chunk = chunks ? count(1, 6) : 1;
+    for (std::uint32_t i = 0; i < a.n_chunk; ++i) a.chunk[i] = chunks ? 1u << count(7, 14) : 0u;
+    a.n_batch = batches ? count(1, 24) : 1;
+    std::uint32_t b = 0;
+    for (std::uint32_t i = 0; i < a.n_batch; ++i) a.batch[i] = batches ? (b += count(1, 96)) : 0u;
+    if (batches && count(0, 4) == 0) std::shuffle(a.batch, a.batch + a.n_batch, rng);
+  };
+  grid_axes& g = p.grid;
+  g.n_site = count(1, p.n_sites);
+  for (std::uint32_t s = 0; s < g.n_site; ++s) g.site[s] = static_cast<std::uint8_t>(count(0, p.n_sites - 1));
+  g.n_wprec = count(1, 2);
+  for (std::uint32_t i = 0; i < g.n_wprec; ++i) g.wprec[i] = static_cast<std::uint8_t>(count(0, precision_count - 1));
+  g.n_kvprec = count(1, 2);
+  for (std::uint32_t i = 0; i < g.n_kvprec; ++i) g.kvprec[i] = static_cast<std::uint8_t>(count(0, prec_fp8));
+  g.n_draft = count(1, 3);
+  for (std::uint32_t i = 0; i < g.n_draft; ++i) g.draft[i] = count(0, 4);
+  const std::uint32_t modes = count(1, 3);
+  g.aggregated = (modes & 1) != 0;
+  g.disaggregated = (modes & 2) != 0;
+  fill(g.agg, true, true);
+  fill(g.prefill, true, false);
+  fill(g.decode, false, true);
+  p.goal = static_cast<objective>(count(0, 2));
 }
 
 }  // namespace tokenplan::testing
