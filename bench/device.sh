@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything that needs a GPU, in one call on the GPU machine: build for sm_90, run the whole test
 # suite (CUDA parity included), the GPU and CPU benchmarks, and the example plan on both
-# backends. Logs and a summary go to $OUT (at most 8 files come back from the device machine).
+# backends. A summary and one archive of every log go to $OUT (at most 8 files come back from the
+# device machine).
 #   Here, once:  bash ../shared/device/pack-deps.sh && bash bench/pack-glpk.sh
 #   Device run:  carry [".deps"], command: bash bench/device.sh
 set -uo pipefail
@@ -15,6 +16,7 @@ if [ -d .deps/usr ]; then
 fi
 [ -d /usr/local/cuda/bin ] && export PATH=/usr/local/cuda/bin:$PATH
 summary=$out/summary.txt
+logs=$(mktemp -d)
 {
   echo "tokenplan device run, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
@@ -27,7 +29,7 @@ step() {
   local name=$1
   shift
   local t0=$(date +%s)
-  "$@" >> "$out/$name.log" 2>&1
+  "$@" >> "$logs/$name.log" 2>&1
   local rc=$?
   echo "$name: rc=$rc, $(( $(date +%s) - t0 )) s" >> "$summary"
   [ $rc -eq 0 ] || status=1
@@ -40,6 +42,14 @@ step build cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_AR
 step build cmake --build build-device -j"$(nproc)" || { cat "$summary"; exit 1; }
 step ctest ctest --test-dir build-device --output-on-failure -j8
 step parity ./build-device/tests/tokenplan_parity_tests
+# The CUDA kernels under compute-sanitizer: memcheck on the hand case and 200 random scenarios,
+# racecheck (shared-memory hazards) on the hand case.
+if command -v compute-sanitizer >/dev/null; then
+  step memcheck timeout 240 compute-sanitizer --tool memcheck --error-exitcode 1 ./build-device/tests/tokenplan_parity_tests \
+    --gtest_filter='Parity.HandCase:Parity.RandomScenarios'
+  step racecheck timeout 120 compute-sanitizer --tool racecheck --error-exitcode 1 ./build-device/tests/tokenplan_parity_tests \
+    --gtest_filter='Parity.HandCase'
+fi
 step bench_gpu ./build-device/bench/bench_gpu
 step bench_cpu ./build-device/bench/bench_cpu --benchmark_min_time=0.5
 # Issue 5's grids on the H200 and on the machine's CPU cores, from the same run (GPU vs CPU ratio).
@@ -51,13 +61,15 @@ step plans bash -c "time ./build-device/tokenplan plan ${example[*]} --backend c
 
 {
   echo
-  grep -E "tests passed|tests failed|Skipped" "$out/ctest.log"
-  grep -E "PASSED|FAILED" "$out/parity.log"
-  cat "$out/bench_gpu.log"
-  cat "$out/grids.log"
-  grep -E "inst_executed|cycles_elapsed" "$out/ncu.log" | head -40
-  grep -E "^BM_" "$out/bench_cpu.log"
-  grep -E "^real|search:" "$out/plans.log"
+  grep -E "tests passed|tests failed|Skipped" "$logs/ctest.log"
+  grep -E "PASSED|FAILED" "$logs/parity.log"
+  grep -h "ERROR SUMMARY" "$logs/memcheck.log" "$logs/racecheck.log"
+  cat "$logs/bench_gpu.log"
+  cat "$logs/grids.log"
+  grep -E "inst_executed|cycles_elapsed" "$logs/ncu.log" | head -40
+  grep -E "^BM_" "$logs/bench_cpu.log"
+  grep -E "^real|search:" "$logs/plans.log"
 } >> "$summary" 2>/dev/null
+tar czf "$out/logs.tar.gz" -C "$logs" .
 cat "$summary"
 exit $status

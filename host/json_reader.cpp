@@ -159,7 +159,22 @@ void field_reader::fail_here(const std::string& detail) const { throw config_err
 const json& field_reader::require(const std::string& key) {
   known_.insert(key);
   auto it = v_->find(key);
-  if (it == v_->end()) fail(key, "required field is missing");
+  if (it == v_->end()) {
+    // A key nobody has asked about that reads as a typo of this one ("num_hiden_layers",
+    // "num_layers" for "num_hidden_layers") is named, so the fix is obvious.
+    std::string typo;
+    std::size_t typo_d = std::string::npos;
+    for (auto k = v_->begin(); k != v_->end(); ++k) {
+      if (known_.count(k.key()) || nearest_name(k.key(), {key}).empty()) continue;
+      const std::size_t d = edit_distance(k.key(), key);
+      if (d < typo_d) {
+        typo_d = d;
+        typo = k.key();
+      }
+    }
+    fail(key, typo.empty() ? "required field is missing"
+                           : "required field is missing; found '" + typo + "' instead (a misspelling of '" + key + "'?)");
+  }
   return *it;
 }
 
