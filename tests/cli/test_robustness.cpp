@@ -116,6 +116,29 @@ TEST(BadInputCli, ClusterNamingAMissingGpu) {
                  "$.sites[0].gpu", "unknown GPU \"h900\"");
 }
 
+// References are one level deep (a cluster names GPU files, a demand model and workload files),
+// so no chain of them can loop; a file that names itself is read as the kind it is named for
+// and refused there.
+TEST(BadInputCli, ClusterNamingItselfAsItsGpu) {
+  temp_dir t;
+  json c = read_json_file(shipped("clusters/deepseek-h800.json"));
+  const std::string f = t.path("c.json");
+  c["sites"][0]["gpu"] = f;
+  t.write_json("c.json", c);
+  expect_refused(example(shipped("models/llama-3.1-70b.json"), shipped("workloads/chat-30tn.json"), f), f, "$.family",
+                 "required field is missing");
+}
+
+TEST(BadInputCli, DemandNamingItselfAsAModel) {
+  temp_dir t;
+  json d = read_json_file(shipped("demands/doubao-30tn.json"));
+  const std::string f = t.path("d.json");
+  d["classes"][0]["model"] = f;
+  t.write_json("d.json", d);
+  expect_refused({"plan", "--cluster", shipped("clusters/bytedance-2026.json"), "--demand", f, "--backend", "cpu"}, f,
+                 "$.architecture", "required field is missing");
+}
+
 TEST(BadInputCli, DemandNamingAMissingModel) {
   temp_dir t;
   json d = read_json_file(shipped("demands/doubao-30tn.json"));
