@@ -1,5 +1,7 @@
-// The CUDA backend: the shared Thrust search compiled for Thrust's CUDA system. The problem is
-// copied to device memory once per call; candidates live in device vectors of one chunk each.
+// The CUDA backend: the shared Thrust search compiled for Thrust's CUDA system. The index space
+// is split over every visible GPU (split_search.hpp: one part per GPU, one host thread each, the
+// top-Ns merged); the problem is copied to each GPU's memory once per part, and candidates live
+// in device vectors of one chunk each.
 #include <thrust/device_vector.h>
 #include <thrust/system/cuda/execution_policy.h>
 #include <thrust/system_error.h>
@@ -8,6 +10,7 @@
 
 #include "backend.hpp"
 #include "cuda_check.cuh"
+#include "split_search.hpp"
 
 #define TOKENPLAN_ENGINE_NS thrust_cuda
 #include "thrust_search.inl"
@@ -34,20 +37,33 @@ class device_problem {
 class cuda_backend final : public backend {
  public:
   cuda_backend() {
+    TOKENPLAN_CUDA_CALL(cudaGetDeviceCount(&devices_));
     cudaDeviceProp prop{};
     TOKENPLAN_CUDA_CALL(cudaGetDeviceProperties(&prop, 0));
     device_ = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
               std::to_string(prop.multiProcessorCount) + " SMs)";
+    if (devices_ > 1) device_ = std::to_string(devices_) + " GPUs, the first: " + device_;
   }
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return device_; }
 
+  /// One part per GPU (options.parts to split further), each GPU's parts on its own host thread.
   search_result search(const problem& p, const search_options& options) override {
+    const std::uint64_t parts = options.parts > 0 ? options.parts : static_cast<std::uint64_t>(devices_);
+    return split_search(grid_size(p.grid), options, parts, devices_,
+                        [&](std::uint64_t first, std::uint64_t last, const search_options& o, int gpu) {
+                          return search_part(p, first, last, o, gpu);
+                        });
+  }
+
+  search_result search_part(const problem& p, std::uint64_t first, std::uint64_t last, const search_options& options,
+                            int gpu) {
     try {
+      TOKENPLAN_CUDA_CALL(cudaSetDevice(gpu));
       device_problem dp(p);
       search_result r = thrust_cuda::run_search<thrust::device_vector<thrust_cuda::candidate>>(
-          thrust::cuda::par, dp.get(), grid_size(p.grid), options);
+          thrust::cuda::par, dp.get(), first, last, options);
       TOKENPLAN_CUDA_CALL(cudaGetLastError());
       TOKENPLAN_CUDA_CALL(cudaDeviceSynchronize());
       return r;
@@ -58,6 +74,7 @@ class cuda_backend final : public backend {
 
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {
     try {
+      TOKENPLAN_CUDA_CALL(cudaSetDevice(0));
       device_problem dp(p);
       std::vector<evaluation> r =
           thrust_cuda::run_evaluate<thrust::device_vector<std::uint64_t>, thrust::device_vector<evaluation>>(
@@ -71,6 +88,7 @@ class cuda_backend final : public backend {
 
  private:
   std::string device_;
+  int devices_ = 1;
 };
 
 }  // namespace

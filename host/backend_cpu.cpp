@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend.hpp"
+#include "split_search.hpp"
 
 #define TOKENPLAN_ENGINE_NS thrust_omp
 #include "thrust_search.inl"
@@ -31,9 +32,19 @@ class cpu_backend final : public backend {
   search_result search(const problem& p, const search_options& options) override {
     omp_set_num_threads(threads_);
     const std::uint64_t grid = grid_size(p.grid);
+    // One part unless asked for more (the multi-GPU merge path, tested on the CPU).
+    return split_search(grid, options, options.parts > 0 ? options.parts : 1, 1,
+                        [&](std::uint64_t first, std::uint64_t last, const search_options& o, int) {
+                          return search_range(p, first, last, o);
+                        });
+  }
+
+  search_result search_range(const problem& p, std::uint64_t first, std::uint64_t last, const search_options& options) {
     if (!options.streaming) {
-      return thrust_omp::run_search<thrust::omp::vector<thrust_omp::candidate>>(thrust::omp::par, &p, grid, options);
+      return thrust_omp::run_search<thrust::omp::vector<thrust_omp::candidate>>(thrust::omp::par, &p, first, last,
+                                                                                options);
     }
+    const std::uint64_t grid = last - first;
     const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
     std::uint64_t block = std::max<std::uint64_t>(1, options.chunk_configs / blocks);
     block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(64, grid / (blocks * 4)));
@@ -42,7 +53,7 @@ class cpu_backend final : public backend {
                                             thrust::omp::vector<thrust_omp::block_tally>,
                                             thrust::omp::vector<thrust_omp::side_entry>,
                                             thrust::omp::vector<thrust_omp::side_count>>(
-        thrust::omp::par, &p, p, grid, options, blocks, block);
+        thrust::omp::par, &p, p, first, last, options, blocks, block);
   }
 
   /// The streaming engine's peak: every block's top-K slots on the device and their host copy,

@@ -62,10 +62,10 @@ struct score_fn {
   }
 };
 
-/// Grid index of the j-th sample of a strided sample.
+/// Grid index of the j-th sample of a strided sample of the range from `first`.
 struct stride_fn {
-  std::uint64_t stride;
-  TOKENPLAN_HD std::uint64_t operator()(std::uint64_t j) const { return j * stride; }
+  std::uint64_t first, stride;
+  TOKENPLAN_HD std::uint64_t operator()(std::uint64_t j) const { return first + j * stride; }
 };
 
 struct reason_counts {
@@ -111,12 +111,14 @@ struct eval_fn {
   TOKENPLAN_HD evaluation operator()(std::uint64_t i) const { return evaluate(*p, i); }
 };
 
-/// Runs the search. `dev_problem` points to the problem in the memory the policy executes on.
+/// Runs the search over grid indices [first, last) (a part of the grid: split_search.hpp).
+/// `dev_problem` points to the problem in the memory the policy executes on.
 template <class CandidateVector, class Policy>
-search_result run_search(Policy policy, const problem* dev_problem, std::uint64_t grid,
+search_result run_search(Policy policy, const problem* dev_problem, std::uint64_t first, std::uint64_t last,
                          const search_options& o) {
   const auto start = std::chrono::steady_clock::now();
   search_result res;
+  const std::uint64_t grid = last - first;
   res.stats.grid_size = grid;
   const std::uint64_t top_n = std::max<std::uint64_t>(1, o.top_n);
   const std::uint64_t chunk = std::max<std::uint64_t>(1, std::min(o.chunk_configs, grid));
@@ -150,20 +152,20 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
   if (o.prune && grid >= 64 * 1024) {
     const std::uint64_t samples = std::min<std::uint64_t>(grid / 64, chunk);
     thrust::counting_iterator<std::uint64_t> j(0);
-    auto sample = thrust::make_transform_iterator(j, stride_fn{grid / samples});
+    auto sample = thrust::make_transform_iterator(j, stride_fn{first, grid / samples});
     thrust::transform(policy, sample, sample + samples, all.begin(), score());
     merge_chunk(samples);
   }
   // The full pass, in chunks that grow from 1/16 of the chunk size, so the bar tightens early.
   std::uint64_t step = o.prune ? std::max<std::uint64_t>(1, chunk / 16) : chunk;
-  for (std::uint64_t begin = 0; begin < grid; begin += step, step = std::min(chunk, 2 * step)) {
+  for (std::uint64_t begin = first; begin < last; begin += step, step = std::min(chunk, 2 * step)) {
     if (o.cancel != nullptr && o.cancel->load()) {
       res.stats.interrupted = true;
       break;
     }
-    const std::uint64_t n = std::min(step, grid - begin);
-    thrust::counting_iterator<std::uint64_t> first(begin);
-    thrust::transform(policy, first, first + n, all.begin(), score());
+    const std::uint64_t n = std::min(step, last - begin);
+    thrust::counting_iterator<std::uint64_t> from(begin);
+    thrust::transform(policy, from, from + n, all.begin(), score());
     reason_counts rc = thrust::transform_reduce(policy, all.begin(), all.begin() + n, count_fn{},
                                                 reason_counts{}, add_counts{});
     for (int i = 0; i < reason_count; ++i) {
@@ -454,10 +456,12 @@ struct block_fn {
 /// The streaming search. `blocks_per_pass` blocks of `block_configs` indices run per pass.
 template <class SlotVector, class TallyVector, class SideVector, class SideCountVector, class Policy>
 search_result run_search_streaming(Policy policy, const problem* dev_problem, const problem& host_problem,
-                                   std::uint64_t grid, const search_options& o, std::uint64_t blocks_per_pass,
+                                   std::uint64_t first, std::uint64_t last, const search_options& o,
+                                   std::uint64_t blocks_per_pass,
                                    std::uint64_t block_configs) {
   const auto start = std::chrono::steady_clock::now();
   search_result res;
+  const std::uint64_t grid = last - first;
   res.stats.grid_size = grid;
   const std::uint64_t k = std::max<std::uint64_t>(1, o.top_n);
   const grid_axes& g = host_problem.grid;
@@ -488,7 +492,7 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
     const std::uint64_t samples = std::min<std::uint64_t>(grid / 64, 65536);
     SlotVector sample(samples);
     thrust::counting_iterator<std::uint64_t> j(0);
-    auto idx = thrust::make_transform_iterator(j, stride_fn{grid / samples});
+    auto idx = thrust::make_transform_iterator(j, stride_fn{first, grid / samples});
     thrust::transform(policy, idx, idx + samples, sample.begin(), score_fn{dev_problem, ranked{}, false});
     std::vector<candidate> host(samples);
     thrust::copy(sample.begin(), sample.end(), host.begin());
@@ -498,12 +502,12 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
     std::sort(batch.begin(), batch.end(), [](const ranked& a, const ranked& b) { return ranks_before(a, b); });
     merge_top(res.top, batch, k);
   }
-  for (std::uint64_t begin = 0; begin < grid;) {
+  for (std::uint64_t begin = first; begin < last;) {
     if (o.cancel != nullptr && o.cancel->load()) {
       res.stats.interrupted = true;
       break;
     }
-    std::uint64_t span = std::min(grid - begin, blocks_per_pass * block_configs);
+    std::uint64_t span = std::min(last - begin, blocks_per_pass * block_configs);
     if (use_sides) {
       const std::uint64_t groups =
           std::max<std::uint64_t>(1, (64ull << 20) / ((dec + pre) * (sizeof(side_entry) + sizeof(side_count))));
@@ -531,8 +535,8 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
                 use_sides ? thrust::raw_pointer_cast(sides.data()) : static_cast<const side_entry*>(nullptr),
                 use_sides ? thrust::raw_pointer_cast(side_counts.data()) : static_cast<const side_count*>(nullptr), sides_first,
                 thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
-    thrust::counting_iterator<std::uint64_t> first(0);
-    thrust::for_each(policy, first, first + nblocks, fn);
+    thrust::counting_iterator<std::uint64_t> block0(0);
+    thrust::for_each(policy, block0, block0 + nblocks, fn);
     thrust::copy(tallies.begin(), tallies.begin() + nblocks, host_tallies.begin());
     thrust::copy(slots.begin(), slots.begin() + nblocks * k, host_slots.begin());
     batch.clear();

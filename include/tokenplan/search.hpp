@@ -39,6 +39,10 @@ struct search_options {
   /// CPU backend only: the streaming engine (default), or the chunked engine the CUDA backend
   /// runs, compiled for the CPU, so CI tests the CUDA backend's search logic without a GPU.
   bool streaming = true;
+  /// Parts the index space is split into, each searched alone and the answers merged
+  /// (host/split_search.hpp). 0: one per GPU on the CUDA backend, one on the CPU. More parts
+  /// than devices run the merge path on one device (tests split one GPU's or the CPU's work).
+  std::uint64_t parts = 0;
   /// Called after each chunk with (configurations done, grid size); may be empty.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   /// Set (by a signal handler) to stop at the next chunk boundary; the result is then marked

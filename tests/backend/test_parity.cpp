@@ -47,6 +47,29 @@ void expect_identical(backend& a, backend& b, const problem& p, std::uint64_t to
 
 TEST_F(Parity, HandCase) { expect_identical(*cpu_, *cuda_, *testing::hand_problem(), 12, "hand"); }
 
+// The multi-GPU split and merge on one GPU: its work cut in two (and in five) parts, merged,
+// against the CPU's one-part answer.
+TEST_F(Parity, SplitInTwoOnOneGpu) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    auto p = testing::random_problem(seed);
+    for (std::uint64_t parts : {2u, 5u}) {
+      search_options one, split;
+      one.top_n = split.top_n = 25;
+      one.chunk_configs = split.chunk_configs = 4099;
+      split.parts = parts;
+      search_result a = cpu_->search(*p, one), b = cuda_->search(*p, split);
+      const std::string what = "seed " + std::to_string(seed) + " parts " + std::to_string(parts);
+      ASSERT_EQ(a.top.size(), b.top.size()) << what;
+      for (std::size_t i = 0; i < a.top.size(); ++i) {
+        ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
+        ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
+      }
+      for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+      ASSERT_EQ(b.stats.evaluated, grid_size(p->grid)) << what;
+    }
+  }
+}
+
 TEST_F(Parity, RandomScenarios) {
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     expect_identical(*cpu_, *cuda_, *testing::random_problem(seed), 25, "seed " + std::to_string(seed));

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <stdexcept>
 #include <numeric>
 #include <random>
 
@@ -12,6 +14,7 @@
 #include "loaders.hpp"
 #include "problem_builder.hpp"
 #include "scenarios.hpp"
+#include "split_search.hpp"
 #include "temp_dir.hpp"
 #include "tokenplan/search.hpp"
 
@@ -99,7 +102,7 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
     for (bool streaming : {true, false}) {
       search_options opt;
       opt.top_n = top_n;
-      opt.chunk_configs = std::uint64_t{1} << (4 + rng() % 14);
+      opt.chunk_configs = std::uint64_t{1} << (6 + rng() % 12);
       opt.streaming = streaming;
       const std::string what = "seed " + std::to_string(seed) + (streaming ? " streaming" : " chunked") + " top " +
                                std::to_string(top_n) + " chunk " + std::to_string(opt.chunk_configs);
@@ -120,6 +123,87 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
   std::printf("parity: 300 scenarios, %llu configurations, %llu ranked, %llu exact ties\n",
               static_cast<unsigned long long>(configurations), static_cast<unsigned long long>(ranked_total),
               static_cast<unsigned long long>(ties));
+}
+
+// The multi-GPU path (split_search.hpp) on the CPU: the index space cut into 2, 3, 7 and 64
+// parts (and, on the 12-configuration hand case, more parts than configurations), each searched
+// alone and merged, gives the one-part answer (top-N, verdict counts, every index given a verdict
+// once), for both engines; progress sums the parts and reaches the grid size.
+TEST(Search, SplitAndMergeEqualsOnePart) {
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  for (std::uint64_t seed = 2000; seed <= 2040; ++seed) {
+    auto p = testing::random_problem(seed);
+    testing::randomize_grid(*p, seed);
+    if (seed == 2000) p = testing::hand_problem();
+    const std::uint64_t grid = grid_size(p->grid);
+    for (bool streaming : {true, false}) {
+      search_options one;
+      one.top_n = 1 + seed % 97;
+      one.chunk_configs = 1u << 10;
+      one.streaming = streaming;
+      const search_result want = cpu->search(*p, one);
+      for (std::uint64_t parts : {std::uint64_t(2), std::uint64_t(3), std::uint64_t(7), seed == 2000 ? grid + 5 : 64}) {
+        search_options split = one;
+        split.parts = parts;
+        std::uint64_t last = 0;
+        split.progress = [&](std::uint64_t done, std::uint64_t total) {
+          EXPECT_GE(done, last);
+          EXPECT_EQ(total, grid);
+          last = done;
+        };
+        const search_result got = cpu->search(*p, split);
+        const std::string what = "seed " + std::to_string(seed) + " parts " + std::to_string(parts) +
+                                 (streaming ? " streaming" : " chunked");
+        ASSERT_EQ(got.top.size(), want.top.size()) << what;
+        for (std::size_t i = 0; i < got.top.size(); ++i) {
+          ASSERT_EQ(got.top[i].index, want.top[i].index) << what << " rank " << i;
+          ASSERT_EQ(got.top[i].key, want.top[i].key) << what << " rank " << i;
+          ASSERT_EQ(got.top[i].cost, want.top[i].cost) << what << " rank " << i;
+        }
+        for (int k = 0; k < reason_count; ++k) ASSERT_EQ(got.stats.counts[k], want.stats.counts[k]) << what;
+        ASSERT_EQ(got.stats.grid_size, grid) << what;
+        ASSERT_EQ(got.stats.evaluated, grid) << what;
+        ASSERT_EQ(last, grid) << what;
+      }
+    }
+  }
+}
+
+TEST(Search, SplitSearchRunsPartsOnParallelWorkersAndRethrows) {
+  // Two workers in threads, as with two GPUs: part k on worker k % 2.
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, int>> seen;
+  search_options o;
+  o.top_n = 3;
+  search_result r = split_search(10, o, 5, 2, [&](std::uint64_t first, std::uint64_t last, const search_options&, int w) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back({first, w});
+    search_result part;
+    part.stats.grid_size = last - first;
+    part.stats.evaluated = last - first;
+    part.stats.counts[reason_feasible] = last - first;
+    for (std::uint64_t i = first; i < last; ++i) part.top.push_back(ranked{i, double(10 - i), 1.0});
+    std::sort(part.top.begin(), part.top.end(), [](const ranked& a, const ranked& b) { return ranks_before(a, b); });
+    return part;
+  });
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), 5u);
+  for (std::size_t k = 0; k < seen.size(); ++k) {
+    EXPECT_EQ(seen[k].first, 2 * k);
+    EXPECT_EQ(seen[k].second, static_cast<int>(k % 2));
+  }
+  ASSERT_EQ(r.top.size(), 3u);
+  EXPECT_EQ(r.top[0].index, 9u);
+  EXPECT_EQ(r.top[2].index, 7u);
+  EXPECT_EQ(r.stats.counts[reason_feasible], 10u);
+  EXPECT_EQ(r.stats.evaluated, 10u);
+  // A worker's failure reaches the caller.
+  EXPECT_THROW(split_search(10, o, 4, 2,
+                            [&](std::uint64_t first, std::uint64_t, const search_options&, int) -> search_result {
+                              if (first > 0) throw std::runtime_error("device lost");
+                              return search_result{};
+                            }),
+               std::runtime_error);
 }
 
 TEST(Search, SameAnswerAtOneTwoAndSevenThreads) {
