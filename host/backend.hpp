@@ -60,7 +60,9 @@ std::unique_ptr<backend> make_cpu_backend(int threads);
 /// is missing (not built with CUDA, no device, driver too old).
 bool cuda_backend_available(std::string* why);
 
-/// The CUDA backend on device 0. Throws runtime_failure when unavailable.
+/// The CUDA backend on every visible device: a search is split into one part per GPU and the
+/// answers merged (split_search.hpp); evaluate() runs on device 0. Throws runtime_failure when
+/// unavailable.
 std::unique_ptr<backend> make_cuda_backend();
 
 /// Picks a backend for "auto", "cpu" or "cuda". "cuda" without a usable device throws
