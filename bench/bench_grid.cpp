@@ -18,7 +18,7 @@ namespace {
 void usage() {
   std::fprintf(stderr,
                "usage: bench_grid SCENARIO [--threads N] [--backend cpu|cuda] [--chunked] [--no-prune] [--top N] [--size]\n"
-               "  SCENARIO: example | large | dense | moe | giant | scale-6 | scale-7 | scale-8 | scale-9 | scale-10\n");
+               "  SCENARIO: example | large | dense | moe | giant | scale-6 | scale-7 | scale-8 | scale-9 | scale-10 | scale-11\n");
 }
 
 double peak_rss_mib() {

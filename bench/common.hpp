@@ -57,6 +57,8 @@ inline plan_inputs grid_inputs(const std::string& model, const std::string& work
 ///   moe      DeepSeek-V3, 3 H200 sites, wide-EP disaggregation, bench/grids/moe-disagg-1e9.json
 ///   giant    DeepSeek-V3, 4 sites (H200 + H20), bench/grids/giant-1e10.json
 ///   scale-6 .. scale-10  the giant grid trimmed to about 10^6 .. 10^10 configurations
+///   scale-11 the giant grid widened to 1.1e11: draft lengths 0-31, prefill chunks 1024-65536 at
+///            three per octave
 /// Returns null for an unknown name.
 inline std::unique_ptr<problem> scenario(const std::string& name) {
   if (name == "example") return build_problem(example_inputs());
@@ -88,6 +90,10 @@ inline std::unique_ptr<problem> scenario(const std::string& name) {
     } else if (name == "scale-9") {
       g.draft_tokens = {0, 1};
       g.prefill.chunk = {4096, 8192, 16384};
+    } else if (name == "scale-11") {
+      g.draft_tokens.clear();
+      for (std::uint32_t d = 0; d < 32; ++d) g.draft_tokens.push_back(d);
+      g.prefill.chunk = batch_ladder(1024, 65536, 3);
     } else if (name != "scale-10" && name != "giant") {
       return nullptr;
     }
