@@ -326,18 +326,8 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   names.push_back("top");
   names.push_back("pareto");
   names.push_back("html");
-  check_option_names(argc, argv, names);
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << plan_help;
-    return 0;
-  }
-  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  if (!parse_command(opts, argc, argv, names, plan_help, out, a)) return 0;
   common_args c = parse_common(a, err, {"json", "table", "csv", "md"});
   plan_request& req = c.req;
   if (a.count("pareto")) {
@@ -390,18 +380,8 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
 int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   cxxopts::Options opts("tokenplan capacity", "");
   add_common_options(opts);
-  check_option_names(argc, argv, common_option_names);
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << capacity_help;
-    return 0;
-  }
-  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  if (!parse_command(opts, argc, argv, common_option_names, capacity_help, out, a)) return 0;
   common_args c = parse_common(a, err, {"json", "table", "md"});
   interrupt_guard guard;
   c.req.cancel = guard.flag();

@@ -150,6 +150,23 @@ void check_option_names(int argc, const char* const* argv, const std::vector<std
   }
 }
 
+bool parse_command(cxxopts::Options& opts, int argc, const char* const* argv, const std::vector<std::string>& known,
+                   const char* help, std::ostream& out, cxxopts::ParseResult& a) {
+  check_option_names(argc, argv, known);
+  try {
+    a = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw usage_error(e.what());
+  }
+  if (a.count("help")) {
+    out << help;
+    return false;
+  }
+  // Commands with positional arguments take them all; others take none.
+  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  return true;
+}
+
 std::uint64_t count_option(const cxxopts::ParseResult& a, const char* name, std::uint64_t lo, std::uint64_t hi) {
   std::string s = a[name].as<std::string>();
   std::size_t pos = 0;

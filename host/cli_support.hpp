@@ -45,6 +45,12 @@ std::string calibration_path(const cxxopts::ParseResult& a, const config_roots& 
 /// Rejects --options not in `known`, with a "did you mean" hint.
 void check_option_names(int argc, const char* const* argv, const std::vector<std::string>& known);
 
+/// A subcommand's command line: rejects unknown --options (check_option_names), parses (a
+/// cxxopts error becomes a usage_error) and, with -h/--help, writes `help` to `out` and returns
+/// false (the command then exits 0); rejects a stray argument; true with the options in `a`.
+bool parse_command(cxxopts::Options& opts, int argc, const char* const* argv, const std::vector<std::string>& known,
+                   const char* help, std::ostream& out, cxxopts::ParseResult& a);
+
 /// An integer option in [lo, hi]; usage_error otherwise.
 std::uint64_t count_option(const cxxopts::ParseResult& a, const char* name, std::uint64_t lo, std::uint64_t hi);
 

@@ -222,20 +222,11 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
       "gpus-per-node", "", cxxopts::value<std::string>()->default_value("8"))(
       "format", "", cxxopts::value<std::string>()->default_value("table"))("out", "", cxxopts::value<std::string>())(
       "h,help", "");
-  check_option_names(argc, argv,
-                     {"model", "workload", "gpu", "cluster", "site", "config", "engine", "calibration", "usd-per-gpu-hour",
-                      "gpus-per-node", "format", "out", "help"});
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << explain_help;
-    return 0;
-  }
-  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  const std::vector<std::string> known = {"model",  "workload", "gpu",         "cluster",          "site",
+                                          "config", "engine",   "calibration", "usd-per-gpu-hour", "gpus-per-node",
+                                          "format", "out",      "help"};
+  if (!parse_command(opts, argc, argv, known, explain_help, out, a)) return 0;
   for (const char* req : {"model", "workload", "config"}) {
     if (!a.count(req)) throw usage_error(std::string("missing --") + req);
   }

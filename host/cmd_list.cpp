@@ -246,17 +246,8 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
       "format", "", cxxopts::value<std::string>()->default_value("table"))("out", "", cxxopts::value<std::string>())(
       "h,help", "")("kinds", "", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"kinds"});
-  check_option_names(argc, argv, {"configs", "format", "out", "help"});
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << list_help;
-    return 0;
-  }
+  if (!parse_command(opts, argc, argv, {"configs", "format", "out", "help"}, list_help, out, a)) return 0;
   const std::string format = a["format"].as<std::string>();
   if (format != "table" && format != "json") {
     throw usage_error("--format: expected table or json, found \"" + format + "\"" + did_you_mean(format, {"table", "json"}));

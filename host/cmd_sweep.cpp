@@ -81,19 +81,10 @@ int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream
       "gpu-dir", "", cxxopts::value<std::string>())("backend", "", cxxopts::value<std::string>()->default_value("auto"))(
       "threads", "", cxxopts::value<std::string>()->default_value("0"))(
       "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))("quiet", "")("h,help", "");
-  check_option_names(argc, argv,
-                     {"matrix", "out", "format", "calibration", "gpu-dir", "backend", "threads", "chunk", "quiet", "help"});
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << sweep_help;
-    return 0;
-  }
-  if (!a.unmatched().empty()) throw usage_error("unexpected argument '" + a.unmatched().front() + "'");
+  const std::vector<std::string> known = {"matrix",  "out",     "format", "calibration", "gpu-dir",
+                                          "backend", "threads", "chunk",  "quiet",       "help"};
+  if (!parse_command(opts, argc, argv, known, sweep_help, out, a)) return 0;
   if (!a.count("matrix")) throw usage_error("missing --matrix FILE");
   const std::string matrix_path = a["matrix"].as<std::string>();
   const std::string out_path = a.count("out") ? a["out"].as<std::string>() : "";

@@ -108,17 +108,9 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
       "calibration", "", cxxopts::value<std::string>())("no-loo", "")("out", "", cxxopts::value<std::string>())(
       "quiet", "")("h,help", "")("files", "", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"files"});
-  check_option_names(argc, argv, {"format", "calibration", "no-loo", "out", "quiet", "help"});
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << validate_help;
-    return 0;
-  }
+  const std::vector<std::string> known = {"format", "calibration", "no-loo", "out", "quiet", "help"};
+  if (!parse_command(opts, argc, argv, known, validate_help, out, a)) return 0;
   const std::string format = a["format"].as<std::string>();
   if (format != "json" && format != "table") throw usage_error("--format: expected json or table, found \"" + format + "\"");
   loaded in = load_inputs(a, a.count("files") ? a["files"].as<std::vector<std::string>>() : std::vector<std::string>{});
@@ -232,17 +224,9 @@ int cmd_calibrate(int argc, const char* const* argv, std::ostream& out, std::ost
       "max-iterations", "", cxxopts::value<std::string>()->default_value("60"))("quiet", "")("h,help", "")(
       "files", "", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"files"});
-  check_option_names(argc, argv, {"calibration", "out", "max-iterations", "quiet", "help"});
   cxxopts::ParseResult a;
-  try {
-    a = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw usage_error(e.what());
-  }
-  if (a.count("help")) {
-    out << calibrate_help;
-    return 0;
-  }
+  const std::vector<std::string> known = {"calibration", "out", "max-iterations", "quiet", "help"};
+  if (!parse_command(opts, argc, argv, known, calibrate_help, out, a)) return 0;
   loaded in = load_inputs(a, a.count("files") ? a["files"].as<std::vector<std::string>>() : std::vector<std::string>{});
   predictor pred(in.points, in.roots, in.cal);
   const error_summary before = summarize(pred.predict_all());

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "grid_encode.hpp"
 #include "tokenplan/model.hpp"
 #include "tokenplan/specs.hpp"
 
@@ -15,8 +16,8 @@ namespace {
 
 using namespace tokenplan;
 
-/// Axis value k (0-based) is k + 1 (sites, precisions and drafts: k), so a decoded value gives
-/// its position back.
+/// Axis value k (0-based) is k + 1 (sites, precisions and drafts: k): no axis repeats a value,
+/// so testing::encode finds every position back.
 void fill_pool(pool_axes& a, std::uint32_t layouts, std::uint32_t chunks, std::uint32_t batches) {
   a.n_layout = layouts;
   for (std::uint32_t i = 0; i < layouts; ++i) a.layouts[i] = layout{i + 1, 1, 1, 1};
@@ -42,22 +43,7 @@ std::unique_ptr<grid_axes> largest_grid() {
   return g;
 }
 
-std::uint64_t pool_position(const pool_axes& a, const pool_config& c) {
-  return (std::uint64_t(c.lay.tp - 1) * a.n_chunk + (c.chunk - 1)) * a.n_batch + (c.batch - 1);
-}
-
-/// The inverse of decode_index, written from the layout the header documents.
-std::uint64_t encode(const grid_axes& g, const serving_config& c) {
-  std::uint64_t i = c.site;
-  i = i * g.n_wprec + c.wprec;
-  i = i * g.n_kvprec + c.kvprec;
-  i = i * g.n_draft + c.draft;
-  const std::uint64_t agg = pool_size(g.agg);
-  std::uint64_t j = c.mode == mode_aggregated
-                        ? pool_position(g.agg, c.main)
-                        : agg + pool_position(g.prefill, c.prefill) * pool_size(g.decode) + pool_position(g.decode, c.main);
-  return i * block_size(g) + j;
-}
+using tokenplan::testing::encode;
 
 TEST(Index64, LargestGridIsCountedWithoutOverflow) {
   const auto g = largest_grid();
@@ -105,8 +91,7 @@ TEST(Index64, ASmallerGridPastTwoTo32DecodesItsLastIndex) {
   for (std::uint64_t index : {std::uint64_t(0), (std::uint64_t(1) << 32) - 1, std::uint64_t(1) << 32, n - 1}) {
     const serving_config c = decode_index(*g, index);
     EXPECT_EQ(c.mode, mode_disaggregated);
-    // With aggregated off, j counts from the first pair: encode() adds pool_size(agg) back.
-    EXPECT_EQ(encode(*g, c) - pool_size(g->agg), index) << index;
+    EXPECT_EQ(encode(*g, c), index) << index;
   }
 }
 

@@ -14,6 +14,7 @@
 #include "loaders.hpp"
 #include "problem_builder.hpp"
 #include "scenarios.hpp"
+#include "grid_encode.hpp"
 #include "split_search.hpp"
 #include "temp_dir.hpp"
 #include "tokenplan/search.hpp"
@@ -304,40 +305,6 @@ TEST(Search, PrunedEqualsUnprunedOnHundredScenarios) {
   EXPECT_GT(skipped, total / 20);
 }
 
-/// Position of `v` among the first n values of an axis.
-template <class T, class U>
-std::uint64_t position(const T* axis, std::uint32_t n, U v) {
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (axis[i] == v) return i;
-  }
-  ADD_FAILURE() << "value not on the axis";
-  return 0;
-}
-
-std::uint64_t pool_position(const pool_axes& a, const pool_config& c) {
-  std::uint64_t l = a.n_layout;
-  for (std::uint32_t i = 0; i < a.n_layout; ++i) {
-    const layout& x = a.layouts[i];
-    if (x.tp == c.lay.tp && x.pp == c.lay.pp && x.ep == c.lay.ep && x.dp == c.lay.dp) l = i;
-  }
-  EXPECT_LT(l, a.n_layout) << "layout not on the axis";
-  return (l * a.n_chunk + position(a.chunk, a.n_chunk, c.chunk)) * a.n_batch + position(a.batch, a.n_batch, c.batch);
-}
-
-/// Index of a configuration in grid g (the inverse of decode_index, written from the layout
-/// specs.hpp documents).
-std::uint64_t encode(const grid_axes& g, const serving_config& c) {
-  std::uint64_t i = position(g.site, g.n_site, c.site);
-  i = i * g.n_wprec + position(g.wprec, g.n_wprec, c.wprec);
-  i = i * g.n_kvprec + position(g.kvprec, g.n_kvprec, c.kvprec);
-  i = i * g.n_draft + position(g.draft, g.n_draft, c.draft);
-  const std::uint64_t agg = g.aggregated ? pool_size(g.agg) : 0;
-  const std::uint64_t j = c.mode == mode_aggregated ? pool_position(g.agg, c.main)
-                                                    : agg + pool_position(g.prefill, c.prefill) * pool_size(g.decode) +
-                                                          pool_position(g.decode, c.main);
-  return i * block_size(g) + j;
-}
-
 // A grid of 4.6e9 configurations (past 2^32) is planned without evaluating billions of them: it
 // is a small grid of 278,528 configurations that can run, padded with layouts no engine can run
 // (TP 3 of a 32-head model) on every pool axis. The answer must be the small grid's, checked
@@ -388,7 +355,7 @@ TEST(Search, PlansAGridPastTwoTo32WithPruning) {
   ASSERT_FALSE(got.stats.interrupted);
   ASSERT_EQ(got.top.size(), want.top.size());
   for (std::size_t i = 0; i < got.top.size(); ++i) {
-    const std::uint64_t mapped = encode(big->grid, decode_index(g, want.top[i].index));
+    const std::uint64_t mapped = testing::encode(big->grid, decode_index(g, want.top[i].index));
     ASSERT_EQ(decode_index(big->grid, mapped).main.lay.tp, decode_index(g, want.top[i].index).main.lay.tp);
     ASSERT_EQ(got.top[i].index, mapped) << "rank " << i;
     ASSERT_EQ(got.top[i].key, want.top[i].key) << "rank " << i;
