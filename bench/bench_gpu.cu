@@ -1,5 +1,6 @@
-// GPU benchmark: the CUDA backend's grid search timed with CUDA events around warmed-up runs,
-// median of many, after checking its top-N against the CPU backend.
+// GPU benchmark: the CUDA backend's grid search, both engines (streaming: fused, one top-K per
+// thread; chunked: one vector of candidates per chunk), timed with CUDA events around warmed-up
+// runs, median of many, after checking its top-N against the CPU backend.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -13,18 +14,19 @@
 namespace tokenplan {
 namespace {
 
-int time_search(const char* name, const problem& p, int runs) {
+int time_search(const char* name, const problem& p, int runs, bool streaming) {
   std::unique_ptr<backend> gpu = make_cuda_backend();
   std::unique_ptr<backend> cpu = make_cpu_backend(0);
   search_options opt;
   opt.top_n = 20;
   opt.chunk_configs = 1ull << 24;
+  opt.streaming = streaming;
   search_result want = cpu->search(p, opt);
   search_result got = gpu->search(p, opt);  // also the warm-up
   bool same = want.top.size() == got.top.size();
   for (std::size_t i = 0; same && i < want.top.size(); ++i) same = want.top[i].index == got.top[i].index;
   if (!same) {
-    std::printf("%s: CUDA top-N differs from the CPU backend; not timing\n", name);
+    std::printf("%s (%s): CUDA top-N differs from the CPU backend; not timing\n", name, streaming ? "streaming" : "chunked");
     return 1;
   }
   cudaEvent_t start, stop;
@@ -43,8 +45,8 @@ int time_search(const char* name, const problem& p, int runs) {
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   const double n = double(grid_size(p.grid));
-  std::printf("%-10s grid %.3e  median %.3f ms (min %.3f, max %.3f, %d runs)  %.3e configs/s  [%s; top-%zu == CPU]\n",
-              name, n, median, ms.front(), ms.back(), runs, n / (median * 1e-3), gpu->device().c_str(),
+  std::printf("%-10s %-9s grid %.3e  median %.3f ms (min %.3f, max %.3f, %d runs)  %.3e configs/s  [%s; top-%zu == CPU]\n",
+              name, streaming ? "streaming" : "chunked", n, median, ms.front(), ms.back(), runs, n / (median * 1e-3), gpu->device().c_str(),
               got.top.size());
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
@@ -61,7 +63,10 @@ int main() {
     std::printf("bench_gpu: %s\n", why.c_str());
     return 2;
   }
-  int rc = time_search("example", *build_problem(bench::example_inputs()), 21);
-  rc |= time_search("large", *bench::large_problem(), 7);
+  int rc = 0;
+  for (bool streaming : {true, false}) {
+    rc |= time_search("example", *build_problem(bench::example_inputs()), 21, streaming);
+    rc |= time_search("large", *bench::large_problem(), 7, streaming);
+  }
   return rc;
 }

@@ -53,7 +53,8 @@ fi
 step bench_gpu ./build-device/bench/bench_gpu
 step bench_cpu ./build-device/bench/bench_cpu --benchmark_min_time=0.5
 # Issue 5's grids on the H200 and on the machine's CPU cores, from the same run (GPU vs CPU ratio).
-step grids bash -c "for s in dense moe giant; do ./build-device/bench/bench_grid \$s --backend cuda | head -1; ./build-device/bench/bench_grid \$s --threads $(nproc) | head -1; done"
+# The streaming engine on both; the chunked engine on the GPU for the dense grid, to compare.
+step grids bash -c "for s in dense moe giant; do ./build-device/bench/bench_grid \$s --backend cuda | head -1; ./build-device/bench/bench_grid \$s --threads $(nproc) | head -1; done; ./build-device/bench/bench_grid dense --backend cuda --chunked | head -1"
 # Instructions executed per configuration on the GPU (ncu's executed-instruction counter) on the
 # 1.2e6 grid: divide by the grid size and compare with the H200's issue rate.
 command -v ncu >/dev/null && step ncu ncu --metrics smsp__inst_executed.sum,sm__cycles_elapsed.max --csv ./build-device/bench/bench_grid scale-6 --backend cuda

@@ -1,11 +1,14 @@
 // The CUDA backend: the shared Thrust search compiled for Thrust's CUDA system. The index space
 // is split over every visible GPU (split_search.hpp: one part per GPU, one host thread each, the
-// top-Ns merged); the problem is copied to each GPU's memory once per part, and candidates live
-// in device vectors of one chunk each.
+// top-Ns merged); the problem is copied to each GPU's memory once per part. The streaming engine
+// (default) runs one CUDA thread per block of consecutive indices, each with its own top-K slots
+// in device memory (O(threads x K), whatever the grid); the chunked engine holds one chunk of
+// candidates.
 #include <thrust/device_vector.h>
 #include <thrust/system/cuda/execution_policy.h>
 #include <thrust/system_error.h>
 
+#include <algorithm>
 #include <string>
 
 #include "backend.hpp"
@@ -40,6 +43,7 @@ class cuda_backend final : public backend {
     TOKENPLAN_CUDA_CALL(cudaGetDeviceCount(&devices_));
     cudaDeviceProp prop{};
     TOKENPLAN_CUDA_CALL(cudaGetDeviceProperties(&prop, 0));
+    sms_ = prop.multiProcessorCount;
     device_ = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ", " +
               std::to_string(prop.multiProcessorCount) + " SMs)";
     if (devices_ > 1) device_ = std::to_string(devices_) + " GPUs, the first: " + device_;
@@ -57,19 +61,48 @@ class cuda_backend final : public backend {
                         });
   }
 
+  /// The streaming engine's shape for a part of `configs` indices on a GPU with `sms`
+  /// multiprocessors: cuda_streaming_shape, unless the options set it.
+  static streaming_shape shape(int sms, std::uint64_t configs, const search_options& o) {
+    streaming_shape s = cuda_streaming_shape(sms, configs, o.top_n);
+    if (o.blocks_per_pass > 0) s.blocks = o.blocks_per_pass;
+    if (o.block_configs > 0) s.block_configs = o.block_configs;
+    return s;
+  }
+
   search_result search_part(const problem& p, std::uint64_t first, std::uint64_t last, const search_options& options,
                             int gpu) {
     try {
       TOKENPLAN_CUDA_CALL(cudaSetDevice(gpu));
       device_problem dp(p);
-      search_result r = thrust_cuda::run_search<thrust::device_vector<thrust_cuda::candidate>>(
-          thrust::cuda::par, dp.get(), first, last, options);
+      search_result r;
+      if (options.streaming) {
+        int sms = 0;
+        TOKENPLAN_CUDA_CALL(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, gpu));
+        const streaming_shape sh = shape(sms, last - first, options);
+        r = thrust_cuda::run_search_streaming<thrust::device_vector<thrust_cuda::candidate>,
+                                              thrust::device_vector<thrust_cuda::block_tally>,
+                                              thrust::device_vector<thrust_cuda::side_entry>,
+                                              thrust::device_vector<thrust_cuda::side_count>>(
+            thrust::cuda::par, dp.get(), p, first, last, options, sh.blocks, sh.block_configs);
+      } else {
+        r = thrust_cuda::run_search<thrust::device_vector<thrust_cuda::candidate>>(thrust::cuda::par, dp.get(), first,
+                                                                                    last, options);
+      }
       TOKENPLAN_CUDA_CALL(cudaGetLastError());
       TOKENPLAN_CUDA_CALL(cudaDeviceSynchronize());
       return r;
     } catch (const thrust::system_error& e) {
       throw cuda_error("thrust (search)", "thrust::system_error", e.what());
     }
+  }
+
+  /// The streaming engine's peak on the first GPU (streaming_search_bytes); the chunked
+  /// engine's: the base class's.
+  std::uint64_t search_bytes(const problem& p, const search_options& options) const override {
+    if (!options.streaming) return backend::search_bytes(p, options);
+    static_assert(sizeof(thrust_cuda::candidate) == candidate_bytes, "backend.hpp's candidate_bytes is stale");
+    return thrust_cuda::streaming_search_bytes(p, options, shape(sms_, grid_size(p.grid), options).blocks);
   }
 
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {
@@ -89,6 +122,7 @@ class cuda_backend final : public backend {
  private:
   std::string device_;
   int devices_ = 1;
+  int sms_ = 1;
 };
 
 }  // namespace

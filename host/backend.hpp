@@ -3,6 +3,7 @@
 // types stay inside the backends' own files.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +14,10 @@
 #include "tokenplan/specs.hpp"
 
 namespace tokenplan {
+
+/// Bytes of one ranked candidate in the engines' working vectors (thrust_search.inl's
+/// `candidate`; both backends check the size).
+inline constexpr std::uint64_t candidate_bytes = 32;
 
 /// A place to run the model over a grid.
 class backend {
@@ -39,11 +44,29 @@ class backend {
     return 2 * (chunk > 0 ? chunk : 1) * candidate_bytes + top * (candidate_bytes + sizeof(evaluation));
   }
 
- protected:
-  /// Bytes of one ranked candidate in the engines' working vectors (thrust_search.inl's
-  /// `candidate`; backend_cpu.cpp checks the size).
-  static constexpr std::uint64_t candidate_bytes = 32;
 };
+
+/// The streaming engine's shape: blocks per pass (one OpenMP work item or one CUDA thread each)
+/// and consecutive indices per block.
+struct streaming_shape {
+  std::uint64_t blocks;
+  std::uint64_t block_configs;
+};
+
+/// The CUDA backend's shape on a GPU with `sms` multiprocessors, for a part of `configs` indices:
+/// 1,024 threads per SM (enough warps in flight to hide the latency of the model's FP64 divisions
+/// and square roots), fewer when their top-K slots would pass 512 MiB (a large --top) or when the
+/// part is smaller than that; indices per thread: a quarter of the part per pass at most (the
+/// N-th best that prunes tightens between passes) and at most 4,096, a pass of 5.5e8 on an H200.
+/// (Inline: the CUDA library and the tests, which run the CPU backend in this shape, share it.)
+inline streaming_shape cuda_streaming_shape(int sms, std::uint64_t configs, std::uint64_t top_n) {
+  const std::uint64_t k = top_n > 0 ? top_n : 1;
+  std::uint64_t threads = static_cast<std::uint64_t>(sms > 0 ? sms : 1) * 1024;
+  threads = std::min<std::uint64_t>(threads, (512ull << 20) / (k * candidate_bytes));
+  threads = std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, configs));
+  const std::uint64_t block = std::max<std::uint64_t>(1, std::min<std::uint64_t>(4096, configs / (threads * 4)));
+  return streaming_shape{threads, block};
+}
 
 /// The most a search may hold: half of this machine's physical memory (sysconf), so a grid or
 /// an output too big is refused before it allocates, never killed by the OOM killer.

@@ -45,10 +45,11 @@ class cpu_backend final : public backend {
                                                                                 options);
     }
     const std::uint64_t grid = last - first;
-    const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
+    const std::uint64_t blocks = options.blocks_per_pass > 0 ? options.blocks_per_pass : static_cast<std::uint64_t>(threads_) * 16;
     std::uint64_t block = std::max<std::uint64_t>(1, options.chunk_configs / blocks);
     block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(64, grid / (blocks * 4)));
     block = std::min<std::uint64_t>(block, 65536);
+    if (options.block_configs > 0) block = options.block_configs;
     return thrust_omp::run_search_streaming<thrust::omp::vector<thrust_omp::candidate>,
                                             thrust::omp::vector<thrust_omp::block_tally>,
                                             thrust::omp::vector<thrust_omp::side_entry>,
@@ -56,22 +57,12 @@ class cpu_backend final : public backend {
         thrust::omp::par, &p, p, first, last, options, blocks, block);
   }
 
-  /// The streaming engine's peak: every block's top-K slots on the device and their host copy,
-  /// the side tables (at most 64 MiB, or one group's), the strided sample, and the top-N's full
-  /// evaluations. The chunked engine: the base class's.
+  /// The streaming engine's peak (streaming_search_bytes); the chunked engine's: the base class's.
   std::uint64_t search_bytes(const problem& p, const search_options& options) const override {
     static_assert(sizeof(thrust_omp::candidate) == candidate_bytes, "backend.hpp's candidate_bytes is stale");
     if (!options.streaming) return backend::search_bytes(p, options);
-    const std::uint64_t blocks = static_cast<std::uint64_t>(threads_) * 16;
-    const std::uint64_t k = std::max<std::uint64_t>(1, options.top_n);
-    const grid_axes& g = p.grid;
-    const std::uint64_t sides =
-        g.disaggregated ? std::max<std::uint64_t>(64ull << 20, (pool_size(g.decode) + pool_size(g.prefill)) *
-                                                                     (sizeof(thrust_omp::side_entry) +
-                                                                      sizeof(thrust_omp::side_count)))
-                        : 0;
-    return 2 * blocks * k * sizeof(thrust_omp::candidate) + 2 * blocks * sizeof(thrust_omp::block_tally) + sides +
-           65536 * sizeof(thrust_omp::candidate) + k * (sizeof(thrust_omp::candidate) + sizeof(evaluation));
+    return thrust_omp::streaming_search_bytes(
+        p, options, options.blocks_per_pass > 0 ? options.blocks_per_pass : static_cast<std::uint64_t>(threads_) * 16);
   }
 
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {

@@ -122,7 +122,9 @@ Search:
   --top N            how many ranked configurations to report (default 20)
   --backend NAME     auto (default: CUDA if a GPU is usable, else CPU) | cpu | cuda
   --threads N        CPU backend threads (default: all cores)
-  --chunk N          configurations evaluated per pass; bounds memory (default 1048576)
+  --chunk N          configurations per pass on the CPU backend, between progress updates
+                     and Ctrl-C checks; the CUDA backend sizes its passes to the GPU
+                     (default 1048576)
 
 Output:
   --format NAME      json (default) | table (100 columns) | csv (one row per ranked

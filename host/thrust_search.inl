@@ -2,13 +2,21 @@
 // system (host/backend_cpu.cpp) and by nvcc with the CUDA system (cuda/backend_cuda.cu). The
 // includer defines TOKENPLAN_ENGINE_NS so the two copies of these functors never share a name.
 //
-// Per chunk of the index space: evaluate every index (counting iterator, nothing materialised),
-// count verdicts, keep only feasible configurations that beat the current N-th best, sort those,
-// and merge the head into the running top-N on the host. Memory is O(chunk), not O(grid).
+// Two engines, each on both backends:
+// - the streaming engine (run_search_streaming, the default): fused; each block of consecutive
+//   indices is decoded, evaluated, checked and reduced to its own top-K by one thread, with
+//   prefix pruning and per-pool side tables. Memory is O(blocks x K).
+// - the chunked engine (run_search, search_options::streaming = false): per chunk of the index
+//   space, evaluate every index into a vector of candidates, count verdicts, keep only feasible
+//   configurations that beat the current N-th best, sort those, and merge the head into the
+//   running top-N on the host. Memory is O(chunk). Simpler, no prefix pruning: kept as the
+//   cross-check the tests compare the streaming engine with.
 #pragma once
 
 #include <thrust/copy.h>
+#include <thrust/for_each.h>
 #include <thrust/functional.h>
+#include <thrust/reduce.h>
 #include <thrust/scan.h>
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/iterator/transform_iterator.h>
@@ -188,7 +196,9 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
 //
 // One pass per group of blocks; each block is a run of consecutive indices that one thread
 // evaluates start to end, keeping its own top-K and counts, so nothing per configuration is
-// stored: memory is O(blocks per pass x K). Within a block, the batch axis is innermost, and a
+// stored: memory is O(blocks per pass x K). After a pass, still on the policy's system, the
+// blocks' tallies are summed and their kept slots compacted and sorted; only the best K cross to
+// the host. On the CPU a block is one OpenMP thread's work item; on the GPU, one CUDA thread's. Within a block, the batch axis is innermost, and a
 // larger batch never passes a check a smaller one of the same configuration failed (memory and
 // the step budget grow with the batch, and so does TPOT), so once a batch fails one of those
 // checks, the larger ones of the same run only get the cheap checks (eval_checks) to place their
@@ -209,6 +219,25 @@ struct block_tally {
   std::uint64_t pruned_prefix;
   std::uint64_t pruned_bound;
   std::uint64_t kept;  ///< candidates in the block's slot
+};
+
+struct add_tallies {
+  TOKENPLAN_HD block_tally operator()(const block_tally& a, const block_tally& b) const {
+    block_tally r{};
+    for (int i = 0; i < reason_count; ++i) r.counts[i] = a.counts[i] + b.counts[i];
+    r.fully_evaluated = a.fully_evaluated + b.fully_evaluated;
+    r.pruned_prefix = a.pruned_prefix + b.pruned_prefix;
+    r.pruned_bound = a.pruned_bound + b.pruned_bound;
+    r.kept = a.kept + b.kept;
+    return r;
+  }
+};
+
+/// Slot c (of block c / k) holds a candidate: it is among its block's `kept`.
+struct slot_kept_fn {
+  const block_tally* tallies;
+  std::uint64_t k;
+  TOKENPLAN_HD bool operator()(std::uint64_t c) const { return c % k < tallies[c / k].kept; }
 };
 
 /// Position of index i on the batch axis of its pool, and that axis' length.
@@ -481,9 +510,9 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
   SideCountVector side_counts;
   std::uint64_t sides_first = 1, sides_last = 0;  // groups in `sides`; empty
   SlotVector slots(blocks_per_pass * k);
+  SlotVector compact(blocks_per_pass * k);
   TallyVector tallies(blocks_per_pass);
-  std::vector<candidate> host_slots(blocks_per_pass * k);
-  std::vector<block_tally> host_tallies(blocks_per_pass);
+  std::vector<candidate> head;
   std::vector<ranked> batch;
   // A strided sample first (1 index in 64, at most 65,536, exact verdicts), so the N-th best that
   // prunes is a good one from the first pass; its indices get their verdicts and counts when the
@@ -537,25 +566,45 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
                 thrust::raw_pointer_cast(slots.data()), thrust::raw_pointer_cast(tallies.data())};
     thrust::counting_iterator<std::uint64_t> block0(0);
     thrust::for_each(policy, block0, block0 + nblocks, fn);
-    thrust::copy(tallies.begin(), tallies.begin() + nblocks, host_tallies.begin());
-    thrust::copy(slots.begin(), slots.begin() + nblocks * k, host_slots.begin());
-    batch.clear();
-    for (std::uint64_t b = 0; b < nblocks; ++b) {
-      const block_tally& t = host_tallies[b];
-      for (int r = 0; r < reason_count; ++r) res.stats.counts[r] += t.counts[r];
-      res.stats.fully_evaluated += t.fully_evaluated;
-      res.stats.pruned_prefix += t.pruned_prefix;
-      res.stats.pruned_bound += t.pruned_bound;
-      for (std::uint64_t c = 0; c < t.kept; ++c) batch.push_back(as_ranked(host_slots[b * k + c]));
+    // The pass's answer, reduced where it was computed: the blocks' tallies summed, their kept
+    // slots compacted and sorted; the best K (at most) are copied back and merged.
+    const block_tally t = thrust::reduce(policy, tallies.begin(), tallies.begin() + nblocks, block_tally{}, add_tallies{});
+    for (int r = 0; r < reason_count; ++r) res.stats.counts[r] += t.counts[r];
+    res.stats.fully_evaluated += t.fully_evaluated;
+    res.stats.pruned_prefix += t.pruned_prefix;
+    res.stats.pruned_bound += t.pruned_bound;
+    if (t.kept > 0) {
+      auto kept_end = thrust::copy_if(policy, slots.begin(), slots.begin() + nblocks * k, block0, compact.begin(),
+                                      slot_kept_fn{thrust::raw_pointer_cast(tallies.data()), k});
+      thrust::sort(policy, compact.begin(), kept_end, order_fn{});
+      const std::uint64_t take = std::min<std::uint64_t>(k, static_cast<std::uint64_t>(kept_end - compact.begin()));
+      head.resize(take);
+      thrust::copy(compact.begin(), compact.begin() + take, head.begin());
+      batch.clear();
+      for (const candidate& c : head) batch.push_back(as_ranked(c));
+      merge_top(res.top, batch, k);
     }
-    std::sort(batch.begin(), batch.end(), [](const ranked& a, const ranked& b) { return ranks_before(a, b); });
-    merge_top(res.top, batch, k);
     begin += span;
     res.stats.evaluated += span;
     if (o.progress) o.progress(res.stats.evaluated, grid);
   }
   res.stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
+}
+
+/// Bytes run_search_streaming holds at its peak with `blocks_per_pass` blocks: every block's
+/// top-K slots and their compacted copy, the tallies, the side tables (at most 64 MiB, or one
+/// group's), the strided sample and its host copy, and the top-N's head and full evaluations.
+inline std::uint64_t streaming_search_bytes(const problem& p, const search_options& o, std::uint64_t blocks_per_pass) {
+  const std::uint64_t k = std::max<std::uint64_t>(1, o.top_n);
+  const grid_axes& g = p.grid;
+  const std::uint64_t sides =
+      g.disaggregated && o.prune
+          ? std::max<std::uint64_t>(64ull << 20, (pool_size(g.decode) + pool_size(g.prefill)) *
+                                                     (sizeof(side_entry) + sizeof(side_count)))
+          : 0;
+  return 2 * blocks_per_pass * k * sizeof(candidate) + blocks_per_pass * sizeof(block_tally) + sides +
+         2 * 65536 * sizeof(candidate) + k * (sizeof(candidate) + sizeof(evaluation));
 }
 
 /// Full evaluations of `indices`, computed on the policy's system.

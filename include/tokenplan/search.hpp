@@ -31,14 +31,23 @@ TOKENPLAN_HD inline bool ranks_before(const ranked& a, const ranked& b) {
 /// Knobs of one search.
 struct search_options {
   std::uint64_t top_n = 20;                  ///< how many ranked configurations to keep (>= 1)
-  std::uint64_t chunk_configs = 1ull << 20;  ///< configurations evaluated per pass; bounds memory
+  /// Configurations per pass: the chunked engine's chunk (its memory is O(chunk)), and at most
+  /// a pass of the CPU backend's streaming engine. The CUDA backend's streaming engine sizes its
+  /// passes to the GPU.
+  std::uint64_t chunk_configs = 1ull << 20;
   int threads = 0;                           ///< CPU backend threads; 0 = all cores
   /// Skip the queueing solve for configurations whose optimistic keys cannot beat the current
   /// N-th best. The ranking and the counts are the same either way; off only to measure it.
   bool prune = true;
-  /// CPU backend only: the streaming engine (default), or the chunked engine the CUDA backend
-  /// runs, compiled for the CPU, so CI tests the CUDA backend's search logic without a GPU.
+  /// The streaming engine (default: fused, one top-K per block of indices, prefix pruning), or
+  /// the chunked engine (one vector of candidates per chunk), on either backend. The tests check
+  /// one against the other; the benchmarks time both.
   bool streaming = true;
+  /// The streaming engine's shape: blocks per pass and indices per block; 0 for the backend's
+  /// own (the CPU: 16 blocks per thread; the CUDA backend: cuda_streaming_shape). The tests run
+  /// the CPU backend in the CUDA backend's shape.
+  std::uint64_t blocks_per_pass = 0;
+  std::uint64_t block_configs = 0;
   /// Parts the index space is split into, each searched alone and the answers merged
   /// (host/split_search.hpp). 0: one per GPU on the CUDA backend, one on the CPU. More parts
   /// than devices run the merge path on one device (tests split one GPU's or the CPU's work).

@@ -126,6 +126,60 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
               static_cast<unsigned long long>(ties));
 }
 
+// The CUDA backend's streaming engine runs one thread per block of a few indices, over as many
+// blocks as the GPU holds threads (cuda_streaming_shape); on the CPU its blocks are long. The
+// CPU backend in the CUDA backend's shape, for an H200 (132 SMs: one index per block on these
+// grids, thousands of blocks per pass, so the compaction of kept slots does real work) and for
+// one and two SMs (blocks of several indices, prefix pruning within them): the reference's
+// answer every time, on 100 randomized scenarios.
+TEST(Search, StreamingEngineInTheCudaShapeMatchesTheReference) {
+  std::unique_ptr<backend> cpu = make_cpu_backend(2);
+  std::uint64_t many_blocks = 0, long_blocks = 0;
+  for (std::uint64_t seed = 3001; seed <= 3100; ++seed) {
+    auto p = testing::random_problem(seed);
+    testing::randomize_grid(*p, seed);
+    const std::uint64_t grid = grid_size(p->grid);
+    const std::uint64_t top_n = 1 + seed % 40;
+    const reference_result want = reference_search(*p, top_n);
+    for (int sms : {132, 2, 1}) {
+      const streaming_shape shape = cuda_streaming_shape(sms, grid, top_n);
+      ASSERT_LE(shape.blocks, std::max<std::uint64_t>(1, grid));
+      many_blocks += shape.blocks >= 1000;
+      long_blocks += shape.block_configs > 1;
+      search_options opt;
+      opt.top_n = top_n;
+      opt.blocks_per_pass = shape.blocks;
+      opt.block_configs = shape.block_configs;
+      const std::string what = "seed " + std::to_string(seed) + " sms " + std::to_string(sms) + " blocks " +
+                               std::to_string(shape.blocks) + " x " + std::to_string(shape.block_configs);
+      const search_result got = cpu->search(*p, opt);
+      expect_same(got, want, what);
+      for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].cost, want.top[i].cost) << what << " rank " << i;
+    }
+  }
+  EXPECT_GT(many_blocks, 50u);
+  EXPECT_GT(long_blocks, 20u);
+}
+
+// The shape on a grid the size of the benchmarks': an H200's 135,168 threads of 4,096 indices
+// at most, fewer threads for a large top-N, and never more threads than indices.
+TEST(Search, CudaStreamingShape) {
+  streaming_shape s = cuda_streaming_shape(132, 10'000'000'000ull, 20);
+  EXPECT_EQ(s.blocks, 132u * 1024u);
+  EXPECT_EQ(s.block_configs, 4096u);
+  s = cuda_streaming_shape(132, 100'000'000ull, 20);
+  EXPECT_EQ(s.blocks, 132u * 1024u);
+  EXPECT_EQ(s.block_configs, 100'000'000ull / (132u * 1024u * 4u));
+  s = cuda_streaming_shape(132, 1'000'000'000ull, 100'000);  // 512 MiB of slots / (1e5 x 32 B)
+  EXPECT_EQ(s.blocks, (512ull << 20) / (100'000ull * candidate_bytes));
+  s = cuda_streaming_shape(132, 1000, 20);
+  EXPECT_EQ(s.blocks, 1000u);
+  EXPECT_EQ(s.block_configs, 1u);
+  s = cuda_streaming_shape(0, 0, 0);
+  EXPECT_EQ(s.blocks, 1u);
+  EXPECT_EQ(s.block_configs, 1u);
+}
+
 // The multi-GPU path (split_search.hpp) on the CPU: the index space cut into 2, 3, 7 and 64
 // parts (and, on the 12-configuration hand case, more parts than configurations), each searched
 // alone and merged, gives the one-part answer (top-N, verdict counts, every index given a verdict
