@@ -54,9 +54,10 @@ struct streaming_shape {
 };
 
 /// The CUDA backend's shape on a GPU with `sms` multiprocessors, for a part of `configs` indices:
-/// 1,024 threads per SM (enough warps in flight to hide the latency of the model's FP64 divisions
-/// and square roots), fewer when their top-K slots would pass 512 MiB (a large --top) or when the
-/// part is smaller than that; indices per thread: a quarter of the part per pass at most (the
+/// 1,024 threads per SM, four times what fits at once (the fused kernel takes 255 registers per
+/// thread, so 256 threads per SM are resident: bench/sass_stats.sh), so an SM whose threads
+/// finish early takes more; fewer when their top-K slots would pass 512 MiB (a large --top) or
+/// when the part is smaller than that; indices per thread: a quarter of the part per pass at most (the
 /// N-th best that prunes tightens between passes) and at most 4,096, a pass of 5.5e8 on an H200.
 /// (Inline: the CUDA library and the tests, which run the CPU backend in this shape, share it.)
 inline streaming_shape cuda_streaming_shape(int sms, std::uint64_t configs, std::uint64_t top_n) {
