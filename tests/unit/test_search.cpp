@@ -78,7 +78,7 @@ TEST(Search, MatchesReferenceOnRandomScenarios) {
 
 // The parity test of the CPU path: 300 randomized scenarios (random_problem's model, workload
 // and sites, randomize_grid's axes), each searched by both engines (the streaming engine of the
-// CPU backend and the chunked engine the CUDA backend runs) with a random top-N and chunk size,
+// CPU backend and the chunked engine, its cross-check) with a random top-N and chunk size,
 // against the whole-grid stable-sorted reference: the same configurations in the same order,
 // bit-identical keys and costs (the tolerance is zero: the model is compiled without FMA
 // contraction and uses only +, -, x, / and sqrt, so there is nothing to tolerate), ties broken
@@ -314,7 +314,7 @@ TEST(Search, PruningChangesNothing) {
 }
 
 // The same on 100 randomized scenarios, for both engines (the CPU backend's streaming engine,
-// and the chunked engine the CUDA backend runs, compiled for the CPU): top-K indices and keys,
+// and the chunked engine): top-K indices and keys,
 // verdict counts, and the work accounting (fully evaluated + inherited = grid).
 TEST(Search, PrunedEqualsUnprunedOnHundredScenarios) {
   std::unique_ptr<backend> cpu = make_cpu_backend(2);
