@@ -45,7 +45,7 @@ class cpu_backend final : public backend {
                                                                                 options);
     }
     const std::uint64_t grid = last - first;
-    const std::uint64_t blocks = options.blocks_per_pass > 0 ? options.blocks_per_pass : static_cast<std::uint64_t>(threads_) * 16;
+    const std::uint64_t blocks = blocks_per_pass(options);
     std::uint64_t block = std::max<std::uint64_t>(1, options.chunk_configs / blocks);
     block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(64, grid / (blocks * 4)));
     block = std::min<std::uint64_t>(block, 65536);
@@ -61,8 +61,12 @@ class cpu_backend final : public backend {
   std::uint64_t search_bytes(const problem& p, const search_options& options) const override {
     static_assert(sizeof(thrust_omp::candidate) == candidate_bytes, "backend.hpp's candidate_bytes is stale");
     if (!options.streaming) return backend::search_bytes(p, options);
-    return thrust_omp::streaming_search_bytes(
-        p, options, options.blocks_per_pass > 0 ? options.blocks_per_pass : static_cast<std::uint64_t>(threads_) * 16);
+    return thrust_omp::streaming_search_bytes(p, options, blocks_per_pass(options));
+  }
+
+  /// The streaming engine's blocks per pass: 16 per thread, unless the options set them.
+  std::uint64_t blocks_per_pass(const search_options& o) const {
+    return o.blocks_per_pass > 0 ? o.blocks_per_pass : static_cast<std::uint64_t>(threads_) * 16;
   }
 
   std::vector<evaluation> evaluate(const problem& p, const std::vector<std::uint64_t>& indices) override {

@@ -119,6 +119,21 @@ struct eval_fn {
   TOKENPLAN_HD evaluation operator()(std::uint64_t i) const { return evaluate(*p, i); }
 };
 
+/// Sorts the candidates [first, last) on the policy's system, copies the best `top_n` to the host
+/// and merges them into the running top-N. Both engines end a pass with it.
+template <class Policy, class Iterator>
+void merge_best(Policy policy, Iterator first, Iterator last, std::uint64_t top_n, std::vector<ranked>& top) {
+  const std::uint64_t n = static_cast<std::uint64_t>(last - first);
+  if (n == 0) return;
+  thrust::sort(policy, first, last, order_fn{});
+  std::vector<candidate> head(std::min(n, top_n));
+  thrust::copy(first, first + head.size(), head.begin());
+  std::vector<ranked> batch;
+  batch.reserve(head.size());
+  for (const candidate& c : head) batch.push_back(as_ranked(c));
+  merge_top(top, batch, top_n);
+}
+
 /// Runs the search over grid indices [first, last) (a part of the grid: split_search.hpp).
 /// `dev_problem` points to the problem in the memory the policy executes on.
 template <class CandidateVector, class Policy>
@@ -132,22 +147,12 @@ search_result run_search(Policy policy, const problem* dev_problem, std::uint64_
   const std::uint64_t chunk = std::max<std::uint64_t>(1, std::min(o.chunk_configs, grid));
   CandidateVector all(chunk);
   CandidateVector kept(chunk);
-  std::vector<candidate> head;
-  std::vector<ranked> batch;
   // Sorts the feasible candidates among the first n of `all` that beat the current N-th best
   // and merges them into the top-N.
   auto merge_chunk = [&](std::uint64_t n) {
     keep_fn keep{res.top.empty() ? ranked{} : res.top.back(), res.top.size() >= top_n};
-    auto kept_end = thrust::copy_if(policy, all.begin(), all.begin() + n, kept.begin(), keep);
-    const std::uint64_t k = static_cast<std::uint64_t>(kept_end - kept.begin());
-    if (k == 0) return;
-    thrust::sort(policy, kept.begin(), kept_end, order_fn{});
-    const std::uint64_t take = std::min(k, top_n);
-    head.resize(take);
-    thrust::copy(kept.begin(), kept.begin() + take, head.begin());
-    batch.clear();
-    for (const candidate& c : head) batch.push_back(as_ranked(c));
-    merge_top(res.top, batch, top_n);
+    merge_best(policy, kept.begin(), thrust::copy_if(policy, all.begin(), all.begin() + n, kept.begin(), keep), top_n,
+               res.top);
   };
   auto score = [&]() {
     const bool has_bar = o.prune && res.top.size() >= top_n;
@@ -512,7 +517,6 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
   SlotVector slots(blocks_per_pass * k);
   SlotVector compact(blocks_per_pass * k);
   TallyVector tallies(blocks_per_pass);
-  std::vector<candidate> head;
   std::vector<ranked> batch;
   // A strided sample first (1 index in 64, at most 65,536, exact verdicts), so the N-th best that
   // prunes is a good one from the first pass; its indices get their verdicts and counts when the
@@ -574,15 +578,10 @@ search_result run_search_streaming(Policy policy, const problem* dev_problem, co
     res.stats.pruned_prefix += t.pruned_prefix;
     res.stats.pruned_bound += t.pruned_bound;
     if (t.kept > 0) {
-      auto kept_end = thrust::copy_if(policy, slots.begin(), slots.begin() + nblocks * k, block0, compact.begin(),
-                                      slot_kept_fn{thrust::raw_pointer_cast(tallies.data()), k});
-      thrust::sort(policy, compact.begin(), kept_end, order_fn{});
-      const std::uint64_t take = std::min<std::uint64_t>(k, static_cast<std::uint64_t>(kept_end - compact.begin()));
-      head.resize(take);
-      thrust::copy(compact.begin(), compact.begin() + take, head.begin());
-      batch.clear();
-      for (const candidate& c : head) batch.push_back(as_ranked(c));
-      merge_top(res.top, batch, k);
+      merge_best(policy, compact.begin(),
+                 thrust::copy_if(policy, slots.begin(), slots.begin() + nblocks * k, block0, compact.begin(),
+                                 slot_kept_fn{thrust::raw_pointer_cast(tallies.data()), k}),
+                 k, res.top);
     }
     begin += span;
     res.stats.evaluated += span;

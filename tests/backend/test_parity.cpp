@@ -22,20 +22,26 @@ class Parity : public ::testing::Test {
   std::unique_ptr<backend> cpu_, cuda_;
 };
 
+/// The same top-N (indices, keys and costs, in order) and the same verdict counts.
+void expect_same_answer(const search_result& a, const search_result& b, const std::string& what) {
+  ASSERT_EQ(a.top.size(), b.top.size()) << what;
+  for (std::size_t i = 0; i < a.top.size(); ++i) {
+    ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
+    ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
+    ASSERT_EQ(a.top[i].cost, b.top[i].cost) << what << " rank " << i;
+  }
+  for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+}
+
 void expect_identical(backend& a, backend& b, const problem& p, std::uint64_t top_n, const std::string& what) {
   search_options opt;
   opt.top_n = top_n;
   opt.chunk_configs = 4099;
   search_result ra = a.search(p, opt);
   search_result rb = b.search(p, opt);
-  ASSERT_EQ(ra.top.size(), rb.top.size()) << what;
+  ASSERT_NO_FATAL_FAILURE(expect_same_answer(ra, rb, what));
   std::vector<std::uint64_t> idx;
-  for (std::size_t i = 0; i < ra.top.size(); ++i) {
-    ASSERT_EQ(ra.top[i].index, rb.top[i].index) << what << " rank " << i;
-    ASSERT_EQ(ra.top[i].key, rb.top[i].key) << what << " rank " << i;
-    idx.push_back(ra.top[i].index);
-  }
-  for (int k = 0; k < reason_count; ++k) ASSERT_EQ(ra.stats.counts[k], rb.stats.counts[k]) << what;
+  for (const ranked& r : ra.top) idx.push_back(r.index);
   // Every metric, bit for bit, including a few infeasible indices.
   for (std::uint64_t i = 0; i < grid_size(p.grid); i += 97) idx.push_back(i);
   std::vector<evaluation> ea = a.evaluate(p, idx), eb = b.evaluate(p, idx);
@@ -59,12 +65,7 @@ TEST_F(Parity, SplitInTwoOnOneGpu) {
       split.parts = parts;
       search_result a = cpu_->search(*p, one), b = cuda_->search(*p, split);
       const std::string what = "seed " + std::to_string(seed) + " parts " + std::to_string(parts);
-      ASSERT_EQ(a.top.size(), b.top.size()) << what;
-      for (std::size_t i = 0; i < a.top.size(); ++i) {
-        ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
-        ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
-      }
-      for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+      ASSERT_NO_FATAL_FAILURE(expect_same_answer(a, b, what));
       ASSERT_EQ(b.stats.evaluated, grid_size(p->grid)) << what;
     }
   }
@@ -80,13 +81,7 @@ TEST_F(Parity, ChunkedEngineOnGpu) {
     chunked.streaming = false;
     chunked.chunk_configs = 1u << (8 + seed % 10);
     search_result a = cpu_->search(*p, streaming), b = cuda_->search(*p, chunked);
-    const std::string what = "seed " + std::to_string(seed);
-    ASSERT_EQ(a.top.size(), b.top.size()) << what;
-    for (std::size_t i = 0; i < a.top.size(); ++i) {
-      ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
-      ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
-    }
-    for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+    ASSERT_NO_FATAL_FAILURE(expect_same_answer(a, b, "seed " + std::to_string(seed)));
   }
 }
 
@@ -104,13 +99,7 @@ TEST_F(Parity, SameShapeSameWork) {
     opt.block_configs = shape.block_configs;
     search_result a = cpu_->search(*p, opt), b = cuda_->search(*p, opt);
     const std::string what = "seed " + std::to_string(seed);
-    ASSERT_EQ(a.top.size(), b.top.size()) << what;
-    for (std::size_t i = 0; i < a.top.size(); ++i) {
-      ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
-      ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
-      ASSERT_EQ(a.top[i].cost, b.top[i].cost) << what << " rank " << i;
-    }
-    for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
+    ASSERT_NO_FATAL_FAILURE(expect_same_answer(a, b, what));
     ASSERT_EQ(a.stats.fully_evaluated, b.stats.fully_evaluated) << what;
     ASSERT_EQ(a.stats.pruned_prefix, b.stats.pruned_prefix) << what;
     ASSERT_EQ(a.stats.pruned_bound, b.stats.pruned_bound) << what;
