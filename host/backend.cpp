@@ -1,20 +1,38 @@
 // Backend choice at run time: CUDA when asked for or when auto finds a usable device, else CPU.
 #include "backend.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "errors.hpp"
 
 namespace tokenplan {
 
 std::uint64_t search_memory_limit_bytes() {
+  // Half of the least of: the machine's memory, the address-space and data limits (ulimit -v,
+  // -d) and the cgroup's memory.max (a container, a systemd slice, a Slurm job).
+  std::uint64_t least = std::uint64_t(16) << 30;  // unknown: assume a small machine
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::uint64_t(8) << 30;  // unknown: assume a small machine
-  return std::uint64_t(pages) * std::uint64_t(page) / 2;
+  if (pages > 0 && page > 0) least = std::uint64_t(pages) * std::uint64_t(page);
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit lim {};
+    if (::getrlimit(resource, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+      least = std::min<std::uint64_t>(least, lim.rlim_cur);
+    }
+  }
+  std::ifstream cg("/sys/fs/cgroup/memory.max");
+  std::string max;
+  if (cg >> max && max != "max" && !max.empty() && max.find_first_not_of("0123456789") == std::string::npos &&
+      max.size() < 20) {
+    least = std::min<std::uint64_t>(least, std::stoull(max));
+  }
+  return least / 2;
 }
 
 namespace {
@@ -35,7 +53,7 @@ void check_search_memory(const backend& be, const problem& p, const search_optio
                     std::to_string(grid_size(p.grid)) + " configurations, top " + std::to_string(o.top_n) +
                     ", chunk " + std::to_string(o.chunk_configs) +
                     "), more than the limit of " + gib(limit) +
-                    " (half of this machine's memory): lower --top, --threads or --chunk");
+                    " (half of the memory this process may use): lower --top, --threads or --chunk");
 }
 
 std::unique_ptr<backend> select_backend(const std::string& choice, int threads, std::string* note) {

@@ -284,6 +284,8 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err, const
   }
   // A progress bar only for a person watching: not under --quiet, not into a pipe or file.
   if (!a.count("quiet") && ::isatty(STDERR_FILENO)) req.progress = make_progress_bar(err);
+  // An output that cannot be written is found now, not after a long search.
+  if (a.count("out")) check_output_path(a["out"].as<std::string>(), "--out");
   return c;
 }
 
@@ -307,12 +309,17 @@ const std::vector<std::string> common_option_names = {"cluster", "model", "workl
                                                       "format", "out", "quiet", "help", "target", "isl",
                                                       "osl", "ttft", "tpot", "gpu"};
 
-void emit(const cxxopts::ParseResult& a, std::ostream& out, const std::string& text) {
-  if (a.count("out")) {
-    write_file_atomic(a["out"].as<std::string>(), text);
-  } else {
-    out << text << std::flush;
-  }
+/// Writes a command's answer: to --out (and its --html report beside it, staged and committed
+/// together: one that cannot be written stops both), or to `out`. Nothing is written once a
+/// signal came.
+void emit(const cxxopts::ParseResult& a, std::ostream& out, const std::string& text, const interrupt_guard& guard,
+          const std::string& html_path = "", const std::string& html = "") {
+  guard.check("before the output was written");
+  output_set files;
+  if (!html_path.empty()) files.add(html_path, html, "--html");
+  if (a.count("out")) files.add(a["out"].as<std::string>(), text, "--out");
+  files.commit();
+  if (!a.count("out")) write_stdout(out, text);
 }
 
 }  // namespace
@@ -346,6 +353,7 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   req.top_n = count_option(a, "top", 1, 100000);
   const std::string html_path = a.count("html") ? a["html"].as<std::string>() : "";
   if (a.count("html") && html_path.empty()) throw usage_error("--html: expected a file name");
+  if (!html_path.empty()) check_output_path(html_path, "--html");
   if (!html_path.empty() && a.count("out") &&
       fs::path(html_path).lexically_normal() == fs::path(a["out"].as<std::string>()).lexically_normal()) {
     throw usage_error("--html and --out name the same file \"" + html_path + "\"");
@@ -359,21 +367,28 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   fr.roots = c.roots;
   if (!c.demand_path.empty()) {
     fleet_result f = run_fleet(fr);
-    if (!html_path.empty()) write_file_atomic(html_path, fleet_to_html(f));
-    emit(a, out, c.format == "json"  ? fleet_plan_json_text(f)
-                 : c.format == "csv" ? fleet_to_csv(f)
-                 : c.format == "md"  ? fleet_to_markdown(f)
-                                     : fleet_table(f));
+    guard.check("after the fleet allocation");
+    const std::string html = html_path.empty() ? std::string() : fleet_to_html(f);
+    guard.check("while writing the report");
+    emit(a, out,
+         c.format == "json"  ? fleet_plan_json_text(f)
+         : c.format == "csv" ? fleet_to_csv(f)
+         : c.format == "md"  ? fleet_to_markdown(f)
+                             : fleet_table(f),
+         guard, html_path, html);
     return 0;
   }
   plan_result r = run_plan(req);
+  guard.check("after the search");
   fleet_result f = run_fleet(fr);
-  if (!html_path.empty()) write_file_atomic(html_path, plan_to_html(r, f));
+  guard.check("after the fleet allocation");
+  const std::string html = html_path.empty() ? std::string() : plan_to_html(r, f);
+  guard.check("while writing the report");
   std::string text = c.format == "json"  ? plan_to_json(r, &f)
                      : c.format == "csv" ? plan_to_csv(r)
                      : c.format == "md"  ? plan_to_markdown(r, f)
                                          : plan_to_table(r) + "\n" + fleet_table(f);
-  emit(a, out, text);
+  emit(a, out, text, guard, html_path, html);
   // A CSV has no room for prose: say on stderr why it holds no rows.
   if (c.format == "csv" && r.top.empty()) err << infeasible_text(r.no_feasible);
   return 0;
@@ -392,7 +407,9 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
   fr.demand_path = c.demand_path;
   fr.roots = c.roots;
   fleet_result f = run_fleet(fr);
-  emit(a, out, c.format == "json" ? capacity_json_text(f) : c.format == "md" ? capacity_to_markdown(f) : capacity_table(f));
+  guard.check("after the fleet allocation");
+  emit(a, out, c.format == "json" ? capacity_json_text(f) : c.format == "md" ? capacity_to_markdown(f) : capacity_table(f),
+       guard);
   return 0;
 }
 
@@ -415,7 +432,9 @@ std::string man_text() {
 
 }  // namespace
 
-int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+namespace {
+
+int run_command(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   std::string cmd = argc > 1 ? argv[1] : "";
   try {
     if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
@@ -466,7 +485,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return 2;
   } catch (const interrupted_error& e) {
     err << "\n" << e.what() << "\n";
-    return 130;
+    return interrupt_exit_status();
   } catch (const std::bad_alloc&) {
     err << "error: out of memory; lower --chunk or the grid size\n";
     return 1;
@@ -474,6 +493,20 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     err << "error: " << e.what() << "\n";
     return 1;
   }
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  const int code = run_command(argc, argv, out, err);
+  // Whatever the command wrote to standard output must have arrived: a closed descriptor or a
+  // full disk is an error, never exit 0 with a truncated answer.
+  out.flush();
+  if (!out) {
+    err << "error: cannot write the answer to standard output (closed, full or failing); it is incomplete\n";
+    return code == 0 ? 1 : code;
+  }
+  return code;
 }
 
 }  // namespace tokenplan

@@ -1,7 +1,9 @@
 // Helpers shared by the subcommands.
 #include "cli_support.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <ostream>
 #include <set>
 
+#include "atomic_file.hpp"
 #include "errors.hpp"
 #include "text.hpp"
 
@@ -24,15 +27,20 @@ namespace fs = std::filesystem;
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-struct sigaction g_previous;
+volatile std::sig_atomic_t g_signal = 0;
+struct sigaction g_previous_int, g_previous_term;
 
-extern "C" void on_sigint(int) {
+extern "C" void on_stop_signal(int sig) {
   if (g_interrupted.load()) {
-    // Second Ctrl-C: give up waiting for the pass to end.
-    sigaction(SIGINT, &g_previous, nullptr);
-    raise(SIGINT);
+    // A second Ctrl-C (or SIGTERM): stop waiting for the phase to end. Temporary output files go
+    // first, so nothing is left behind; then the signal's default action.
+    remove_pending_temporaries_from_signal_handler();
+    sigaction(SIGINT, &g_previous_int, nullptr);
+    sigaction(SIGTERM, &g_previous_term, nullptr);
+    raise(sig);
     return;
   }
+  g_signal = sig;
   g_interrupted.store(true);
 }
 
@@ -58,15 +66,39 @@ std::string count_text(double x) {
 
 interrupt_guard::interrupt_guard() {
   g_interrupted.store(false);
+  g_signal = 0;
   struct sigaction sa {};
-  sa.sa_handler = on_sigint;
+  sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &g_previous);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking open or write returns EINTR and sees the flag
+  sigaction(SIGINT, &sa, &g_previous_int);
+  sigaction(SIGTERM, &sa, &g_previous_term);
+  set_output_cancel_flag(&g_interrupted);
 }
 
-interrupt_guard::~interrupt_guard() { sigaction(SIGINT, &g_previous, nullptr); }
+interrupt_guard::~interrupt_guard() {
+  set_output_cancel_flag(nullptr);
+  sigaction(SIGINT, &g_previous_int, nullptr);
+  sigaction(SIGTERM, &g_previous_term, nullptr);
+}
 
 const std::atomic<bool>* interrupt_guard::flag() const { return &g_interrupted; }
+
+void interrupt_guard::check(const char* phase) const {
+  if (g_interrupted.load()) throw interrupted_error(std::string("interrupted ") + phase + "; nothing written");
+}
+
+int interrupt_exit_status() { return 128 + (g_signal ? static_cast<int>(g_signal) : SIGINT); }
+
+void write_stdout(std::ostream& out, const std::string& text) {
+  errno = 0;
+  out << text << std::flush;
+  if (!out) {
+    const int e = errno;
+    throw runtime_failure(std::string("cannot write the answer to standard output") +
+                          (e ? std::string(": ") + std::strerror(e) : std::string()) + "; it is incomplete");
+  }
+}
 
 std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err, const std::string& verb,
                                                                     const std::string& unit) {

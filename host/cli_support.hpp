@@ -21,8 +21,11 @@ namespace tokenplan {
 std::function<void(std::uint64_t, std::uint64_t)> make_progress_bar(std::ostream& err, const std::string& verb = "searching",
                                                                     const std::string& unit = "configurations");
 
-/// While alive, Ctrl-C sets flag() instead of killing the process, so the search stops at the
-/// next pass and nothing half-done is written; a second Ctrl-C kills as usual.
+/// While alive, Ctrl-C or SIGTERM sets flag() instead of killing the process: the search stops at
+/// its next pass, the fleet solver at its next node, every later phase at check(), and an output
+/// commit refuses to replace anything (atomic_file.hpp); the command exits 128 + the signal (130
+/// for Ctrl-C, 143 for SIGTERM) with nothing written. A second signal removes the temporary files
+/// of outputs in progress and kills as usual.
 class interrupt_guard {
  public:
   interrupt_guard();
@@ -30,7 +33,16 @@ class interrupt_guard {
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
   const std::atomic<bool>* flag() const;
+  /// Throws interrupted_error ("interrupted <phase>; nothing written") once a signal came.
+  void check(const char* phase) const;
 };
+
+/// Exit status for an interrupted_error: 128 + the signal that stopped the run (130 by default).
+int interrupt_exit_status();
+
+/// Writes a command's answer to `out` and flushes it; throws runtime_failure when the stream fails
+/// (a closed descriptor, a full disk, /dev/full), so a truncated answer never exits 0.
+void write_stdout(std::ostream& out, const std::string& text);
 
 /// Folder of the running executable, or "".
 std::string executable_dir();

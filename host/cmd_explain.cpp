@@ -294,7 +294,7 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
   if (a.count("out")) {
     write_file_atomic(a["out"].as<std::string>(), text);
   } else {
-    out << text << std::flush;
+    write_stdout(out, text);
   }
   return 0;
 }

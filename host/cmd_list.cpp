@@ -343,7 +343,7 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
   if (a.count("out")) {
     write_file_atomic(a["out"].as<std::string>(), text);
   } else {
-    out << text << std::flush;
+    write_stdout(out, text);
   }
   if (failures > 0) {
     err << "error: " << failures << (failures == 1 ? " config does not" : " configs do not") << " load; see the listing\n";

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "atomic_file.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "errors.hpp"
@@ -128,11 +129,12 @@ int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream
   if (!out_path.empty()) {
     std::error_code ec;
     if (fs::is_directory(out_path, ec)) throw usage_error("--out: \"" + out_path + "\" is a directory");
+    refuse_input_as_output(out_path, "--out");  // the matrix and every file it names
     file = std::make_unique<row_appender>(out_path);  // locked before it is read: one sweep per file
     ex = scan_sweep_output(out_path, format, m.file.sha256);
     if (format == sweep_format::csv && ex.needs_header) file->append(sweep_csv_header());
   } else if (format == sweep_format::csv) {
-    out << sweep_csv_header() << std::flush;
+    write_stdout(out, sweep_csv_header());
   }
   std::vector<const sweep_scenario*> todo;
   for (const sweep_scenario& sc : scenarios) {
@@ -160,7 +162,7 @@ int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream
     if (file) {
       file->append(text);
     } else {
-      out << text << std::flush;
+      write_stdout(out, text);
     }
     ++written;
     if (bar) bar(written, todo.size());

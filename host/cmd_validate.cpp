@@ -214,7 +214,7 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
     text = o.str();
   }
   if (a.count("out")) write_file_atomic(a["out"].as<std::string>(), text);
-  else out << text << std::flush;
+  else write_stdout(out, text);
   return 0;
 }
 
@@ -274,7 +274,7 @@ int cmd_calibrate(int argc, const char* const* argv, std::ostream& out, std::ost
   j["fit"] = fit;
   const std::string text = j.dump(2) + "\n";
   if (a.count("out")) write_file_atomic(a["out"].as<std::string>(), text);
-  else out << text << std::flush;
+  else write_stdout(out, text);
   return 0;
 }
 

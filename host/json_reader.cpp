@@ -9,6 +9,7 @@
 #include <locale>
 #include <sstream>
 
+#include "atomic_file.hpp"
 #include "errors.hpp"
 #include "sha256.hpp"
 #include "text.hpp"
@@ -37,6 +38,7 @@ input_file read_input_file(const std::string& path, std::uintmax_t max_bytes) {
   f.path = path;
   f.text = buf.str();
   f.sha256 = sha256_hex(f.text);
+  remember_input(path);  // an output may not replace it (atomic_file.hpp)
   return f;
 }
 

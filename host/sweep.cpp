@@ -554,14 +554,24 @@ sweep_existing scan_sweep_output(const std::string& path, sweep_format f, const 
     buf << in.rdbuf();
     text = buf.str();
   }
+  // A last line without its newline is a row cut short (Ctrl-C twice, a crash, a full disk) only
+  // when it starts like one of ours (the CSV header, a row after it, or a JSON object opening with the first column); anything
+  // else is the user's file, which is refused, never cut.
+  std::size_t keep = text.size();
+  std::string partial;
   if (!text.empty() && text.back() != '\n') {
-    // A write cut short (Ctrl-C twice, a crash, a full disk): drop the partial row.
-    const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
-    if (::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) {
-      throw runtime_failure("cannot cut the partial last row of " + path + ": " + std::strerror(errno));
+    keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+    partial = text.substr(keep);
+    const std::string first = f == sweep_format::csv ? sweep_csv_header() : "{\"" + sweep_columns()[0] + "\":";
+    const bool starts_like_ours = partial.size() >= first.size() ? partial.compare(0, first.size(), first) == 0
+                                                                  : first.compare(0, partial.size(), partial) == 0;
+    const bool ours = (f == sweep_format::csv && keep > 0) || starts_like_ours;
+    if (!ours) {
+      throw config_error(path, "line " + std::to_string(std::count(text.begin(), text.end(), '\n') + 1),
+                         "not a row of tokenplan sweep (and not one cut short: no complete row or header before "
+                         "it); write to a new --out file");
     }
     text.resize(keep);
-    ex.dropped_partial_row = true;
   }
   const std::vector<std::string>& cols = sweep_columns();
   const std::string header = sweep_csv_header();
@@ -619,6 +629,13 @@ sweep_existing scan_sweep_output(const std::string& path, sweep_format f, const 
     ++ex.rows;
   }
   ex.needs_header = f == sweep_format::csv && ex.needs_header;
+  if (!partial.empty()) {
+    // Every complete line is ours (checked above): now the cut is safe.
+    if (::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) {
+      throw runtime_failure("cannot cut the partial last row of " + path + ": " + std::strerror(errno));
+    }
+    ex.dropped_partial_row = true;
+  }
   return ex;
 }
 

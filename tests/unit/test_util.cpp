@@ -1,12 +1,7 @@
-// Utilities: SHA-256 against FIPS test vectors, suggestions, atomic writes.
+// Utilities: SHA-256 against FIPS test vectors, suggestions (the output writer: test_output_file.cpp).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "atomic_file.hpp"
-#include "errors.hpp"
 #include "sha256.hpp"
-#include "temp_dir.hpp"
 #include "text.hpp"
 
 namespace tokenplan {
@@ -29,29 +24,6 @@ TEST(Text, EditDistanceAndSuggestions) {
   EXPECT_EQ(nearest_name("h200", {"h200-sxm", "h100-sxm", "b200"}), "b200");
   EXPECT_EQ(nearest_name("completely-different", {"h200-sxm"}), "");
   EXPECT_EQ(did_you_mean("H200-SXM", {"h200-sxm"}), " (did you mean 'h200-sxm'?)");
-}
-
-TEST(AtomicFile, ReplacesWholeFileAndLeavesNoTemporaries) {
-  testing::temp_dir t;
-  std::string f = t.path("out.json");
-  write_file_atomic(f, "first\n");
-  EXPECT_EQ(testing::read_text(f), "first\n");
-  write_file_atomic(f, "second\n");
-  EXPECT_EQ(testing::read_text(f), "second\n");
-  int entries = 0;
-  for (const auto& e : std::filesystem::directory_iterator(t.root())) {
-    (void)e;
-    ++entries;
-  }
-  EXPECT_EQ(entries, 1);
-}
-
-TEST(AtomicFile, FailureLeavesTheTargetUntouched) {
-  testing::temp_dir t;
-  EXPECT_THROW(write_file_atomic(t.path("no/such/dir/out.json"), "x"), runtime_failure);
-  std::filesystem::create_directories(t.path("adir"));
-  EXPECT_THROW(write_file_atomic(t.path("adir"), "x"), runtime_failure);
-  EXPECT_TRUE(std::filesystem::is_directory(t.path("adir")));
 }
 
 }  // namespace
