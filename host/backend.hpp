@@ -69,11 +69,13 @@ inline streaming_shape cuda_streaming_shape(int sms, std::uint64_t configs, std:
   return streaming_shape{threads, block};
 }
 
-/// The most a search may hold: half of this machine's physical memory (sysconf), so a grid or
-/// an output too big is refused before it allocates, never killed by the OOM killer.
+/// The most a search and its answer may hold: half of the least of the machine's physical memory,
+/// the address-space and data limits (ulimit -v, -d) and the cgroup's memory.max, so a grid or an
+/// output too big is refused before it allocates, never killed by the OOM killer.
 std::uint64_t search_memory_limit_bytes();
 
-/// Throws usage_error when be.search_bytes(p, o) exceeds search_memory_limit_bytes(), with the
+/// Throws usage_error when be.search_bytes(p, o), plus 32 KiB per ranked configuration for the
+/// answer, exceeds search_memory_limit_bytes(), with the
 /// estimate, the limit and the options to change (--top, --threads, --chunk).
 void check_search_memory(const backend& be, const problem& p, const search_options& o);
 

@@ -141,6 +141,20 @@ TEST(OutputCli, AFailedWriteUnderAFileSizeLimitKeepsTheOldFile) {
   EXPECT_EQ(entries(t), (std::vector<std::string>{"err", "plan.json"}));
 }
 
+TEST(OutputCli, ALargeTopUnderAMemoryLimitIsRefusedNotAborted) {
+  // 100,000 ranked rows need about 3 GiB while their JSON is built; under ulimit -v 4 GiB the
+  // limit is 2 GiB: refused up front with the estimate (exit 2), not killed by a bad_alloc.
+  temp_dir t;
+  std::string cmd = "ulimit -v 4000000; " + shell_quote(TOKENPLAN_BIN);
+  for (const std::string& a : with(small_plan(), {"--top", "100000"})) cmd += " " + shell_quote(a);
+  cmd += " > /dev/null 2> " + shell_quote(t.path("err")) + " < /dev/null";
+  const int status = std::system(("bash -c " + shell_quote(cmd)).c_str());
+  const std::string err = read_text(t.path("err"));
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << err;
+  EXPECT_NE(err.find("half of the memory this process may use"), std::string::npos) << err;
+}
+
 /// Starts the tool with `args` (stdout and stderr to files in `t`); returns its pid.
 pid_t start(const std::vector<std::string>& args, const temp_dir& t) {
   const pid_t pid = ::fork();
