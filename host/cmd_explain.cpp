@@ -25,13 +25,13 @@ const char* const explain_help = R"(tokenplan explain - one serving configuratio
 
 Usage:
   tokenplan explain --model NAME|FILE --workload NAME|FILE --config JSON|@FILE
-                    (--gpu NAME|FILE | --cluster FILE --site NAME) [options]
+                    (--gpu NAME|FILE | --cluster NAME|FILE --site NAME) [options]
 
 Inputs:
   --model, --workload   a shipped name (see configs/models, configs/workloads) or a file
   --gpu NAME|FILE       the GPU; the site is then one 8-GPU-node site priced by
                         --usd-per-gpu-hour (default 0, so costs read 0)
-  --cluster FILE --site NAME   take GPU, node size, prices and network from a cluster's site
+  --cluster NAME|FILE --site NAME   take GPU, node size, prices and network from a cluster's site
   --config JSON         the configuration, inline or @file. Aggregated:
                           {"tp":8, "pp":1, "ep":1, "dp":1, "batch":64, "chunk":8192,
                            "weight_precision":"fp8", "kv_precision":"fp8", "draft_tokens":0}
@@ -235,14 +235,17 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
   const std::string format = a["format"].as<std::string>();
   if (format != "json" && format != "table") throw usage_error("--format: expected json or table, found \"" + format + "\"");
 
-  const config_roots roots = default_roots(a.count("cluster") ? a["cluster"].as<std::string>() : "");
+  // --cluster takes a shipped name as plan's does (cli.cpp), so resolve it before the roots.
+  const std::string cluster_path =
+      a.count("cluster") ? resolve_config(default_roots(""), "clusters", a["cluster"].as<std::string>(), "--cluster") : "";
+  const config_roots roots = default_roots(cluster_path);
   plan_inputs in;
   in.cal = load_calibration(calibration_path(a, roots));
   in.model = load_model(resolve_config(roots, "models", a["model"].as<std::string>(), "--model"));
   in.workload = load_workload(resolve_config(roots, "workloads", a["workload"].as<std::string>(), "--workload"));
   std::uint32_t site_index = 0;
   if (a.count("cluster")) {
-    in.cluster = load_cluster(a["cluster"].as<std::string>(), roots.dirs("gpus"), in.cal);
+    in.cluster = load_cluster(cluster_path, roots.dirs("gpus"), in.cal);
     const std::string want = a["site"].as<std::string>();
     std::vector<std::string> names;
     bool found = false;
