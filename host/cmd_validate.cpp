@@ -28,7 +28,7 @@ const char* const validate_help = R"(tokenplan validate - the model against publ
 Usage:
   tokenplan validate FILE... [--format table|json] [--no-loo] [--calibration FILE] [--out FILE]
 
-Each FILE holds measured points as JSON Lines (see configs/validation/ and README "Validation"):
+Each FILE holds measured points as JSON Lines (see configs/validation/ and docs/validation.md):
 model, GPU and count, engine, parallelism, precision, input/output lengths, operating point
 (offline, server SLO, concurrency, max throughput, production), metric, value, source. What a
 point does not publish (TP, precision, batch) is searched, and the best-throughput feasible

@@ -180,8 +180,9 @@ std::string man_page(const std::string& top_help, const std::vector<std::pair<st
        "beside the executable: the shipped models, GPUs, clusters, workloads, demands, grids and "
        "calibration.json that names such as \\-\\-model llama\\-3.1\\-70b resolve to (see "
        "\\fBtokenplan list\\fR).\n";
-  o << ".SH SEE ALSO\nThe README of the source distribution: the model's arithmetic, the config formats, "
-       "validation against published measurements.\n";
+  o << ".SH SEE ALSO\nREADME.md and docs/ of the source distribution: the model's arithmetic (docs/model.md), "
+       "the config formats (docs/config\\-formats.md), validation against published measurements "
+       "(docs/validation.md).\n";
   return o.str();
 }
 

@@ -14,7 +14,7 @@
 
 namespace tokenplan {
 
-/// One measured point, as configs/validation/*.jsonl holds it (README "Validation points").
+/// One measured point, as configs/validation/*.jsonl holds it (docs/config-formats.md, "Validation points").
 struct validation_point {
   std::string file;
   std::size_t line = 0;

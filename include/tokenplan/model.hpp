@@ -1,7 +1,7 @@
 // The analytical performance and cost model: one serving configuration in; memory, step time by
 // component, latency, throughput, fleet size, cost and power out. Both backends run this code.
 //
-// Physics (README "How the model works"): every part of a layer is costed on its own roofline,
+// Physics (docs/model.md, "How the model works"): every part of a layer is costed on its own roofline,
 // t = max(FLOPs / achieved FLOP/s, bytes / achieved bytes/s), collectives as latency + bytes /
 // bandwidth, then the parts add. Aggregated continuous batching with chunked prefill: each step
 // carries its micro-batch's decode tokens plus that micro-batch's share of prefill, so prefill

@@ -1,4 +1,4 @@
-// Validation and calibration: the shipped points keep the accuracy recorded in the README, the
+// Validation and calibration: the shipped points keep the accuracy recorded in docs/validation.md, the
 // DeepSeek production day is reproduced, and the fitter recovers factors from synthetic data.
 #include <gtest/gtest.h>
 
@@ -18,9 +18,9 @@ config_roots shipped_roots() {
   return r;
 }
 
-// The figure reached with the shipped calibration (README "Validation"): median 10.2%. This test
+// The figure reached with the shipped calibration (docs/validation.md): median 10.2%. This test
 // keeps it from silently getting worse; after a deliberate change, refit with
-// 'tokenplan calibrate' and update the bound together with the README.
+// 'tokenplan calibrate' and update the bound together with docs/validation.md.
 TEST(Validation, ShippedPointsKeepTheirAccuracy) {
   const std::vector<validation_point> points = load_points(shipped("validation/public-points.jsonl"));
   ASSERT_GE(points.size(), 150u);
