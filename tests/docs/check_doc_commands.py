@@ -153,6 +153,29 @@ def make_command(rel, line, text, block_skip):
     return cmd
 
 
+FIRST_PAGE = 150
+FIRST_PAGE_HEADINGS = ["## The question it answers", "## The two commands", "## Sample output"]
+
+
+def check_first_page(path):
+    """README.md's first 150 lines hold the question, the two commands and the sample answer."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    errors = []
+    for h in FIRST_PAGE_HEADINGS:
+        if h not in lines:
+            errors.append(f"README.md: no heading '{h}'")
+        elif lines.index(h) >= FIRST_PAGE:
+            errors.append(f"README.md:{lines.index(h) + 1}: '{h}' starts past line {FIRST_PAGE}")
+    if "## Sample output" in lines:
+        start = lines.index("## Sample output")
+        fences = [i for i in range(start, len(lines)) if FENCE.match(lines[i])]
+        if len(fences) < 2:
+            errors.append("README.md: no code block under '## Sample output'")
+        elif fences[1] >= FIRST_PAGE:
+            errors.append(f"README.md:{fences[1] + 1}: the sample answer ends past line {FIRST_PAGE}")
+    return errors
+
+
 def prepare(work, source_dir, tokenplan):
     shutil.copytree(os.path.join(source_dir, "configs"), os.path.join(work, "configs"))
     os.makedirs(os.path.join(work, "build"))
@@ -182,6 +205,8 @@ def main():
         cmds, errs = parse(os.path.join(src, rel), rel)
         all_commands.append((rel, cmds))
         errors += errs
+    if "README.md" in files:
+        errors += check_first_page(os.path.join(src, "README.md"))
     for e in errors:
         print(f"FAIL {e}")
 
@@ -227,7 +252,7 @@ def main():
                     print(f"FAIL {msg}")
                     failures.append(msg)
     print(f"\n{ran} commands {'listed to run' if args.list else 'run'}, {skipped} skipped, "
-          f"{len(failures)} failed, {len(errors)} block errors, in {len(files)} files")
+          f"{len(failures)} failed, {len(errors)} document errors, in {len(files)} files")
     if failures or errors:
         print("\nFailures:")
         for f in errors + failures:
