@@ -176,6 +176,42 @@ def check_first_page(path):
     return errors
 
 
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def slug(heading):
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path):
+    lines = open(path, encoding="utf-8").read().split("\n")
+    out, in_block = set(), False
+    for line in lines:
+        if FENCE.match(line):
+            in_block = not in_block
+        elif not in_block and line.startswith("#"):
+            out.add(slug(line.lstrip("#")))
+    return out
+
+
+def check_links(src, rel):
+    """Relative links of one Markdown file: the file exists, and so does the heading an anchor names."""
+    errors = []
+    path = os.path.join(src, rel)
+    for n, line in enumerate(open(path, encoding="utf-8").read().split("\n"), 1):
+        for target in LINK.findall(line):
+            if re.match(r"[a-z]+:", target):
+                continue  # http:, https:, mailto:
+            file_part, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
+            if not os.path.exists(dest):
+                errors.append(f"{rel}:{n}: link to {target}: no such file")
+            elif anchor and dest.endswith(".md") and anchor not in anchors(dest):
+                errors.append(f"{rel}:{n}: link to {target}: no heading with that anchor")
+    return errors
+
+
 def prepare(work, source_dir, tokenplan):
     shutil.copytree(os.path.join(source_dir, "configs"), os.path.join(work, "configs"))
     os.makedirs(os.path.join(work, "build"))
@@ -204,7 +240,7 @@ def main():
     for rel in files:
         cmds, errs = parse(os.path.join(src, rel), rel)
         all_commands.append((rel, cmds))
-        errors += errs
+        errors += errs + check_links(src, rel)
     if "README.md" in files:
         errors += check_first_page(os.path.join(src, "README.md"))
     for e in errors:
