@@ -115,6 +115,8 @@ Overrides (instead of editing a file; the JSON output records them under inputs.
   --tpot MS          time-per-output-token SLO, ms
   --gpu NAME         only the sites whose GPU type is NAME (h20, h200 for h200-sxm, ...),
                      and only GPUs of that type on offer
+  --weights FORMAT   only this weight format: bf16 | fp8 | fp4 (FP4 needs Blackwell)
+  --kv FORMAT        only this KV-cache format: bf16 | fp8
                      (--isl, --osl, --ttft, --tpot need --model/--workload)
 
 Search:
@@ -212,8 +214,9 @@ deliveries the cluster file lists.
 
 Options:
   --grid, --gpu-dir, --calibration, --engine, --backend, --threads, --chunk   as for plan
-  --target, --isl, --osl, --ttft, --tpot, --gpu   overrides as for plan (--target: the demand
-                     the multiple is of; --gpu: only the sites with that GPU type)
+  --target, --isl, --osl, --ttft, --tpot, --gpu, --weights, --kv   overrides as for plan
+                     (--target: the demand the multiple is of; --gpu: only the sites with
+                     that GPU type)
   --format NAME      json (default) | table | md
   --out FILE         write to FILE atomically   --quiet   no progress on stderr
 
@@ -301,13 +304,14 @@ void add_common_options(cxxopts::Options& opts) {
       "quiet", "")("h,help", "");
   opts.add_options()("target", "", cxxopts::value<std::string>())("isl", "", cxxopts::value<std::string>())(
       "osl", "", cxxopts::value<std::string>())("ttft", "", cxxopts::value<std::string>())(
-      "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>());
+      "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>())(
+      "weights", "", cxxopts::value<std::string>())("kv", "", cxxopts::value<std::string>());
 }
 
 const std::vector<std::string> common_option_names = {"cluster", "model", "workload", "demand", "grid", "gpu-dir",
                                                       "calibration", "engine", "backend", "threads", "chunk",
                                                       "format", "out", "quiet", "help", "target", "isl",
-                                                      "osl", "ttft", "tpot", "gpu"};
+                                                      "osl", "ttft", "tpot", "gpu", "weights", "kv"};
 
 /// Writes a command's answer: to --out (and its --html report beside it, staged and committed
 /// together: one that cannot be written stops both), or to `out`. Nothing is written once a

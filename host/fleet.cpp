@@ -218,6 +218,7 @@ fleet_result run_fleet(const fleet_request& req) {
     r.demand = load_demand(req.demand_path, req.roots, r.cal);
     // --target sets the demand's total; the classes keep their shares.
     if (r.overrides.tokens_per_day > 0.0) r.demand.tokens_per_day = r.overrides.tokens_per_day;
+    for (demand_class& c : r.demand.classes) pin_precisions(c.workload, c.grid, r.overrides);
   }
   const demand_entry& dem = r.demand;
   bool any_delivery = false;

@@ -56,6 +56,7 @@ plan_inputs load_plan_inputs(const plan_request& req) {
   check_grid_tp_fits(in.grid, in.cluster);
   in.overrides = req.overrides;
   apply_workload_overrides(in.workload, in.overrides);
+  pin_precisions(in.workload, in.grid, in.overrides);
   check_context(in.workload, in.model, in.overrides);
   if (!in.overrides.gpu.empty()) {
     in.overrides.gpu_type = restrict_cluster_to_gpu(in.cluster, in.overrides.gpu, catalog_names(req.gpu_dirs));

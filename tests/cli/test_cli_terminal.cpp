@@ -192,6 +192,32 @@ TEST(CliOverrides, GpuRestrictsTheSites) {
   EXPECT_EQ(json::parse(h200.out)["inputs"]["overrides"]["gpu"]["type"], "h200-sxm");
 }
 
+TEST(CliOverrides, WeightsAndKvPinThePrecisions) {
+  // B200 wins with FP4 weights when it may; --weights fp8 asks for FP8 and gets only FP8.
+  for (const char* w : {"fp8", "bf16"}) {
+    tool_result r = run_tokenplan(plan_8b({"--weights", w, "--kv", "fp8", "--top", "6"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    json j = json::parse(r.out);
+    EXPECT_EQ(j["inputs"]["overrides"]["weights"], w);
+    EXPECT_EQ(j["inputs"]["overrides"]["kv_cache"], "fp8");
+    ASSERT_FALSE(j["results"].empty());
+    for (const json& x : j["results"]) {
+      EXPECT_EQ(x["config"]["weight_precision"], w) << x.dump();
+      EXPECT_EQ(x["config"]["kv_precision"], "fp8") << x.dump();
+    }
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--weights", "fp6"}, "--weights: expected bf16, fp8 or fp4, found \"fp6\""},
+      {{"--kv", "fp4"}, "--kv: fp4 is not a KV-cache format"},
+      {{"--kv", "bf61"}, "(did you mean 'bf16'?)"},
+  };
+  for (const auto& c : bad) {
+    tool_result r = run_tokenplan(plan_8b(c.first));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_TRUE(has(r.err, c.second)) << "wanted: " << c.second << "\ngot: " << r.err;
+  }
+}
+
 TEST(CliOverrides, TargetScalesADemandFile) {
   temp_dir t;
   json site = {{"name", "a"}, {"gpu", "h200-sxm"}, {"gpus", 400}, {"gpus_per_node", 8},
