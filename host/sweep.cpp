@@ -312,7 +312,8 @@ sweep_runner::~sweep_runner() = default;
 const std::vector<std::string>& sweep_columns() {
   static const std::vector<std::string> cols = {
       "schema_version", "scenario", "index", "cluster", "gpu_override", "price", "model", "workload", "tokens_per_day",
-      "status", "why_not", "site", "gpu", "mode", "layout", "weight_precision", "kv_precision", "draft_tokens",
+      "status", "why_not", "site", "gpu", "mode", "layout", "tp", "pp", "ep", "dp", "prefill_tp", "prefill_pp",
+      "prefill_ep", "prefill_dp", "weight_precision", "kv_precision", "draft_tokens",
       "chunk_tokens_per_rank", "batch_per_rank", "tpot_ms", "ttft_ms", "tokens_per_s_per_gpu", "gpus", "gpus_billed",
       "nodes", "cost_usd_per_day", "usd_per_million_tokens", "it_power_mw", "facility_power_mw",
       "gpus_of_type_in_cluster", "shortfall_gpus", "enough", "binding_constraint", "grid_size",
@@ -427,6 +428,18 @@ ojson sweep_runner::run(const sweep_scenario& sc) {
     row["gpu"] = site.gpu;
     row["mode"] = e.cfg.mode == mode_disaggregated ? "disaggregated" : "aggregated";
     row["layout"] = layout_text(e.cfg);
+    // The parallelism as numbers too: of the decode pool when disaggregated (the prefill pool's
+    // in prefill_*), of the one pool otherwise (prefill_* null).
+    row["tp"] = e.cfg.main.lay.tp;
+    row["pp"] = e.cfg.main.lay.pp;
+    row["ep"] = e.cfg.main.lay.ep;
+    row["dp"] = e.cfg.main.lay.dp;
+    if (e.cfg.mode == mode_disaggregated) {
+      row["prefill_tp"] = e.cfg.prefill.lay.tp;
+      row["prefill_pp"] = e.cfg.prefill.lay.pp;
+      row["prefill_ep"] = e.cfg.prefill.lay.ep;
+      row["prefill_dp"] = e.cfg.prefill.lay.dp;
+    }
     row["weight_precision"] = precision_name(e.cfg.wprec);
     row["kv_precision"] = precision_name(e.cfg.kvprec);
     row["draft_tokens"] = e.cfg.draft;

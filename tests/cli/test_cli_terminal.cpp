@@ -303,7 +303,7 @@ TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
   for (const auto& row : rows) EXPECT_EQ(row.size(), head.size());
   for (const char* col : {"rank", "site", "gpu", "mode", "tp", "batch_per_rank", "chunk_tokens", "tpot_ms", "ttft_ms",
                           "tokens_per_s_per_user", "tokens_per_s_per_gpu", "gpus_billed", "cost_usd_per_day",
-                          "usd_per_million_tokens", "it_power_kw", "facility_power_kw"}) {
+                          "usd_per_million_tokens", "it_power_mw", "facility_power_mw"}) {
     EXPECT_NE(std::find(head.begin(), head.end(), col), head.end()) << col;
   }
   // Numbers use '.' and agree with the JSON.
@@ -321,6 +321,37 @@ TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
     EXPECT_NEAR(tpot, res["latency"]["tpot_ms"].get<double>(), 1e-8 * tpot);
     for (const std::string& f : rows[i]) EXPECT_EQ(f.find(','), std::string::npos);
   }
+}
+
+TEST(CliFormats, FleetCsvColumnsSumToTheFleetsTotals) {
+  // One row per assignment (and one per pool's idle paid GPUs): the sums of the GPU, power and
+  // cost columns are the fleet's totals in the JSON, nothing counted twice.
+  const std::vector<std::string> args = {"plan", "--cluster", "bytedance-2026", "--demand",
+                                         std::string(TOKENPLAN_SOURCE_DIR) + "/tests/schema/data/small-demand.json",
+                                         "--backend", "cpu", "--quiet"};
+  std::vector<std::string> csv_args = args;
+  csv_args.insert(csv_args.end(), {"--format", "csv"});
+  tool_result c = run_tokenplan(csv_args);
+  ASSERT_EQ(c.code, 0) << c.err;
+  tool_result jr = run_tokenplan(args);
+  ASSERT_EQ(jr.code, 0) << jr.err;
+  const json plan = json::parse(jr.out)["fleet"]["plan"];
+  bool crlf = false;
+  const auto rows = parse_csv(c.out, &crlf);
+  ASSERT_GT(rows.size(), 1u);
+  const std::vector<std::string>& head = rows[0];
+  auto sum = [&](const std::string& name) {
+    const auto at = std::find(head.begin(), head.end(), name) - head.begin();
+    EXPECT_LT(static_cast<std::size_t>(at), head.size()) << name;
+    double total = 0.0;
+    for (std::size_t i = 1; i < rows.size(); ++i) total += std::stod(rows[i][at]);
+    return total;
+  };
+  const double cost = plan["money"]["cost_usd_per_day"].get<double>();
+  EXPECT_NEAR(sum("cost_usd_per_day"), cost, 1e-6 * cost);
+  EXPECT_NEAR(sum("facility_power_mw"), plan["power"]["facility_mw"].get<double>(), 1e-6);
+  EXPECT_NEAR(sum("it_power_mw"), plan["power"]["it_mw"].get<double>(), 1e-6);
+  EXPECT_NEAR(sum("gpus") + sum("spare_gpus") + sum("idle_paid_gpus"), plan["gpus_paid"].get<double>(), 1e-6);
 }
 
 TEST(CliFormats, MarkdownTablesHaveAConstantShape) {

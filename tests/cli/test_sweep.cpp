@@ -109,7 +109,7 @@ TEST(Sweep, JsonlRowsThenResumeAfterACutRow) {
     const auto& row = rows[i];
     EXPECT_EQ(row["index"], i);
     EXPECT_EQ(row["status"], "feasible") << row.dump();
-    EXPECT_EQ(row["schema_version"], "1.0.0");
+    EXPECT_EQ(row["schema_version"], "1.1.0");
     keys.insert(row["scenario"].get<std::string>());
     EXPECT_GT(row["gpus_billed"].get<double>(), 0.0);
     EXPECT_GT(row["cost_usd_per_day"].get<double>(), 0.0);
