@@ -261,20 +261,55 @@ std::string plan_to_table(const plan_result& r) {
     }
     return o.str();
   }
-  std::snprintf(line, sizeof line, "%4s %-9s %-21s %5s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
+  // Rows that differ only in the chunk size (the same site, layout, batch, formats and drafts, the
+  // same GPUs billed and cost within 0.1%) are one row here, its chunk column naming the sizes;
+  // the JSON and CSV keep every row.
+  auto chunk_of = [](const evaluation& e) {
+    return e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk;
+  };
+  auto same_but_chunk = [&](const evaluation& a, const evaluation& b) {
+    return a.cfg.site == b.cfg.site && config_code(a.cfg) == config_code(b.cfg) && a.cfg.main.batch == b.cfg.main.batch &&
+           a.cfg.wprec == b.cfg.wprec && a.cfg.kvprec == b.cfg.kvprec && a.cfg.draft == b.cfg.draft &&
+           a.cfg.mode == b.cfg.mode && as_count(a.m.gpus_billed) == as_count(b.m.gpus_billed) &&
+           std::fabs(a.m.cost_usd_per_day - b.m.cost_usd_per_day) <= 1e-3 * std::max(a.m.cost_usd_per_day, b.m.cost_usd_per_day);
+  };
+  auto size_text = [](std::uint32_t c) {
+    return c >= 1024 && c % 1024 == 0 ? std::to_string(c / 1024) + "k" : std::to_string(c);
+  };
+  std::vector<bool> merged(r.top.size(), false);
+  std::size_t merged_rows = 0;
+  std::snprintf(line, sizeof line, "%4s %-9s %-19s %7s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
                 "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
   o << line;
   for (std::size_t i = 0; i < r.top.size(); ++i) {
+    if (merged[i]) continue;
     const evaluation& e = r.top[i];
     const site_entry& site = in.cluster.sites[e.cfg.site];
     std::string prec = std::string(precision_name(e.cfg.wprec)) + "/" + precision_name(e.cfg.kvprec);
-    std::string chunk = std::to_string(e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk);
+    std::uint32_t lo = chunk_of(e), hi = chunk_of(e);
+    std::size_t count = 1;
+    for (std::size_t k = i + 1; k < r.top.size(); ++k) {
+      if (merged[k] || !same_but_chunk(e, r.top[k])) continue;
+      merged[k] = true;
+      ++merged_rows;
+      ++count;
+      lo = std::min(lo, chunk_of(r.top[k]));
+      hi = std::max(hi, chunk_of(r.top[k]));
+    }
+    const std::string chunk = count == 1   ? std::to_string(lo)
+                              : count == 2 ? size_text(lo) + "," + size_text(hi)
+                                           : size_text(lo) + "-" + size_text(hi);
     std::string code = config_code(e.cfg) + (e.cfg.draft ? "+s" + std::to_string(e.cfg.draft) : "");
-    std::snprintf(line, sizeof line, "%4zu %-9.9s %-21.21s %5s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
+    std::snprintf(line, sizeof line, "%4zu %-9.9s %-19.19s %7s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
                   site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
                   e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
                   short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
     o << line;
+  }
+  if (merged_rows > 0) {
+    o << wrap(std::to_string(merged_rows) + " ranked configuration" + (merged_rows == 1 ? "" : "s") +
+              " that differ from a row above only in the chunk size (same GPUs, cost within 0.1%) are merged "
+              "into it (chunk a,b: those two sizes; a-b: sizes from a to b); --format json or csv lists each.");
   }
   o << "\nlayout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N drafts.\n"
        "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch); tok/sg:\n"

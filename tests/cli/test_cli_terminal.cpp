@@ -354,6 +354,33 @@ TEST(CliFormats, FleetCsvColumnsSumToTheFleetsTotals) {
   EXPECT_NEAR(sum("gpus") + sum("spare_gpus") + sum("idle_paid_gpus"), plan["gpus_paid"].get<double>(), 1e-6);
 }
 
+TEST(CliFormats, RowsDifferingOnlyInTheChunkAreOneRowInTheTable) {
+  const std::vector<std::string> args = {"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-70b", "--workload",
+                                         "chat-30tn", "--backend", "cpu", "--quiet", "--top", "20"};
+  std::vector<std::string> table = args;
+  table.insert(table.end(), {"--format", "table"});
+  tool_result t = run_tokenplan(table);
+  ASSERT_EQ(t.code, 0) << t.err;
+  tool_result j = run_tokenplan(args);
+  ASSERT_EQ(j.code, 0) << j.err;
+  const json results = json::parse(j.out)["results"];
+  ASSERT_EQ(results.size(), 20u);
+  // Count the table's rows (lines starting with a rank) and the merged ones the note names.
+  std::size_t shown = 0;
+  for (const std::string& l : lines_of(t.out)) {
+    if (l.size() > 5 && l[3] >= '0' && l[3] <= '9' && l[4] == ' ' && l.find("riyadh") != std::string::npos) ++shown;
+  }
+  const std::size_t at = t.out.find(" ranked configuration");
+  ASSERT_NE(at, std::string::npos) << t.out;
+  const std::size_t start = t.out.rfind('\n', at) + 1;
+  const std::size_t merged = std::stoul(t.out.substr(start, at - start));
+  EXPECT_GT(merged, 0u);
+  EXPECT_EQ(shown + merged, results.size()) << t.out;
+  // Ranks 1 and 2 are the same configuration at chunks 8192 and 16384 (same GPUs and cost).
+  EXPECT_EQ(results[0]["fleet"]["gpus_billed"], results[1]["fleet"]["gpus_billed"]);
+  EXPECT_TRUE(has(t.out, "8k,16k")) << t.out;
+}
+
 TEST(CliFormats, MarkdownTablesHaveAConstantShape) {
   tool_result r = run_tokenplan(plan_8b({"--format", "md", "--top", "4"}));
   ASSERT_EQ(r.code, 0) << r.err;
