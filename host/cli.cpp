@@ -17,6 +17,7 @@
 #include "loaders.hpp"
 #include "fleet.hpp"
 #include "html_report.hpp"
+#include "report.hpp"
 #include "man_page.hpp"
 #include "plan.hpp"
 #include "plan_formats.hpp"
@@ -287,6 +288,7 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err, const
   }
   // A progress bar only for a person watching: not under --quiet, not into a pipe or file.
   if (!a.count("quiet") && ::isatty(STDERR_FILENO)) req.progress = make_progress_bar(err);
+  set_table_width(a.count("wide") ? 100 : 80);
   // An output that cannot be written is found now, not after a long search.
   if (a.count("out")) check_output_path(a["out"].as<std::string>(), "--out");
   return c;
@@ -301,7 +303,7 @@ void add_common_options(cxxopts::Options& opts) {
       "threads", "", cxxopts::value<std::string>()->default_value("0"))(
       "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))(
       "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
-      "quiet", "")("h,help", "");
+      "quiet", "")("wide", "")("h,help", "");
   opts.add_options()("target", "", cxxopts::value<std::string>())("isl", "", cxxopts::value<std::string>())(
       "osl", "", cxxopts::value<std::string>())("ttft", "", cxxopts::value<std::string>())(
       "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>())(
@@ -311,7 +313,7 @@ void add_common_options(cxxopts::Options& opts) {
 const std::vector<std::string> common_option_names = {"cluster", "model", "workload", "demand", "grid", "gpu-dir",
                                                       "calibration", "engine", "backend", "threads", "chunk",
                                                       "format", "out", "quiet", "help", "target", "isl",
-                                                      "osl", "ttft", "tpot", "gpu", "weights", "kv"};
+                                                      "osl", "ttft", "tpot", "gpu", "weights", "kv", "wide"};
 
 /// Writes a command's answer: to --out (and its --html report beside it, staged and committed
 /// together: one that cannot be written stops both), or to `out`. Nothing is written once a

@@ -278,8 +278,16 @@ std::string plan_to_table(const plan_result& r) {
   };
   std::vector<bool> merged(r.top.size(), false);
   std::size_t merged_rows = 0;
-  std::snprintf(line, sizeof line, "%4s %-9s %-19s %7s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
-                "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
+  // 80 columns: formats as bits ("8/8" for fp8/fp8), no tokens/s per GPU or USD per million
+  // tokens (the JSON, CSV and --wide have them).
+  const bool wide = wide_tables();
+  if (wide) {
+    std::snprintf(line, sizeof line, "%4s %-9s %-19s %7s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
+                  "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
+  } else {
+    std::snprintf(line, sizeof line, "%4s %-9s %-16s %7s %5s %-5s %5s %5s %8s %7s\n", "rank", "site", "layout (pre|dec)",
+                  "chunk", "batch", "w/kv", "tpot", "ttft", "gpus", "usd/day");
+  }
   o << line;
   for (std::size_t i = 0; i < r.top.size(); ++i) {
     if (merged[i]) continue;
@@ -300,20 +308,38 @@ std::string plan_to_table(const plan_result& r) {
                               : count == 2 ? size_text(lo) + "," + size_text(hi)
                                            : size_text(lo) + "-" + size_text(hi);
     std::string code = config_code(e.cfg) + (e.cfg.draft ? "+s" + std::to_string(e.cfg.draft) : "");
-    std::snprintf(line, sizeof line, "%4zu %-9.9s %-19.19s %7s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
-                  site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
-                  e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
-                  short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
+    if (wide) {
+      std::snprintf(line, sizeof line, "%4zu %-9.9s %-19.19s %7s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
+                    site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
+                    e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
+                    short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
+    } else {
+      auto bits = [](std::uint8_t p) { return p == prec_bf16 ? "16" : p == prec_fp8 ? "8" : "4"; };
+      const std::string short_prec = std::string(bits(e.cfg.wprec)) + "/" + bits(e.cfg.kvprec);
+      std::snprintf(line, sizeof line, "%4zu %-9.9s %-16.16s %7s %5u %-5s %5.1f %5.0f %8s %7s\n", i + 1,
+                    site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, short_prec.c_str(),
+                    e.m.tpot_s * 1e3, e.m.ttft_s * 1e3, group_digits(as_count(e.m.gpus_billed)).c_str(),
+                    short_number(e.m.cost_usd_per_day).c_str());
+    }
     o << line;
   }
   if (merged_rows > 0) {
-    o << wrap(std::to_string(merged_rows) + " ranked configuration" + (merged_rows == 1 ? "" : "s") +
-              " that differ from a row above only in the chunk size (same GPUs, cost within 0.1%) are merged "
-              "into it (chunk a,b: those two sizes; a-b: sizes from a to b); --format json or csv lists each.");
+    o << wrap(std::to_string(merged_rows) + " ranked configuration" +
+              (merged_rows == 1 ? " that differs from a row above only in the chunk size (same GPUs, cost "
+                                  "within 0.1%) is merged into it"
+                                : "s that differ from a row above only in the chunk size (same GPUs, cost within "
+                                  "0.1%) are merged into it") +
+              " (chunk a,b: those two sizes; a-b: sizes from a to b); --format json or csv lists each.");
   }
-  o << "\nlayout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N drafts.\n"
-       "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch); tok/sg:\n"
-       "tokens/s per GPU at the planned load; tpot, ttft in ms (TTFT at the SLO percentile, queueing in).\n";
+  o << "\n"
+    << wrap(std::string("layout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N "
+                        "drafts. chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode "
+                        "batch); ") +
+                (wide ? "w/kv: weight/KV-cache formats; tok/sg: tokens/s per GPU at the planned load; "
+                      : "w/kv: weight/KV-cache bits (8/8: FP8/FP8); ") +
+                "tpot, ttft in ms (TTFT at the SLO percentile, queueing in)." +
+                (wide ? "" : " --wide adds tokens/s per GPU and USD per million tokens."),
+            0, 0);
   const evaluation& best = r.top.front();
   o << "\n" << wrap("why rank 1 wins: binding constraint " + r.why.binding + ": " + r.why.binding_detail);
   if (r.why.has_runner_up) {
@@ -348,7 +374,7 @@ std::string plan_to_table(const plan_result& r) {
       }
       if (!any) d += " the same";
       else d.pop_back();
-      o << wrap(d, 100, 4);
+      o << wrap(d, 0, 4);
     };
     const bool both_disagg = best.cfg.mode == mode_disaggregated && u.cfg.mode == mode_disaggregated;
     if (both_disagg) deltas("prefill pool", best.m.prefill.step, u.m.prefill.step);

@@ -42,7 +42,19 @@ std::string group_digits(std::uint64_t v);
 /// 5.12M, 834k, 12.3
 std::string short_number(double x);
 
-/// Word-wraps `text` to `width` columns; continuation lines start with `indent` spaces.
-std::string wrap(const std::string& text, std::size_t width = 100, std::size_t indent = 2);
+/// Columns the tables for people fit: 80 by default (a standard terminal), 100 with --wide, where
+/// the tables also show more columns. Set once per command from its command line.
+std::size_t table_width();
+void set_table_width(std::size_t columns);
+/// True with --wide: the tables show every column.
+inline bool wide_tables() { return table_width() > 80; }
+
+/// Word-wraps `text` to `width` columns (0: table_width()); continuation lines start with
+/// `indent` spaces.
+std::string wrap(const std::string& text, std::size_t width = 0, std::size_t indent = 2);
+
+/// Re-wraps every line of `text` longer than table_width() at its spaces, continuation lines
+/// indented two more than the line's own indentation; shorter lines stay as they are.
+std::string fit_to_width(const std::string& text);
 
 }  // namespace tokenplan
