@@ -130,13 +130,17 @@ Search:
                      (default 1048576)
 
 Output:
-  --format NAME      json (default) | table (100 columns) | csv (one row per ranked
+  --format NAME      json (default) | table (80 columns) | csv (one row per ranked
                      configuration, units in the column names; with --demand one row per
-                     site and configuration of the fleet) | md (GitHub Markdown tables)
+                     assignment of the fleet, its share of the pool's spares, power and
+                     cost, so columns sum to the fleet's totals) | md (GitHub Markdown)
+  --wide             tables up to 100 columns, with every column (tokens/s per GPU, ...)
   --pareto           also trace the frontier of tokens/s per GPU against tokens/s per user:
                      the most tokens per GPU within the SLOs under a TPOT bound tightened by
                      0.75x per point (up to 10 points, one search each); table, md and json
-  --out FILE         write to FILE atomically (temp file + rename) instead of stdout
+  --out FILE         write to FILE instead of stdout: a regular file is replaced atomically
+                     (mode and owner kept), a device, FIFO or socket written through; an
+                     input file, a directory or the --html file is refused
   --html FILE        also write a report for people to FILE (atomically): one self-contained
                      HTML page with the inputs, the ranked table, the Pareto chart (tokens/s
                      per GPU vs per user), cost and power by site, load vs capacity by hour
@@ -218,7 +222,7 @@ Options:
   --target, --isl, --osl, --ttft, --tpot, --gpu, --weights, --kv   overrides as for plan
                      (--target: the demand the multiple is of; --gpu: only the sites with
                      that GPU type)
-  --format NAME      json (default) | table | md
+  --format NAME      json (default) | table (80 columns; --wide: 100) | md
   --out FILE         write to FILE atomically   --quiet   no progress on stderr
 
 Examples:

@@ -43,7 +43,7 @@ Inputs:
   --gpus-per-node N     node size with --gpu (default 8)
 
 Output:
-  --format json|table (default table)   --out FILE (atomic)
+  --format json|table (default table, 80 columns; --wide: 100)   --out FILE (atomic)
 
 It prints memory per GPU by part, the time of one engine step by component with the roofline
 bound each part hits (compute, memory, latency or network), two-batch overlap, TPOT, TTFT,

@@ -45,7 +45,7 @@ Per kind:
 
 Options:
   --configs DIR      list this configs folder first (it holds models/, gpus/, ...)
-  --format NAME      table (default) | json
+  --format NAME      table (default, 80 columns; --wide: 100) | json
   --out FILE         write to FILE atomically instead of stdout
 
 Examples:

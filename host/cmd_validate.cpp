@@ -35,7 +35,8 @@ point does not publish (TP, precision, batch) is searched, and the best-throughp
 configuration is the prediction. For every point it prints predicted vs measured, the absolute
 percentage error and |ln(predicted/measured)|; then the median and p90 over points, and a
 leave-one-out median: the factors refitted without each point (as 'tokenplan calibrate' fits
-them), then that point predicted. --no-loo skips the refits.
+them), then that point predicted. --no-loo skips the refits. The table fits 80 columns;
+--wide puts each point's metric and configuration on its line (100+ columns).
 
 Examples:
   tokenplan validate configs/validation/public-points.jsonl
