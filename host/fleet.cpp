@@ -412,7 +412,10 @@ fleet_result run_fleet(const fleet_request& req) {
 
   // ---- solve --------------------------------------------------------------------------------
   fleet_solve_options so;
+  so.solver = req.solver;
   so.time_limit_s = req.time_limit_s;
+  so.mip_gap = req.mip_gap;
+  so.cancel = base.cancel;
   r.plan = solve_fleet(m, so);
   if (r.plan.solved) {
     r.plan_summary = summarize_fleet(r, r.plan);

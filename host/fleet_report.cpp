@@ -1,6 +1,5 @@
 // Fleet reports: the plan's "fleet" section (JSON), the demand-file plan document, the capacity
 // answer, and the short table a person reads in a minute.
-#include <glpk.h>
 
 #include <cmath>
 #include <cstdio>
@@ -45,12 +44,39 @@ std::string pool_name(const fleet_result& r, std::size_t j) {
   return r.model.sites[p.site].name + "/" + p.gpu + (p.offer ? " (offer)" : "");
 }
 
+/// The solver's account of one solve, for people: which solver, objective, bound, gap, time.
+std::string solver_text(const fleet_solution& s, const char* unit) {
+  const bool scale = unit[0] == 'x';  // the capacity question: a multiple, shown with decimals
+  auto number = [&](double x) {
+    return !std::isfinite(x) ? std::string("none") : scale ? fmt("%.4f", x) : short_number(x);
+  };
+  std::string t = "solver " + s.library + ": " + mip_outcome_name(s.outcome);
+  if (s.solved) {
+    t += ", objective " + number(s.objective) + unit + ", bound " + number(s.bound) + ", gap " +
+         (std::isfinite(s.gap) ? fmt("%.3g", s.gap * 100.0) + "%" : std::string("unknown"));
+  } else if (std::isfinite(s.bound)) {
+    t += ", bound " + number(s.bound);
+  }
+  t += " in " + fmt("%.2f", s.seconds) + " s (asked: gap " + fmt("%.3g", s.mip_gap * 100.0) + "%, time limit " +
+       (std::isfinite(s.time_limit_s) ? fmt("%g", s.time_limit_s) + " s" : std::string("none")) + ")";
+  return t;
+}
+
 ojson solver_json(const fleet_solution& s) {
   ojson j;
-  j["library"] = std::string("GLPK ") + glp_version();
+  // JSON has no infinity: an unknown bound or gap, or no time limit, is null.
+  auto finite = [](double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); };
+  j["library"] = s.library;
+  j["name"] = s.solver;
   j["status"] = s.status;
+  j["outcome"] = mip_outcome_name(s.outcome);
   j["solved"] = s.solved;
   j["proven_optimal"] = s.proven_optimal;
+  j["objective"] = s.solved ? finite(s.objective) : ojson(nullptr);
+  j["bound"] = finite(s.bound);
+  j["gap"] = s.solved ? finite(s.gap) : ojson(nullptr);
+  j["mip_gap"] = s.mip_gap;
+  j["time_limit_s"] = finite(s.time_limit_s);
   j["rows"] = s.rows;
   j["columns"] = s.columns;
   j["integer_columns"] = s.integers;
@@ -361,8 +387,8 @@ std::string fleet_table(const fleet_result& r) {
   if (!s.solved) {
     o << "\nno allocation: " << s.status << "\n";
   } else {
-    o << "\n" << (r.needs_expansion ? "least-cost fleet with added GPUs" : "least-cost fleet") << " (" << s.status
-      << ", GLPK, " << fmt("%.2f", s.seconds) << " s):\n";
+    o << "\n" << (r.needs_expansion ? "least-cost fleet with added GPUs" : "least-cost fleet") << " (" << s.status << "):\n";
+    o << "  " << wrap(solver_text(s, " USD/day"), table_width() - 2, 4);
     char line[256];
     // 80 columns: narrower name and number fields; --wide: the full ones.
     const bool wide = wide_tables();
@@ -433,10 +459,11 @@ std::string fleet_table(const fleet_result& r) {
   if (r.capacity.solved) {
     o << "the cluster as it is carries " << fmt("%.2f", r.capacity.scale) << "x the target = "
       << short_number(r.capacity.scale * d.tokens_per_day) << " tokens/day\n";
+    o << "  " << wrap(solver_text(r.capacity, "x"), table_width() - 2, 4);
   } else {
     o << r.capacity.status << "\n";
   }
-  for (const binding_item& b : r.binding) o << "  " << wrap("binding (" + b.kind + "): " + b.detail, 98, 4);
+  for (const binding_item& b : r.binding) o << "  " << wrap("binding (" + b.kind + "): " + b.detail, table_width() - 2, 4);
   if (r.runway.computed) {
     std::string g = "growth " + fmt("%.1f", d.monthly_growth * 100.0) + "%/month: ";
     g += r.runway.runs_out ? "the cluster runs out in " + r.runway.month + " (month " + std::to_string(r.runway.months) + ")"
@@ -456,6 +483,7 @@ std::string capacity_table(const fleet_result& r) {
     o << wrap("the cluster as it is carries " + fmt("%.3f", r.capacity.scale) + "x the target: " +
                   short_number(r.capacity.scale * r.demand.tokens_per_day) + " tokens/day within the SLOs (" +
                   r.capacity.status + ")", 0, 2);
+    o << wrap(solver_text(r.capacity, "x"), 0, 2);
   } else {
     o << r.capacity.status << "\n";
   }

@@ -182,7 +182,7 @@ report_section sites_section(const fleet_result& r) {
     return sec;
   }
   sec.items.push_back(text_item(std::string(r.needs_expansion ? "The least-cost fleet with added GPUs" : "The least-cost fleet") +
-                                " that meets every hour's demand within each site's GPUs and power cap (GLPK: " + s.status +
+                                " that meets every hour's demand within each site's GPUs and power cap (" + s.library + ": " + s.status +
                                 ", " + fmt("%.2f", s.seconds) + " s). Hover a bar for its figure."));
   const std::vector<site_totals> sites = totals_by_site(r, f);
 

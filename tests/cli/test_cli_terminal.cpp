@@ -294,6 +294,61 @@ TEST(CliOverrides, EveryErrorNamesTheOptionAndWhatWasFound) {
   EXPECT_TRUE(has(cap.err, "--format: expected json, table or md, found \"csv\"")) << cap.err;
 }
 
+TEST(CliSolver, BadSolverTimeLimitAndGapAreUsageErrors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--solver", "gurobi"}, "--solver: expected cbc or glpk, found \"gurobi\""},
+      {{"--solver", "cbs"}, "(did you mean 'cbc'?)"},
+      {{"--time-limit", "0"}, "--time-limit: expected a number above 0 and at most 604800, found \"0\""},
+      {{"--time-limit", "-5"}, "--time-limit: expected a number above 0"},
+      {{"--time-limit", "soon"}, "--time-limit: expected a number above 0 and at most 604800, found \"soon\""},
+      {{"--time-limit", "1e9"}, "--time-limit: expected a number above 0 and at most 604800, found \"1e9\""},
+      {{"--mip-gap", "1"}, "--mip-gap: expected a fraction from 0 to below 1 (0.001 = 0.1%), found \"1\""},
+      {{"--mip-gap", "-0.01"}, "--mip-gap: expected a fraction from 0 to below 1"},
+      {{"--mip-gap", "0.1%"}, "--mip-gap: expected a fraction from 0 to below 1 (0.001 = 0.1%), found \"0.1%\""},
+      {{"--mip-gap", "nan"}, "--mip-gap: expected a fraction from 0 to below 1"},
+  };
+  for (const auto& c : cases) {
+    for (const char* command : {"plan", "capacity"}) {
+      std::vector<std::string> args = plan_8b(c.first);
+      args[0] = command;
+      tool_result r = run_tokenplan(args);
+      EXPECT_EQ(r.code, 2) << command << " " << c.second << ": " << r.err;
+      EXPECT_TRUE(has(r.err, c.second)) << "wanted: " << c.second << "\ngot: " << r.err;
+      EXPECT_TRUE(r.out.empty()) << c.second;
+    }
+  }
+}
+
+TEST(CliSolver, TheSolverItsGapAndLimitReachTheReport) {
+  tool_result r = run_tokenplan(plan_8b({"--solver", "glpk", "--mip-gap", "0.01", "--time-limit", "30"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  json s = json::parse(r.out)["fleet"]["plan"]["solver"];
+  EXPECT_EQ(s["name"], "glpk");
+  EXPECT_EQ(s["library"].get<std::string>().rfind("GLPK ", 0), 0u) << s;
+  EXPECT_EQ(s["outcome"], "optimal");
+  EXPECT_EQ(s["mip_gap"].get<double>(), 0.01);
+  EXPECT_EQ(s["time_limit_s"].get<double>(), 30.0);
+  EXPECT_LE(s["gap"].get<double>(), 0.01);
+  EXPECT_LE(s["bound"].get<double>(), s["objective"].get<double>() * (1 + 1e-9));
+
+  // The default: CBC, 0.1%, no time limit; the table names the solver and its gap.
+  r = run_tokenplan(plan_8b({"--format", "table"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The line wraps at 100 columns: join its continuation lines first.
+  const std::string joined = std::regex_replace(r.out, std::regex("\n +"), " ");
+  EXPECT_TRUE(has(joined, "solver CBC ")) << r.out;
+  EXPECT_TRUE(has(joined, "(asked: gap 0.1%, time limit none)")) << r.out;
+  std::vector<std::string> cap = plan_8b({"--time-limit", "none"});
+  cap[0] = "capacity";
+  r = run_tokenplan(cap);
+  ASSERT_EQ(r.code, 0) << r.err;
+  s = json::parse(r.out)["capacity"]["solver"];
+  EXPECT_EQ(s["name"], "cbc");
+  EXPECT_EQ(s["mip_gap"].get<double>(), 0.001);
+  EXPECT_TRUE(s["time_limit_s"].is_null());
+  EXPECT_GE(s["bound"].get<double>(), s["objective"].get<double>() * (1 - 1e-9));  // maximising
+}
+
 TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
   tool_result r = run_tokenplan(plan_8b({"--format", "csv", "--top", "7"}));
   ASSERT_EQ(r.code, 0) << r.err;
