@@ -380,7 +380,7 @@ std::string fleet_table(const fleet_result& r) {
                           fmt("%.0f", dc.workload.spec.output_tokens) + ", TTFT " +
                           fmt("%.0f", dc.workload.spec.ttft_slo_s * 1e3) + " ms, TPOT " +
                           fmt("%.0f", dc.workload.spec.tpot_slo_s * 1e3) + " ms)",
-                      98, 4);
+                      table_width() - 2, 4);
   }
   const fleet_solution& s = r.chosen();
   const fleet_summary& f = r.chosen_summary();
