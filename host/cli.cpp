@@ -459,10 +459,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                          "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
-    err << "error: " << e.what() << "\n";
+    // Messages quote inputs (names, paths, values): printable() keeps their control characters
+    // from reaching the terminal.
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const usage_error& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const interrupted_error& e) {
     err << "\n" << e.what() << "\n";
@@ -471,7 +473,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     err << "error: out of memory; lower --chunk or the grid size\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 1;
   }
 }

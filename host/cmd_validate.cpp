@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "plan.hpp"
 #include "report.hpp"
+#include "text.hpp"
 #include "validation.hpp"
 
 #ifndef TOKENPLAN_VERSION
@@ -180,16 +181,19 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
     o << line;
     for (std::size_t i = 0; i < res.size(); ++i) {
       const validation_point& p = *res[i].point;
-      std::string gpu = p.gpu + " x" + std::to_string(p.gpus);
+      // The point's strings come from the file as they are: printable() for the table.
+      const std::string id = printable(p.id);
+      std::string gpu = printable(p.gpu) + " x" + std::to_string(p.gpus);
       std::string metric = p.metric + " (" + p.scope + ")";
+      const std::string why_not = printable(res[i].why_not);
       if (res[i].predicted) {
         std::string loo_s = loo.empty() || !p.fit ? "-" : loo[i].predicted ? fmt("%.1f%%", 100.0 * loo[i].ape) : "none";
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %7s  %s%s\n", p.id.c_str(),
+        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %7s  %s%s\n", id.c_str(),
                       gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), short_number(res[i].value).c_str(),
                       100.0 * res[i].ape, loo_s.c_str(), res[i].config.c_str(), p.fit ? "" : "  (not fitted)");
       } else {
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  skipped: %s\n", p.id.c_str(),
-                      gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), "-", "-", "-", res[i].why_not.c_str());
+        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  skipped: %s\n", id.c_str(),
+                      gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), "-", "-", "-", why_not.c_str());
       }
       o << line;
     }

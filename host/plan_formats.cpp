@@ -8,6 +8,7 @@
 
 #include "pareto.hpp"
 #include "report.hpp"
+#include "text.hpp"
 
 namespace tokenplan {
 
@@ -21,7 +22,8 @@ std::string fixed(double x, int decimals) {
 }
 
 /// A Markdown table cell: pipes escaped, line breaks flattened.
-std::string md_cell(const std::string& s) {
+std::string md_cell(const std::string& raw) {
+  const std::string s = printable(raw);  // no control character from an input reaches the table
   std::string out;
   for (char c : s) {
     if (c == '|') out += "\\|";

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text.hpp"
+
 namespace tokenplan {
 
 namespace {
@@ -30,7 +32,8 @@ std::string short_number(double x) {
   return buf;
 }
 
-std::string wrap(const std::string& text, std::size_t width, std::size_t indent) {
+std::string wrap(const std::string& raw, std::size_t width, std::size_t indent) {
+  const std::string text = printable(raw);  // lines of the text reports carry names from inputs
   std::string out, line;
   std::size_t pos = 0;
   while (pos < text.size()) {
