@@ -384,6 +384,16 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
       if (s.tail == 0.0 && at[i] >= percentile - 1e-12) s.tail = x;
     }
     if (s.tail == 0.0) s.tail = std::max(prev, s.mean);  // no percentile that high given: the largest known
+    // A mean above the longest request, or above p99, is a unit or copy mistake: the model would
+    // take the mean as the tail and size memory and TTFT for requests nobody sends.
+    for (const char* k : {"max", "p99"}) {
+      if (!d.has(k)) continue;
+      const double x = d.number(k, at_least(1.0, 1e8));
+      if (s.mean > x) {
+        d.fail("mean", "the mean (" + format_number(s.mean) + ") is above " + k + " (" + format_number(x) +
+                           "); a mean lies below the " + (std::string(k) == "max" ? "longest request" : "99th percentile"));
+      }
+    }
     // Second moment from a lognormal through the mean and the median (sigma^2 = 2 ln(mean/p50)),
     // or, without a median, through the mean and p99 (ln(p99/mean) = 2.326 sigma - sigma^2/2).
     double sigma2 = 0.0;
