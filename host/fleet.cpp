@@ -125,6 +125,7 @@ demand_entry load_demand(const std::string& path, const config_roots& roots, con
     dc.model = load_model(model_path);
     dc.workload = load_workload(workload_path);
     dc.grid = grid_path.empty() ? default_grid(dc.model.spec) : load_grid(grid_path, dc.model.spec);
+    check_draft_axis(dc.grid, dc.workload);
     if (!engine.empty() && !cal.engines.count(engine)) {
       std::vector<std::string> names;
       for (const auto& kv : cal.engines) names.push_back(kv.first);

@@ -210,6 +210,11 @@ grid_request default_grid(const model_spec& m);
 /// Loads a grid file; absent axes keep the built-in values for the model.
 grid_request load_grid(const std::string& path, const model_spec& m);
 
+/// The rule for draft lengths: a grid's draft length > 0 needs the workload's "speculative" block
+/// (its acceptance and draft cost); without one the drafts would be costed and never accepted.
+/// Throws config_error naming the grid file and $.draft_tokens.
+void check_draft_axis(const grid_request& g, const workload_entry& w);
+
 /// Geometric batch ladder: round(2^(k / per_octave)) for lo <= value <= hi, deduplicated.
 std::vector<std::uint32_t> batch_ladder(std::uint32_t lo, std::uint32_t hi, std::uint32_t per_octave);
 

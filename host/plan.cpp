@@ -54,6 +54,7 @@ plan_inputs load_plan_inputs(const plan_request& req) {
   in.cluster = load_cluster(req.cluster_path, req.gpu_dirs, in.cal);
   in.grid = req.grid_path.empty() ? default_grid(in.model.spec) : load_grid(req.grid_path, in.model.spec);
   check_grid_tp_fits(in.grid, in.cluster);
+  check_draft_axis(in.grid, in.workload);
   in.overrides = req.overrides;
   apply_workload_overrides(in.workload, in.overrides);
   check_context(in.workload, in.model, in.overrides);

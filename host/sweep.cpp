@@ -287,6 +287,7 @@ sweep_runner::sweep_runner(const sweep_matrix& m, const sweep_settings& s) : m_(
   for (const matrix_ref& x : m.workloads) {
     in.workloads.push_back(load_workload(x.path));
     in.engines.push_back(resolve_engine(in.cal, in.workloads.back(), m.engine));
+    for (const grid_request& g : in.grids) check_draft_axis(g, in.workloads.back());
   }
   // A per-site price must name a site of some cluster of the matrix (a typo would silently price nothing).
   std::vector<std::string> site_names;

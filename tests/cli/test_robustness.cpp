@@ -186,6 +186,97 @@ TEST(BadInputCli, GridTpLargerThanEveryScaleUpDomain) {
   expect_refused(args, d, "$.decode.tp", "TP 16 is larger");
 }
 
+// ---- Issue 14: found by a hostile pass -----------------------------------------------------
+
+TEST(BadInputCli, DuplicateKeyIsRefused) {
+  temp_dir t;
+  std::string text = read_text(shipped("workloads/chat-30tn.json"));
+  const std::string key = "\"peak_to_average\": 1.7,";
+  ASSERT_NE(text.find(key), std::string::npos);
+  text.replace(text.find(key), key.size(), key + " \"peak_to_average\": 3.0,");
+  const std::string w = t.write("w.json", text);
+  expect_refused(example(shipped("models/llama-3.1-70b.json"), w), w, "$.peak_to_average",
+                 "key \"peak_to_average\" appears twice in one object");
+}
+
+/// No byte of a terminal control sequence: C0 controls other than the line ends the tool writes,
+/// DEL, and the C1 range as UTF-8 (0xc2 0x80..0x9f).
+void expect_no_control_characters(const std::string& text, const std::string& what) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    EXPECT_FALSE((c < 0x20 && c != '\n') || c == 0x7f || c1)
+        << what << ": control character " << int(c) << " at " << i << ": " << text.substr(i > 40 ? i - 40 : 0, 80);
+  }
+}
+
+// A name holding an ANSI colour sequence and a newline: the message quotes it escaped, on one line.
+TEST(BadInputCli, ControlCharactersInANameAreEscapedInTheMessage) {
+  temp_dir t;
+  json m = read_json_file(shipped("models/llama-3.1-70b.json"));
+  m["name"] = "\x1b[31mred\nline\xc2\x9b" "2J";
+  const std::string f = t.write_json("m.json", m);
+  expect_refused(example(f), f, "$.name", "\\u001b[31mred\\u000aline\\u009b2J");
+  const tool_result r = run_tokenplan(example(f));
+  expect_no_control_characters(r.err, "stderr");
+  // A file name with them, in a message that is about the file.
+  const std::string odd = t.path("a\x1b[2Jb\n.json");
+  const tool_result missing = run_tokenplan(example(odd));
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("a\\u001b[2Jb\\u000a.json"), std::string::npos) << missing.err;
+  expect_no_control_characters(missing.err, "stderr");
+}
+
+// The validate table prints each point's id: a point with an escape sequence in its id (and an
+// unknown model, so it is skipped without a search) is printed escaped.
+TEST(BadInputCli, ControlCharactersInAPointIdAreEscapedInTheTable) {
+  temp_dir t;
+  std::string line = read_text(std::string(TOKENPLAN_SOURCE_DIR) + "/tests/corpus/validation-point/valid-point.jsonl");
+  json p = json::parse(line);
+  p["id"] = "evil\x1b[31m\ttab\x7f";
+  p["model"] = "no-such-model\x1b]0;title\x07";
+  const std::string points = t.write("points.jsonl", p.dump() + "\n");
+  const tool_result r = run_tokenplan({"validate", points, "--no-loo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("evil\\u001b[31m\\u0009tab\\u007f"), std::string::npos) << r.out;
+  expect_no_control_characters(r.out, "stdout");
+  expect_no_control_characters(r.err, "stderr");
+}
+
+// Statistics of zero points are not a result: an empty points file is bad input, for both commands.
+TEST(BadInputCli, EmptyPointsFileIsRefused) {
+  temp_dir t;
+  const std::string empty = t.write("empty.jsonl", "");
+  const std::string blank = t.write("blank.jsonl", "\n  \n");
+  for (const std::string& cmd : {"validate", "calibrate"}) {
+    for (const std::string& f : {empty, blank}) {
+      std::vector<std::string> args = {cmd, f, "--quiet"};
+      if (cmd == "calibrate") args.insert(args.end(), {"--out", t.path("cal.json")});
+      const tool_result r = run_tokenplan(args);
+      EXPECT_EQ(r.code, 2) << cmd << " " << f << ": " << r.err;
+      EXPECT_EQ(r.err.rfind("error: " + f + ": $: no points", 0), 0u) << r.err;
+      EXPECT_TRUE(r.out.empty()) << r.out;
+      EXPECT_FALSE(fs::exists(t.path("cal.json")));
+    }
+  }
+}
+
+// Draft lengths on the grid mean speculative decoding: a workload without its "speculative"
+// block (acceptance, draft cost) cannot cost them, so the pair is refused, naming the grid.
+TEST(BadInputCli, DraftLengthsWithoutASpeculativeWorkload) {
+  temp_dir t;
+  const std::string grid = t.write("g.json", "{\"draft_tokens\": [0, 2]}");
+  std::vector<std::string> args = example();
+  args.insert(args.end(), {"--grid", grid});
+  expect_refused(args, grid, "$.draft_tokens", "draft length 2 needs a \"speculative\" block");
+  // Draft length 0 alone is no speculation: accepted.
+  const std::string none = t.write("none.json", "{\"draft_tokens\": [0], \"modes\": [\"aggregated\"], \"tp\": [8], \"batch\": [64]}");
+  args = example();
+  args.insert(args.end(), {"--grid", none});
+  const tool_result r = run_tokenplan(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // ---- Numbers at the edges: no NaN or Inf reaches the output -------------------------------
 
 /// Every number in the document is finite, and no value is null (nlohmann writes NaN and Inf
