@@ -546,9 +546,11 @@ fleet_result run_fleet(const fleet_request& req) {
       const int from = lambda[i].first;
       const int until = i + 1 < lambda.size() ? lambda[i + 1].first : 1200;
       const double l = lambda[i].second;
-      // First month m >= from with (1 + g)^m > l.
-      int first = l < 1.0 ? 0 : static_cast<int>(std::floor(std::log(l) / std::log1p(g))) + 1;
-      first = std::max(first, from);
+      // First month m >= from with (1 + g)^m > l, in double: for a tiny g the quotient is far
+      // beyond an int (1e-12/month gives ~1e11 months), and anything past the 1,200-month (100
+      // year) horizon counts as never.
+      const double first_m = l < 1.0 ? 0.0 : std::floor(std::log(l) / std::log1p(g)) + 1.0;
+      const int first = first_m < double(until) ? std::max(static_cast<int>(first_m), from) : until;
       if (first < until) {
         rw.runs_out = true;
         rw.months = first;
