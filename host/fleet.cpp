@@ -101,8 +101,7 @@ demand_entry load_demand(const std::string& path, const config_roots& roots, con
   field_reader r(j, path, "$");
   d.name = r.string("name");
   d.description = r.string_or("description", "");
-  // 1e18 tokens/day is ~20,000x the largest public figure (Google, ~43T/day in Oct 2025).
-  d.tokens_per_day = r.number("tokens_per_day", positive(1e18));
+  d.tokens_per_day = r.number("tokens_per_day", at_least(min_tokens_per_day, max_tokens_per_day));
   const fs::path base = fs::path(path).parent_path();
   double shares = 0.0;
   std::vector<field_reader> classes = r.objects("classes");

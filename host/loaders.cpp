@@ -422,8 +422,7 @@ workload_entry load_workload(const std::string& path) {
   e.name = read_name(r);
   e.description = r.string_or("description", "");
   workload_spec& w = e.spec;
-  // 1e18 tokens/day is ~20,000x the largest public figure (Google, ~43T/day in Oct 2025).
-  w.tokens_per_day = r.number("tokens_per_day", positive(1e18));
+  w.tokens_per_day = r.number("tokens_per_day", at_least(min_tokens_per_day, max_tokens_per_day));
   e.tail_percentile = r.number_or("tail_percentile", 0.99, {0.5, 1.0, false});
   e.input = read_length(r, "input_tokens", e.tail_percentile);
   e.output = read_length(r, "output_tokens", e.tail_percentile);

@@ -195,6 +195,12 @@ struct config_roots {
   std::string calibration_file() const;
 };
 
+/// The range of a daily token target, in files and on the command line. Below one token a day no
+/// plan means anything (1e-300/day gave Inf and NaN); 1e18 a day is ~20,000x the largest public
+/// figure (Google, ~43T/day in Oct 2025).
+constexpr double min_tokens_per_day = 1.0;
+constexpr double max_tokens_per_day = 1e18;
+
 calibration load_calibration(const std::string& path);
 gpu_entry load_gpu(const std::string& path, const calibration& cal);
 model_entry load_model(const std::string& path);
