@@ -93,6 +93,49 @@ void unit_of(const pool_metrics& pm, double gpn, double* gpus, double* nodes, do
   *rps = per_unit * pm.requests_per_s * pm.utilisation;
 }
 
+/// The capacity question: the largest multiple lambda of the demand the GPUs carry. The MIP is
+/// linear in the demand, but its objective also carries a 1e-9 nudge per deferred request and
+/// GLPK works to absolute tolerances, so with a target far above what the GPUs carry (lambda near
+/// 1e-5 at 1e17 tokens/day) the optimum came back as lambda = -0, and far below it lambda is huge.
+/// The demand is therefore scaled by an estimate k of lambda (GPUs x the best requests/s per GPU
+/// of their options, over the demand's busiest period) before solving, and lambda scaled back.
+fleet_solution solve_capacity(const fleet_model& m, const fleet_solve_options& o) {
+  double supply = 0.0, demand = 0.0;
+  for (std::size_t j = 0; j < m.pools.size(); ++j) {
+    double best = 0.0;  // requests/s per GPU of the pool's best option
+    for (const fleet_option& op : m.options) {
+      if (op.pool != j || op.unit_gpus[0] <= 0.0 || op.unit_rps[0] <= 0.0) continue;
+      double gpu_s = op.unit_gpus[0] / op.unit_rps[0];
+      if (op.disaggregated) gpu_s = op.unit_gpus[1] > 0.0 && op.unit_rps[1] > 0.0 ? gpu_s + op.unit_gpus[1] / op.unit_rps[1] : 0.0;
+      if (gpu_s > 0.0) best = std::max(best, 1.0 / gpu_s);
+    }
+    supply += (o.gpus_override.empty() ? m.pools[j].gpus_now : o.gpus_override[j]) * best;
+  }
+  for (const fleet_class& c : m.classes) {
+    double peak = 0.0;
+    for (double x : c.interactive_rps) peak = std::max(peak, x);
+    demand += peak + c.deferrable_rps;
+  }
+  double k = supply > 0.0 && demand > 0.0 ? supply / demand : 1.0;
+  // Near 1 the problem is well scaled as it is: solve it unchanged, so ordinary answers keep their bits.
+  if (!(std::isfinite(k) && k > 0.0) || (k > 1e-2 && k < 1e2)) k = 1.0;
+  fleet_solution s;
+  if (k == 1.0) {
+    s = solve_fleet(m, o);
+  } else {
+    fleet_model scaled = m;
+    for (fleet_class& c : scaled.classes) {
+      for (double& x : c.interactive_rps) x *= k;
+      c.deferrable_rps *= k;
+    }
+    s = solve_fleet(scaled, o);
+    s.scale *= k;
+    s.objective *= k;
+  }
+  if (!(s.scale > 0.0)) s.scale = 0.0;  // never -0 (or NaN) as a multiple of the target
+  return s;
+}
+
 }  // namespace
 
 demand_entry load_demand(const std::string& path, const config_roots& roots, const calibration& cal) {
@@ -450,7 +493,7 @@ fleet_result run_fleet(const fleet_request& req) {
   }
   fleet_solve_options cap = so;
   cap.goal = fleet_goal::max_scale;
-  r.capacity = solve_fleet(m, cap);
+  r.capacity = solve_capacity(m, cap);
 
   // ---- what binds the capacity --------------------------------------------------------------
   for (std::size_t c = 0; c < m.classes.size(); ++c) {
@@ -535,7 +578,7 @@ fleet_result run_fleet(const fleet_request& req) {
       if (changed) {
         fleet_solve_options o = cap;
         o.gpus_override = gpus;
-        fleet_solution cs = solve_fleet(m, o);
+        fleet_solution cs = solve_capacity(m, o);
         l = cs.solved ? cs.scale : 0.0;
       }
       lambda.emplace_back(at, l);

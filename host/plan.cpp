@@ -130,7 +130,7 @@ void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
       break;
     default: {
       // Feasible: the larger batch loses on the objective, or ties and loses the tie-break.
-      const bool tie = e.key == best.key && e.m.cost_usd_per_day == best.m.cost_usd_per_day;
+      const bool tie = e.key == best.key && e.tie == best.tie;
       w.binding = tie ? "tie" : "objective";
       const std::string figures = group_digits(static_cast<std::uint64_t>(e.m.gpus_billed)) + " GPUs billed, " + short_number(e.m.cost_usd_per_day) +
                                   " USD/day against " + group_digits(static_cast<std::uint64_t>(best.m.gpus_billed)) + " and " +

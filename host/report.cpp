@@ -21,6 +21,7 @@ std::string group_digits(std::uint64_t v) {
 }
 
 std::string short_number(double x) {
+  if (x == 0.0) x = 0.0;  // -0 (a difference or product that came out as negative zero) prints as 0
   char buf[32];
   double a = std::fabs(x);
   if (a >= 1e12) std::snprintf(buf, sizeof buf, "%.2fT", x / 1e12);
