@@ -23,7 +23,7 @@ std::string fixed(double x, int decimals) {
   return std::string(buf, res.ptr);
 }
 
-/// A Markdown table cell: pipes escaped, line breaks flattened.
+/// A Markdown table cell: control characters (line breaks too) escaped by printable(), pipes escaped.
 std::string md_cell(const std::string& raw) {
   const std::string s = printable(raw);  // no control character from an input reaches the table
   std::string out;
