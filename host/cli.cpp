@@ -546,10 +546,12 @@ int run_command(int argc, const char* const* argv, std::ostream& out, std::ostre
                                          "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
-    err << "error: " << e.what() << "\n";
+    // Messages quote inputs (names, paths, values): printable() keeps their control characters
+    // from reaching the terminal.
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const usage_error& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const interrupted_error& e) {
     err << "\n" << e.what() << "\n";
@@ -558,7 +560,7 @@ int run_command(int argc, const char* const* argv, std::ostream& out, std::ostre
     err << "error: out of memory; lower --chunk or the grid size\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 1;
   }
 }

@@ -173,7 +173,7 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
   const double gpn = prob.sites[e.cfg.site].gpus_per_node;
   const metrics& m = e.m;
   o << "tokenplan explain: " << in.model.name << " on " << site.gpu << " (" << site.name << "), workload "
-    << in.workload.name << ", engine " << in.engine << "\n";
+    << in.workload.name << ", engine " << printable(in.engine) << "\n";
   o << "config: " << (e.cfg.mode == mode_disaggregated ? "disaggregated" : "aggregated") << ", weights "
     << precision_name(e.cfg.wprec) << ", KV " << precision_name(e.cfg.kvprec) << ", " << e.cfg.draft
     << " speculative draft token(s)\n";

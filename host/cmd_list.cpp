@@ -325,12 +325,12 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
     if (k) o << "\n";
     o << kind << " (" << rows.size() << "):\n";
     std::size_t width = 0;
-    for (const listed& l : rows) width = std::max(width, l.name.size());
+    for (const listed& l : rows) width = std::max(width, printable(l.name).size());
     width = std::min<std::size_t>(width, 30);
     for (const listed& l : rows) {
       // Name in its column, facts wrapped beside it.
       const std::string facts = wrap(l.error.empty() ? l.facts : "does not load: " + l.error, table_width() - width - 4, 0);
-      std::string name = l.name;
+      std::string name = printable(l.name);  // a file name may hold anything
       if (name.size() < width) name += std::string(width - name.size(), ' ');
       std::size_t start = 0;
       while (start < facts.size()) {

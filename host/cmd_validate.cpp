@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "plan.hpp"
 #include "report.hpp"
+#include "text.hpp"
 #include "validation.hpp"
 
 #ifndef TOKENPLAN_VERSION
@@ -190,7 +191,9 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
     o << line;
     for (std::size_t i = 0; i < res.size(); ++i) {
       const validation_point& p = *res[i].point;
-      std::string gpu = p.gpu + " x" + std::to_string(p.gpus);
+      // The point's strings come from the file as they are: printable() for the table.
+      const std::string id = printable(p.id);
+      std::string gpu = printable(p.gpu) + " x" + std::to_string(p.gpus);
       std::string metric = p.metric + " (" + p.scope + ")";
       const std::string loo_s = !res[i].predicted               ? "-"
                                 : loo.empty() || !p.fit         ? "-"
@@ -199,14 +202,14 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
       const std::string err_s = res[i].predicted ? fmt("%.1f%%", 100.0 * res[i].ape) : "-";
       const std::string predicted = res[i].predicted ? short_number(res[i].value) : "-";
       const std::string tail = res[i].predicted ? res[i].config + (p.fit ? "" : "  (not fitted)")
-                                                : "skipped: " + res[i].why_not;
+                                                : "skipped: " + printable(res[i].why_not);
       if (wide) {
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  %s\n", p.id.c_str(), gpu.c_str(),
+        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  %s\n", id.c_str(), gpu.c_str(),
                       metric.c_str(), short_number(p.value).c_str(), predicted.c_str(), err_s.c_str(), loo_s.c_str(),
                       tail.c_str());
         o << line;
       } else {
-        std::snprintf(line, sizeof line, "%-30.30s %-14.14s %9s %9s %6s %6s\n", p.id.c_str(), gpu.c_str(),
+        std::snprintf(line, sizeof line, "%-30.30s %-14.14s %9s %9s %6s %6s\n", id.c_str(), gpu.c_str(),
                       short_number(p.value).c_str(), predicted.c_str(), err_s.c_str(), loo_s.c_str());
         o << line << fit_to_width("    " + metric + "; " + tail + "\n");
       }

@@ -7,6 +7,7 @@
 
 #include "fleet.hpp"
 #include "report.hpp"
+#include "text.hpp"
 
 #ifndef TOKENPLAN_VERSION
 #define TOKENPLAN_VERSION "0.0.0-dev"
@@ -415,7 +416,7 @@ std::string fleet_table(const fleet_result& r) {
           for (double u : s.od_units[side][k]) gpus = std::max(gpus, u * op.unit_gpus[side]);
         }
         if (gpus <= 0.0) continue;
-        std::snprintf(line, sizeof line, "      %-14.14s %-*.*s %9s GPUs\n", m.classes[op.cls].name.c_str(), cfg_w, cfg_w,
+        std::snprintf(line, sizeof line, "      %-14.14s %-*.*s %9s GPUs\n", printable(m.classes[op.cls].name).c_str(), cfg_w, cfg_w,
                       option_code(r.candidates[op.tag].eval.cfg).c_str(), group_digits(as_count(gpus)).c_str());
         o << line;
       }
@@ -477,7 +478,7 @@ std::string fleet_table(const fleet_result& r) {
 
 std::string capacity_table(const fleet_result& r) {
   std::ostringstream o;
-  o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << r.demand.name << "\n";
+  o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << printable(r.demand.name) << "\n";
   if (r.overrides.any()) o << wrap("overrides: " + overrides_text(r.overrides), 0, 2);
   if (r.capacity.solved) {
     o << wrap("the cluster as it is carries " + fmt("%.3f", r.capacity.scale) + "x the target: " +

@@ -124,8 +124,11 @@ double parse_tokens_per_day(const std::string& text, const std::string& option) 
   else if (period == "d" || period == "day") per_day = 1.0;
   else return fail("unknown period \"" + period + "\"" + did_you_mean(period, {"s", "min", "h", "day", "second", "minute", "hour"}));
   const double tokens_per_day = v * scale * per_day;
-  // The loader's bound: 1e18 tokens/day is ~20,000x the largest public figure.
-  if (!(tokens_per_day <= 1e18)) return fail(fmt("%.3g tokens/day is above the 1e18 limit", tokens_per_day));
+  // The loader's bounds (min_tokens_per_day, max_tokens_per_day in loaders.hpp).
+  if (!(tokens_per_day <= max_tokens_per_day)) return fail(fmt("%.3g tokens/day is above the 1e18 limit", tokens_per_day));
+  if (!(tokens_per_day >= min_tokens_per_day)) {
+    return fail(fmt("%.3g tokens/day is below the floor of 1 token a day", tokens_per_day));
+  }
   return tokens_per_day;
 }
 

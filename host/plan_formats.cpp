@@ -8,6 +8,7 @@
 
 #include "pareto.hpp"
 #include "report.hpp"
+#include "text.hpp"
 
 namespace tokenplan {
 
@@ -15,13 +16,16 @@ namespace {
 
 /// x with `decimals` digits after the point, locale-free.
 std::string fixed(double x, int decimals) {
+  // Anything that rounds to zero prints as "0.0", never "-0.0".
+  if (std::fabs(x) < 0.5 * std::pow(10.0, -decimals)) x = 0.0;
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed, decimals);
   return std::string(buf, res.ptr);
 }
 
-/// A Markdown table cell: pipes escaped, line breaks flattened.
-std::string md_cell(const std::string& s) {
+/// A Markdown table cell: control characters (line breaks too) escaped by printable(), pipes escaped.
+std::string md_cell(const std::string& raw) {
+  const std::string s = printable(raw);  // no control character from an input reaches the table
   std::string out;
   for (char c : s) {
     if (c == '|') out += "\\|";
@@ -307,7 +311,7 @@ std::string plan_to_markdown(const plan_result& r, const fleet_result& f) {
       o += " Runner-up (rank " + std::to_string(r.why.runner_up_rank) + ", " + in.cluster.sites[u.cfg.site].name + " " +
            md_cell(layout_of(u.cfg)) + " " + formats_of(u.cfg) + "): " + short_number(u.m.cost_usd_per_day) + " USD/day (" +
            (u.m.cost_usd_per_day >= b.m.cost_usd_per_day ? "+" : "") +
-           fixed(100.0 * (u.m.cost_usd_per_day / b.m.cost_usd_per_day - 1.0), 1) + "%), " +
+           fixed(cost_percent(u.m.cost_usd_per_day, b.m.cost_usd_per_day), 1) + "%), " +
            group_digits(as_count(u.m.gpus_billed)) + " GPUs billed.";
     }
     o += "\n\n";

@@ -81,7 +81,7 @@ ojson step_delta(const step_breakdown& a, const step_breakdown& b) {
     double d = b.time_s[c] - a.time_s[c];
     if (a.time_s[c] > 0.0 || b.time_s[c] > 0.0) j[component_name(static_cast<std::uint8_t>(c))] = d * 1e3;
   }
-  j["overlap_hidden"] = -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3;
+  j["overlap_hidden"] = (a.overlap_hidden_s - b.overlap_hidden_s) * 1e3;  // the negated difference, never -0
   j["stage"] = (b.stage_s - a.stage_s) * 1e3;
   return j;
 }
@@ -103,7 +103,7 @@ ojson why_json(const plan_result& r) {
   ru["cost_usd_per_day"] = u.m.cost_usd_per_day;
   ojson d;  // runner-up minus winner
   d["cost_usd_per_day"] = u.m.cost_usd_per_day - w.m.cost_usd_per_day;
-  d["cost_percent"] = w.m.cost_usd_per_day > 0 ? 100.0 * (u.m.cost_usd_per_day / w.m.cost_usd_per_day - 1.0) : 0.0;
+  d["cost_percent"] = cost_percent(u.m.cost_usd_per_day, w.m.cost_usd_per_day);
   d["lease_usd_per_day"] = u.m.lease_usd_per_day - w.m.lease_usd_per_day;
   d["energy_usd_per_day"] = u.m.energy_usd_per_day - w.m.energy_usd_per_day;
   d["gpus_billed"] = u.m.gpus_billed - w.m.gpus_billed;
@@ -349,9 +349,9 @@ std::string plan_to_table(const plan_result& r) {
                   "TTFT %+.0f ms",
                   r.why.runner_up_rank, in.cluster.sites[u.cfg.site].name.c_str(), config_code(u.cfg).c_str(),
                   precision_name(u.cfg.wprec), precision_name(u.cfg.kvprec), short_number(u.m.cost_usd_per_day).c_str(),
-                  100.0 * (u.m.cost_usd_per_day / best.m.cost_usd_per_day - 1.0),
-                  group_digits(as_count(u.m.gpus_billed)).c_str(), u.m.gpus_billed - best.m.gpus_billed,
-                  (u.m.tpot_s - best.m.tpot_s) * 1e3, (u.m.ttft_s - best.m.ttft_s) * 1e3);
+                  signed_rounded(cost_percent(u.m.cost_usd_per_day, best.m.cost_usd_per_day), 1),
+                  group_digits(as_count(u.m.gpus_billed)).c_str(), signed_rounded(u.m.gpus_billed - best.m.gpus_billed, 0),
+                  signed_rounded((u.m.tpot_s - best.m.tpot_s) * 1e3, 1), signed_rounded((u.m.ttft_s - best.m.ttft_s) * 1e3, 0));
     o << wrap(line);
     auto deltas = [&](const char* pool, const step_breakdown& a, const step_breakdown& b) {
       std::string d = std::string("  ") + pool + " step, runner-up minus winner (ms):";
@@ -369,7 +369,7 @@ std::string plan_to_table(const plan_result& r) {
         d += buf;
       }
       if (any) {
-        std::snprintf(buf, sizeof buf, " stage %+.2f,", (b.stage_s - a.stage_s) * 1e3);
+        std::snprintf(buf, sizeof buf, " stage %+.2f,", signed_rounded((b.stage_s - a.stage_s) * 1e3, 2));
         d += buf;
       }
       if (!any) d += " the same";

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text.hpp"
+
 namespace tokenplan {
 
 namespace {
@@ -19,6 +21,7 @@ std::string group_digits(std::uint64_t v) {
 }
 
 std::string short_number(double x) {
+  if (x == 0.0) x = 0.0;  // -0 (a difference or product that came out as negative zero) prints as 0
   char buf[32];
   double a = std::fabs(x);
   if (a >= 1e12) std::snprintf(buf, sizeof buf, "%.2fT", x / 1e12);
@@ -38,8 +41,9 @@ std::size_t table_width() { return g_table_width; }
 
 void set_table_width(std::size_t columns) { g_table_width = columns; }
 
-std::string wrap(const std::string& text, std::size_t width, std::size_t indent) {
+std::string wrap(const std::string& raw, std::size_t width, std::size_t indent) {
   if (width == 0) width = table_width();
+  const std::string text = printable(raw);  // lines of the text reports carry names from inputs
   std::string out, line;
   std::size_t pos = 0;
   while (pos < text.size()) {

@@ -204,12 +204,12 @@ sweep_matrix load_matrix(const std::string& path, const config_roots& roots) {
   if (r.has("tokens_per_day")) {
     std::set<std::string> seen;
     for (const auto& e : elements(r, "tokens_per_day")) {
-      // The workload loader's range: 1e18 tokens/day is ~20,000x the largest public figure.
-      if (!e.first->is_number()) {
-        throw config_error(path, e.second, "expected a number > 0 and <= 1e+18, found " + describe_json(*e.first));
-      }
+      // The workload loader's range (min_tokens_per_day, max_tokens_per_day).
+      const std::string want = "expected a number >= " + format_number(min_tokens_per_day) + " and <= " +
+                               format_number(max_tokens_per_day) + ", found ";
+      if (!e.first->is_number()) throw config_error(path, e.second, want + describe_json(*e.first));
       const double x = e.first->get<double>();
-      if (!(x > 0.0 && x <= 1e18)) throw config_error(path, e.second, "expected a number > 0 and <= 1e+18, found " + format_number(x));
+      if (!(x >= min_tokens_per_day && x <= max_tokens_per_day)) throw config_error(path, e.second, want + format_number(x));
       check_unique(path, e.second, shortest(x), seen);
       m.tokens_per_day.push_back(x);
     }
@@ -287,6 +287,7 @@ sweep_runner::sweep_runner(const sweep_matrix& m, const sweep_settings& s) : m_(
   for (const matrix_ref& x : m.workloads) {
     in.workloads.push_back(load_workload(x.path));
     in.engines.push_back(resolve_engine(in.cal, in.workloads.back(), m.engine));
+    for (const grid_request& g : in.grids) check_draft_axis(g, in.workloads.back());
   }
   // A per-site price must name a site of some cluster of the matrix (a typo would silently price nothing).
   std::vector<std::string> site_names;

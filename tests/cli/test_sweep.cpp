@@ -252,7 +252,7 @@ TEST(Sweep, BadInputsExitTwoNamingFileAndField) {
   expect_error(j, "$.target", "unknown field");
   j = good;
   j["tokens_per_day"] = {1e12, -1};
-  expect_error(j, "$.tokens_per_day[1]", "expected a number > 0");
+  expect_error(j, "$.tokens_per_day[1]", "expected a number >= 1");
   j = good;
   j["prices"] = {{{"label", "x"}, {"usd_per_gpu_hour", {{"riyadh", 1.0}}}}};
   expect_error(j, "$.prices[0].usd_per_gpu_hour.riyadh", "is in none of the matrix's clusters");
