@@ -63,6 +63,19 @@ void BM_parse_tiny_objects(benchmark::State& state) {
 }
 BENCHMARK(BM_parse_tiny_objects)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Reference: nlohmann's own DOM parser without a callback (no depth limit, no duplicate-key
+// check) on the same text, so the figures above can be read against the library's floor.
+void BM_parse_tiny_objects_nlohmann_plain(benchmark::State& state) {
+  const std::size_t bytes = static_cast<std::size_t>(state.range(0)) * 1024;
+  const std::string text = tiny_objects(bytes);
+  for (auto _ : state) {
+    json j = json::parse(text);
+    benchmark::DoNotOptimize(j.size());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_parse_tiny_objects_nlohmann_plain)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 void BM_load_cluster_deliveries(benchmark::State& state) {
   const std::size_t bytes = static_cast<std::size_t>(state.range(0)) * 1024;
   static const calibration cal = load_calibration(bench::config_path("calibration.json"));
