@@ -308,9 +308,17 @@ void output_set::commit() {
         ::close(fd);
         throw runtime_failure("cannot write " + s->path + ": cannot connect to the socket: " + err_text(e));
       }
+    } else if (t.kind == target_kind::fifo) {
+      // A FIFO waits here for its reader. Polled, not a blocking open: the signal may reach
+      // another thread (OpenMP's), so an open() in this one would never see EINTR.
+      while ((fd = ::open(t.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0 && (errno == ENXIO || errno == EINTR)) {
+        throw_if_cancelled();
+        ::usleep(20000);
+      }
+      if (fd < 0) throw runtime_failure("cannot write " + s->path + ": " + err_text(errno));
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     } else {
-      // A FIFO waits here for its reader; Ctrl-C ends the wait.
-      while ((fd = ::open(t.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0 && errno == EINTR) throw_if_cancelled();
+      fd = ::open(t.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
       if (fd < 0) throw runtime_failure("cannot write " + s->path + ": " + err_text(errno));
     }
     const int e = write_all(fd, s->content);

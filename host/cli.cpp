@@ -5,6 +5,8 @@
 
 #include <cxxopts.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -17,7 +19,10 @@
 #include "loaders.hpp"
 #include "fleet.hpp"
 #include "html_report.hpp"
+#include "report.hpp"
 #include "man_page.hpp"
+#include "mip.hpp"
+#include "overrides.hpp"
 #include "plan.hpp"
 #include "plan_formats.hpp"
 #include "text.hpp"
@@ -115,6 +120,8 @@ Overrides (instead of editing a file; the JSON output records them under inputs.
   --tpot MS          time-per-output-token SLO, ms
   --gpu NAME         only the sites whose GPU type is NAME (h20, h200 for h200-sxm, ...),
                      and only GPUs of that type on offer
+  --weights FORMAT   only this weight format: bf16 | fp8 | fp4 (FP4 needs Blackwell)
+  --kv FORMAT        only this KV-cache format: bf16 | fp8
                      (--isl, --osl, --ttft, --tpot need --model/--workload)
 
 Search:
@@ -127,24 +134,38 @@ Search:
                      (default 1048576)
 
 Output:
-  --format NAME      json (default) | table (100 columns) | csv (one row per ranked
+  --format NAME      json (default) | table (80 columns) | csv (one row per ranked
                      configuration, units in the column names; with --demand one row per
-                     site and configuration of the fleet) | md (GitHub Markdown tables)
+                     assignment of the fleet, its share of the pool's spares, power and
+                     cost, so columns sum to the fleet's totals) | md (GitHub Markdown)
+  --wide             tables up to 100 columns, with every column (tokens/s per GPU, ...)
   --pareto           also trace the frontier of tokens/s per GPU against tokens/s per user:
                      the most tokens per GPU within the SLOs under a TPOT bound tightened by
                      0.75x per point (up to 10 points, one search each); table, md and json
-  --out FILE         write to FILE atomically (temp file + rename) instead of stdout
+  --out FILE         write to FILE instead of stdout: a regular file is replaced atomically
+                     (mode and owner kept), a device, FIFO or socket written through; an
+                     input file, a directory or the --html file is refused
   --html FILE        also write a report for people to FILE (atomically): one self-contained
                      HTML page with the inputs, the ranked table, the Pareto chart (tokens/s
                      per GPU vs per user), cost and power by site, load vs capacity by hour
   --quiet            no progress on stderr
 
+Fleet solver (the allocation and capacity mixed-integer programs):
+  --solver NAME      cbc (default: COIN-OR CBC, the faster on the shipped clusters) | glpk
+  --mip-gap FRACTION stop each solve once its answer is proven within this fraction of the
+                     optimum: 0.001 = 0.1% (default); 0 asks for a proof of optimality
+  --time-limit S     seconds per solve, then report the best answer found with its proven gap
+                     (default: none; at the default gap the shipped examples take seconds, and
+                     an answer that depends on the machine's speed is not reproducible); "none"
+                     also lifts it. The JSON's solver section gives the solver, its outcome
+                     (optimal, feasible, infeasible, no_solution), objective, bound and gap
+
 With --model/--workload it ranks every configuration (below) and adds the fleet; with
 --demand it searches each class on each kind of hardware and reports the fleet. The fleet: the
 best configurations of each class on each GPU type, node size and network the cluster has or is
 offered, and the allocation across sites that meets every hour's demand at the least cost per
-day within each site's GPUs and power cap (a mixed-integer program solved by GLPK to a proven
-optimum); per site GPUs used and free, nodes, MW, cost; cost per day, per month and per million
+day within each site's GPUs and power cap (a mixed-integer program solved by CBC or GLPK to a
+proven gap, 0.1% by default); per site GPUs used and free, nodes, MW, cost; cost per day, per month and per million
 tokens (input and output); lease, on-demand, capital and energy; utilisation over the day. When
 the cluster is not enough: the least-cost GPUs to add, by type and site. And the capacity: the
 most demand the cluster carries, what binds, and the month growth runs it out.
@@ -212,9 +233,12 @@ deliveries the cluster file lists.
 
 Options:
   --grid, --gpu-dir, --calibration, --engine, --backend, --threads, --chunk   as for plan
-  --target, --isl, --osl, --ttft, --tpot, --gpu   overrides as for plan (--target: the demand
-                     the multiple is of; --gpu: only the sites with that GPU type)
-  --format NAME      json (default) | table | md
+  --target, --isl, --osl, --ttft, --tpot, --gpu, --weights, --kv   overrides as for plan
+                     (--target: the demand the multiple is of; --gpu: only the sites with
+                     that GPU type)
+  --solver, --mip-gap, --time-limit   the fleet solver, as for plan (the capacity is a
+                     multiple proven within --mip-gap of the largest)
+  --format NAME      json (default) | table (80 columns; --wide: 100) | md
   --out FILE         write to FILE atomically   --quiet   no progress on stderr
 
 Examples:
@@ -233,7 +257,39 @@ struct common_args {
   std::string demand_path;
   config_roots roots;
   std::string format;
+  mip_solver solver = default_mip_solver();
+  double time_limit_s = mip_problem::inf;
+  double mip_gap = 1e-3;
 };
+
+/// --solver, --time-limit, --mip-gap.
+void parse_solver_options(const cxxopts::ParseResult& a, common_args& c) {
+  if (a.count("solver")) {
+    const std::string name = a["solver"].as<std::string>();
+    if (!parse_mip_solver(name, &c.solver)) {
+      throw usage_error("--solver: expected cbc or glpk, found \"" + name + "\"" + did_you_mean(name, {"cbc", "glpk"}));
+    }
+    if (!mip_solver_available(c.solver)) {
+      throw usage_error("--solver: " + name + " is not in this build (built without it; see README Licences)");
+    }
+  }
+  if (a.count("time-limit")) {
+    const std::string text = a["time-limit"].as<std::string>();
+    // A week per solve is beyond any use; past it the figure is more likely a typo.
+    if (text != "none") c.time_limit_s = parse_positive(text, "--time-limit", 604800.0, false);
+  }
+  if (a.count("mip-gap")) {
+    const std::string text = a["mip-gap"].as<std::string>();
+    double v = std::nan("");
+    const char* first = text.data();
+    const char* last = first + text.size();
+    const auto res = std::from_chars(first, last, v, std::chars_format::general);
+    if (res.ec != std::errc() || res.ptr != last || !(v >= 0.0) || !(v < 1.0)) {
+      throw usage_error("--mip-gap: expected a fraction from 0 to below 1 (0.001 = 0.1%), found \"" + text + "\"");
+    }
+    c.mip_gap = v;
+  }
+}
 
 common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err, const std::vector<std::string>& formats) {
   common_args c;
@@ -283,7 +339,9 @@ common_args parse_common(const cxxopts::ParseResult& a, std::ostream& err, const
     throw usage_error("--format: expected " + list + ", found \"" + c.format + "\"" + did_you_mean(c.format, formats));
   }
   // A progress bar only for a person watching: not under --quiet, not into a pipe or file.
+  parse_solver_options(a, c);
   if (!a.count("quiet") && ::isatty(STDERR_FILENO)) req.progress = make_progress_bar(err);
+  set_table_width(a.count("wide") ? 100 : 80);
   // An output that cannot be written is found now, not after a long search.
   if (a.count("out")) check_output_path(a["out"].as<std::string>(), "--out");
   return c;
@@ -298,16 +356,20 @@ void add_common_options(cxxopts::Options& opts) {
       "threads", "", cxxopts::value<std::string>()->default_value("0"))(
       "chunk", "", cxxopts::value<std::string>()->default_value("1048576"))(
       "format", "", cxxopts::value<std::string>()->default_value("json"))("out", "", cxxopts::value<std::string>())(
-      "quiet", "")("h,help", "");
+      "quiet", "")("wide", "")("h,help", "");
   opts.add_options()("target", "", cxxopts::value<std::string>())("isl", "", cxxopts::value<std::string>())(
       "osl", "", cxxopts::value<std::string>())("ttft", "", cxxopts::value<std::string>())(
-      "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>());
+      "tpot", "", cxxopts::value<std::string>())("gpu", "", cxxopts::value<std::string>())(
+      "weights", "", cxxopts::value<std::string>())("kv", "", cxxopts::value<std::string>());
+  opts.add_options()("solver", "", cxxopts::value<std::string>())("time-limit", "", cxxopts::value<std::string>())(
+      "mip-gap", "", cxxopts::value<std::string>());
 }
 
 const std::vector<std::string> common_option_names = {"cluster", "model", "workload", "demand", "grid", "gpu-dir",
                                                       "calibration", "engine", "backend", "threads", "chunk",
                                                       "format", "out", "quiet", "help", "target", "isl",
-                                                      "osl", "ttft", "tpot", "gpu"};
+                                                      "osl", "ttft", "tpot", "gpu", "weights", "kv", "wide",
+                                                      "solver", "time-limit", "mip-gap"};
 
 /// Writes a command's answer: to --out (and its --html report beside it, staged and committed
 /// together: one that cannot be written stops both), or to `out`. Nothing is written once a
@@ -365,6 +427,9 @@ int cmd_plan(int argc, const char* const* argv, std::ostream& out, std::ostream&
   fr.base = req;
   fr.demand_path = c.demand_path;
   fr.roots = c.roots;
+  fr.solver = c.solver;
+  fr.time_limit_s = c.time_limit_s;
+  fr.mip_gap = c.mip_gap;
   if (!c.demand_path.empty()) {
     fleet_result f = run_fleet(fr);
     guard.check("after the fleet allocation");
@@ -406,6 +471,9 @@ int cmd_capacity(int argc, const char* const* argv, std::ostream& out, std::ostr
   fr.base = c.req;
   fr.demand_path = c.demand_path;
   fr.roots = c.roots;
+  fr.solver = c.solver;
+  fr.time_limit_s = c.time_limit_s;
+  fr.mip_gap = c.mip_gap;
   fleet_result f = run_fleet(fr);
   guard.check("after the fleet allocation");
   emit(a, out, c.format == "json" ? capacity_json_text(f) : c.format == "md" ? capacity_to_markdown(f) : capacity_table(f),
@@ -478,10 +546,12 @@ int run_command(int argc, const char* const* argv, std::ostream& out, std::ostre
                                          "version", "help"}) +
                       "; run 'tokenplan help'");
   } catch (const config_error& e) {
-    err << "error: " << e.what() << "\n";
+    // Messages quote inputs (names, paths, values): printable() keeps their control characters
+    // from reaching the terminal.
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const usage_error& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 2;
   } catch (const interrupted_error& e) {
     err << "\n" << e.what() << "\n";
@@ -490,7 +560,7 @@ int run_command(int argc, const char* const* argv, std::ostream& out, std::ostre
     err << "error: out of memory; lower --chunk or the grid size\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
+    err << "error: " << printable(e.what()) << "\n";
     return 1;
   }
 }

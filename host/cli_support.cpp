@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <unistd.h>
 #include <cstring>
 #include <chrono>
 #include <cmath>
@@ -14,6 +15,7 @@
 
 #include "atomic_file.hpp"
 #include "errors.hpp"
+#include "mip.hpp"
 #include "text.hpp"
 
 #ifndef TOKENPLAN_SOURCE_CONFIG_DIR
@@ -64,8 +66,17 @@ std::string count_text(double x) {
 
 }  // namespace
 
+extern "C" void abandon_after_signal() {
+  // A solve that cannot be stopped (CBC): nothing has been written yet, so end here.
+  remove_pending_temporaries_from_signal_handler();
+  static const char msg[] = "\ninterrupted during the fleet allocation; nothing written\n";
+  (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+  ::_exit(interrupt_exit_status());
+}
+
 interrupt_guard::interrupt_guard() {
   g_interrupted.store(false);
+  set_mip_abandon_hook(abandon_after_signal);
   g_signal = 0;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -77,6 +88,7 @@ interrupt_guard::interrupt_guard() {
 }
 
 interrupt_guard::~interrupt_guard() {
+  set_mip_abandon_hook(nullptr);
   set_output_cancel_flag(nullptr);
   sigaction(SIGINT, &g_previous_int, nullptr);
   sigaction(SIGTERM, &g_previous_term, nullptr);

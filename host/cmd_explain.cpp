@@ -43,7 +43,7 @@ Inputs:
   --gpus-per-node N     node size with --gpu (default 8)
 
 Output:
-  --format json|table (default table)   --out FILE (atomic)
+  --format json|table (default table, 80 columns; --wide: 100)   --out FILE (atomic)
 
 It prints memory per GPU by part, the time of one engine step by component with the roofline
 bound each part hits (compute, memory, latency or network), two-batch overlap, TPOT, TTFT,
@@ -173,7 +173,7 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
   const double gpn = prob.sites[e.cfg.site].gpus_per_node;
   const metrics& m = e.m;
   o << "tokenplan explain: " << in.model.name << " on " << site.gpu << " (" << site.name << "), workload "
-    << in.workload.name << ", engine " << in.engine << "\n";
+    << in.workload.name << ", engine " << printable(in.engine) << "\n";
   o << "config: " << (e.cfg.mode == mode_disaggregated ? "disaggregated" : "aggregated") << ", weights "
     << precision_name(e.cfg.wprec) << ", KV " << precision_name(e.cfg.kvprec) << ", " << e.cfg.draft
     << " speculative draft token(s)\n";
@@ -184,7 +184,7 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
                                            "beyond the experts)."
                                          : "This GPU has no tensor cores for the chosen format.")
       << "\n";
-    return o.str();
+    return fit_to_width(o.str());
   }
   if (e.cfg.mode == mode_disaggregated) {
     pool_table(o, "prefill", m.prefill, e.cfg, true, gpn);
@@ -206,7 +206,7 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
   }
   o << ", " << fmt("%.1f", m.facility_power_kw / 1e3) << " MW at the facility, " << short_number(m.cost_usd_per_day)
     << " USD/day, " << fmt("%.4f", m.usd_per_million_tokens) << " USD per million tokens\n";
-  return o.str();
+  return fit_to_width(o.str());
 }
 
 }  // namespace
@@ -221,12 +221,13 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
       "usd-per-gpu-hour", "", cxxopts::value<double>()->default_value("0"))(
       "gpus-per-node", "", cxxopts::value<std::string>()->default_value("8"))(
       "format", "", cxxopts::value<std::string>()->default_value("table"))("out", "", cxxopts::value<std::string>())(
-      "h,help", "");
+      "wide", "")("h,help", "");
   cxxopts::ParseResult a;
   const std::vector<std::string> known = {"model",  "workload", "gpu",         "cluster",          "site",
                                           "config", "engine",   "calibration", "usd-per-gpu-hour", "gpus-per-node",
-                                          "format", "out",      "help"};
+                                          "format", "out",      "wide",        "help"};
   if (!parse_command(opts, argc, argv, known, explain_help, out, a)) return 0;
+  set_table_width(a.count("wide") ? 100 : 80);
   for (const char* req : {"model", "workload", "config"}) {
     if (!a.count(req)) throw usage_error(std::string("missing --") + req);
   }

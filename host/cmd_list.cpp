@@ -45,7 +45,7 @@ Per kind:
 
 Options:
   --configs DIR      list this configs folder first (it holds models/, gpus/, ...)
-  --format NAME      table (default) | json
+  --format NAME      table (default, 80 columns; --wide: 100) | json
   --out FILE         write to FILE atomically instead of stdout
 
 Examples:
@@ -244,10 +244,11 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
   cxxopts::Options opts("tokenplan list", "");
   opts.add_options()("configs", "", cxxopts::value<std::string>())(
       "format", "", cxxopts::value<std::string>()->default_value("table"))("out", "", cxxopts::value<std::string>())(
-      "h,help", "")("kinds", "", cxxopts::value<std::vector<std::string>>());
+      "wide", "")("h,help", "")("kinds", "", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"kinds"});
   cxxopts::ParseResult a;
-  if (!parse_command(opts, argc, argv, {"configs", "format", "out", "help"}, list_help, out, a)) return 0;
+  if (!parse_command(opts, argc, argv, {"configs", "format", "out", "wide", "help"}, list_help, out, a)) return 0;
+  set_table_width(a.count("wide") ? 100 : 80);
   const std::string format = a["format"].as<std::string>();
   if (format != "table" && format != "json") {
     throw usage_error("--format: expected table or json, found \"" + format + "\"" + did_you_mean(format, {"table", "json"}));
@@ -324,12 +325,12 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
     if (k) o << "\n";
     o << kind << " (" << rows.size() << "):\n";
     std::size_t width = 0;
-    for (const listed& l : rows) width = std::max(width, l.name.size());
+    for (const listed& l : rows) width = std::max(width, printable(l.name).size());
     width = std::min<std::size_t>(width, 30);
     for (const listed& l : rows) {
       // Name in its column, facts wrapped beside it.
-      const std::string facts = wrap(l.error.empty() ? l.facts : "does not load: " + l.error, 100 - width - 4, 0);
-      std::string name = l.name;
+      const std::string facts = wrap(l.error.empty() ? l.facts : "does not load: " + l.error, table_width() - width - 4, 0);
+      std::string name = printable(l.name);  // a file name may hold anything
       if (name.size() < width) name += std::string(width - name.size(), ' ');
       std::size_t start = 0;
       while (start < facts.size()) {

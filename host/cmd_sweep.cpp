@@ -143,7 +143,7 @@ int cmd_sweep(int argc, const char* const* argv, std::ostream& out, std::ostream
   if (!quiet) {
     if (ex.dropped_partial_row) err << "sweep: cut a partially written last row from " << out_path << "\n";
     err << "sweep: " << scenarios.size() << " scenarios";
-    if (ex.rows > 0) err << "; " << scenarios.size() - todo.size() << " already in " << out_path << ", " << todo.size() << " to run";
+    if (ex.rows > 0) err << "; " << scenarios.size() - todo.size() << " already in " << printable(out_path) << ", " << todo.size() << " to run";
     err << "\n" << std::flush;
   }
 

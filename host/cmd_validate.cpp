@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "plan.hpp"
 #include "report.hpp"
+#include "text.hpp"
 #include "validation.hpp"
 
 #ifndef TOKENPLAN_VERSION
@@ -35,7 +36,8 @@ point does not publish (TP, precision, batch) is searched, and the best-throughp
 configuration is the prediction. For every point it prints predicted vs measured, the absolute
 percentage error and |ln(predicted/measured)|; then the median and p90 over points, and a
 leave-one-out median: the factors refitted without each point (as 'tokenplan calibrate' fits
-them), then that point predicted. --no-loo skips the refits.
+them), then that point predicted. --no-loo skips the refits. The table fits 80 columns;
+--wide puts each point's metric and configuration on its line (100+ columns).
 
 Examples:
   tokenplan validate configs/validation/public-points.jsonl
@@ -106,11 +108,12 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
   cxxopts::Options opts("tokenplan validate", "");
   opts.add_options()("format", "", cxxopts::value<std::string>()->default_value("table"))(
       "calibration", "", cxxopts::value<std::string>())("no-loo", "")("out", "", cxxopts::value<std::string>())(
-      "quiet", "")("h,help", "")("files", "", cxxopts::value<std::vector<std::string>>());
+      "quiet", "")("wide", "")("h,help", "")("files", "", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"files"});
   cxxopts::ParseResult a;
-  const std::vector<std::string> known = {"format", "calibration", "no-loo", "out", "quiet", "help"};
+  const std::vector<std::string> known = {"format", "calibration", "no-loo", "out", "quiet", "wide", "help"};
   if (!parse_command(opts, argc, argv, known, validate_help, out, a)) return 0;
+  set_table_width(a.count("wide") ? 100 : 80);
   const std::string format = a["format"].as<std::string>();
   if (format != "json" && format != "table") throw usage_error("--format: expected json or table, found \"" + format + "\"");
   loaded in = load_inputs(a, a.count("files") ? a["files"].as<std::vector<std::string>>() : std::vector<std::string>{});
@@ -175,23 +178,41 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
   } else {
     std::ostringstream o;
     char line[512];
-    std::snprintf(line, sizeof line, "%-40s %-14s %-24s %11s %11s %7s %7s  %s\n", "point", "gpu x n", "metric (scope)",
-                  "measured", "predicted", "err%", "loo%", "configuration");
+    // --wide: one line per point with every column; 80 columns: the point, its numbers, and the
+    // metric and configuration on a second, indented line.
+    const bool wide = wide_tables();
+    if (wide) {
+      std::snprintf(line, sizeof line, "%-40s %-14s %-24s %11s %11s %7s %7s  %s\n", "point", "gpu x n", "metric (scope)",
+                    "measured", "predicted", "err%", "loo%", "configuration");
+    } else {
+      std::snprintf(line, sizeof line, "%-30s %-14s %9s %9s %6s %6s\n", "point", "gpu x n", "measured", "predicted",
+                    "err%", "loo%");
+    }
     o << line;
     for (std::size_t i = 0; i < res.size(); ++i) {
       const validation_point& p = *res[i].point;
-      std::string gpu = p.gpu + " x" + std::to_string(p.gpus);
+      // The point's strings come from the file as they are: printable() for the table.
+      const std::string id = printable(p.id);
+      std::string gpu = printable(p.gpu) + " x" + std::to_string(p.gpus);
       std::string metric = p.metric + " (" + p.scope + ")";
-      if (res[i].predicted) {
-        std::string loo_s = loo.empty() || !p.fit ? "-" : loo[i].predicted ? fmt("%.1f%%", 100.0 * loo[i].ape) : "none";
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %6.1f%% %7s  %s%s\n", p.id.c_str(),
-                      gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), short_number(res[i].value).c_str(),
-                      100.0 * res[i].ape, loo_s.c_str(), res[i].config.c_str(), p.fit ? "" : "  (not fitted)");
+      const std::string loo_s = !res[i].predicted               ? "-"
+                                : loo.empty() || !p.fit         ? "-"
+                                : loo[i].predicted              ? fmt("%.1f%%", 100.0 * loo[i].ape)
+                                                                : "none";
+      const std::string err_s = res[i].predicted ? fmt("%.1f%%", 100.0 * res[i].ape) : "-";
+      const std::string predicted = res[i].predicted ? short_number(res[i].value) : "-";
+      const std::string tail = res[i].predicted ? res[i].config + (p.fit ? "" : "  (not fitted)")
+                                                : "skipped: " + printable(res[i].why_not);
+      if (wide) {
+        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  %s\n", id.c_str(), gpu.c_str(),
+                      metric.c_str(), short_number(p.value).c_str(), predicted.c_str(), err_s.c_str(), loo_s.c_str(),
+                      tail.c_str());
+        o << line;
       } else {
-        std::snprintf(line, sizeof line, "%-40.40s %-14.14s %-24.24s %11s %11s %7s %7s  skipped: %s\n", p.id.c_str(),
-                      gpu.c_str(), metric.c_str(), short_number(p.value).c_str(), "-", "-", "-", res[i].why_not.c_str());
+        std::snprintf(line, sizeof line, "%-30.30s %-14.14s %9s %9s %6s %6s\n", id.c_str(), gpu.c_str(),
+                      short_number(p.value).c_str(), predicted.c_str(), err_s.c_str(), loo_s.c_str());
+        o << line << fit_to_width("    " + metric + "; " + tail + "\n");
       }
-      o << line;
     }
     o << "\n" << s.predicted << " points predicted, " << s.skipped << " skipped (inputs not published or not modelled)\n";
     o << "absolute percentage error: median " << fmt("%.1f", 100 * s.median_ape) << "%, p90 " << fmt("%.1f", 100 * s.p90_ape)
@@ -211,7 +232,7 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
       }
       if (lost > 0) o << "  (" << lost << " point(s) left out of the leave-one-out figures above)\n";
     }
-    text = o.str();
+    text = fit_to_width(o.str());
   }
   if (a.count("out")) write_file_atomic(a["out"].as<std::string>(), text);
   else write_stdout(out, text);

@@ -93,6 +93,49 @@ void unit_of(const pool_metrics& pm, double gpn, double* gpus, double* nodes, do
   *rps = per_unit * pm.requests_per_s * pm.utilisation;
 }
 
+/// The capacity question: the largest multiple lambda of the demand the GPUs carry. The MIP is
+/// linear in the demand, but its objective also carries a 1e-9 nudge per deferred request and
+/// GLPK works to absolute tolerances, so with a target far above what the GPUs carry (lambda near
+/// 1e-5 at 1e17 tokens/day) the optimum came back as lambda = -0, and far below it lambda is huge.
+/// The demand is therefore scaled by an estimate k of lambda (GPUs x the best requests/s per GPU
+/// of their options, over the demand's busiest period) before solving, and lambda scaled back.
+fleet_solution solve_capacity(const fleet_model& m, const fleet_solve_options& o) {
+  double supply = 0.0, demand = 0.0;
+  for (std::size_t j = 0; j < m.pools.size(); ++j) {
+    double best = 0.0;  // requests/s per GPU of the pool's best option
+    for (const fleet_option& op : m.options) {
+      if (op.pool != j || op.unit_gpus[0] <= 0.0 || op.unit_rps[0] <= 0.0) continue;
+      double gpu_s = op.unit_gpus[0] / op.unit_rps[0];
+      if (op.disaggregated) gpu_s = op.unit_gpus[1] > 0.0 && op.unit_rps[1] > 0.0 ? gpu_s + op.unit_gpus[1] / op.unit_rps[1] : 0.0;
+      if (gpu_s > 0.0) best = std::max(best, 1.0 / gpu_s);
+    }
+    supply += (o.gpus_override.empty() ? m.pools[j].gpus_now : o.gpus_override[j]) * best;
+  }
+  for (const fleet_class& c : m.classes) {
+    double peak = 0.0;
+    for (double x : c.interactive_rps) peak = std::max(peak, x);
+    demand += peak + c.deferrable_rps;
+  }
+  double k = supply > 0.0 && demand > 0.0 ? supply / demand : 1.0;
+  // Near 1 the problem is well scaled as it is: solve it unchanged, so ordinary answers keep their bits.
+  if (!(std::isfinite(k) && k > 0.0) || (k > 1e-2 && k < 1e2)) k = 1.0;
+  fleet_solution s;
+  if (k == 1.0) {
+    s = solve_fleet(m, o);
+  } else {
+    fleet_model scaled = m;
+    for (fleet_class& c : scaled.classes) {
+      for (double& x : c.interactive_rps) x *= k;
+      c.deferrable_rps *= k;
+    }
+    s = solve_fleet(scaled, o);
+    s.scale *= k;
+    s.objective *= k;
+  }
+  if (!(s.scale > 0.0)) s.scale = 0.0;  // never -0 (or NaN) as a multiple of the target
+  return s;
+}
+
 }  // namespace
 
 demand_entry load_demand(const std::string& path, const config_roots& roots, const calibration& cal) {
@@ -101,8 +144,7 @@ demand_entry load_demand(const std::string& path, const config_roots& roots, con
   field_reader r(j, path, "$");
   d.name = r.string("name");
   d.description = r.string_or("description", "");
-  // 1e18 tokens/day is ~20,000x the largest public figure (Google, ~43T/day in Oct 2025).
-  d.tokens_per_day = r.number("tokens_per_day", positive(1e18));
+  d.tokens_per_day = r.number("tokens_per_day", at_least(min_tokens_per_day, max_tokens_per_day));
   const fs::path base = fs::path(path).parent_path();
   double shares = 0.0;
   std::vector<field_reader> classes = r.objects("classes");
@@ -125,6 +167,7 @@ demand_entry load_demand(const std::string& path, const config_roots& roots, con
     dc.model = load_model(model_path);
     dc.workload = load_workload(workload_path);
     dc.grid = grid_path.empty() ? default_grid(dc.model.spec) : load_grid(grid_path, dc.model.spec);
+    check_draft_axis(dc.grid, dc.workload);
     if (!engine.empty() && !cal.engines.count(engine)) {
       std::vector<std::string> names;
       for (const auto& kv : cal.engines) names.push_back(kv.first);
@@ -218,6 +261,7 @@ fleet_result run_fleet(const fleet_request& req) {
     r.demand = load_demand(req.demand_path, req.roots, r.cal);
     // --target sets the demand's total; the classes keep their shares.
     if (r.overrides.tokens_per_day > 0.0) r.demand.tokens_per_day = r.overrides.tokens_per_day;
+    for (demand_class& c : r.demand.classes) pin_precisions(c.workload, c.grid, r.overrides);
   }
   const demand_entry& dem = r.demand;
   bool any_delivery = false;
@@ -411,7 +455,10 @@ fleet_result run_fleet(const fleet_request& req) {
 
   // ---- solve --------------------------------------------------------------------------------
   fleet_solve_options so;
+  so.solver = req.solver;
   so.time_limit_s = req.time_limit_s;
+  so.mip_gap = req.mip_gap;
+  so.cancel = base.cancel;
   r.plan = solve_fleet(m, so);
   if (r.plan.solved) {
     r.plan_summary = summarize_fleet(r, r.plan);
@@ -450,7 +497,7 @@ fleet_result run_fleet(const fleet_request& req) {
   }
   fleet_solve_options cap = so;
   cap.goal = fleet_goal::max_scale;
-  r.capacity = solve_fleet(m, cap);
+  r.capacity = solve_capacity(m, cap);
 
   // ---- what binds the capacity --------------------------------------------------------------
   for (std::size_t c = 0; c < m.classes.size(); ++c) {
@@ -535,7 +582,7 @@ fleet_result run_fleet(const fleet_request& req) {
       if (changed) {
         fleet_solve_options o = cap;
         o.gpus_override = gpus;
-        fleet_solution cs = solve_fleet(m, o);
+        fleet_solution cs = solve_capacity(m, o);
         l = cs.solved ? cs.scale : 0.0;
       }
       lambda.emplace_back(at, l);
@@ -545,9 +592,11 @@ fleet_result run_fleet(const fleet_request& req) {
       const int from = lambda[i].first;
       const int until = i + 1 < lambda.size() ? lambda[i + 1].first : 1200;
       const double l = lambda[i].second;
-      // First month m >= from with (1 + g)^m > l.
-      int first = l < 1.0 ? 0 : static_cast<int>(std::floor(std::log(l) / std::log1p(g))) + 1;
-      first = std::max(first, from);
+      // First month m >= from with (1 + g)^m > l, in double: for a tiny g the quotient is far
+      // beyond an int (1e-12/month gives ~1e11 months), and anything past the 1,200-month (100
+      // year) horizon counts as never.
+      const double first_m = l < 1.0 ? 0.0 : std::floor(std::log(l) / std::log1p(g)) + 1.0;
+      const int first = first_m < double(until) ? std::max(static_cast<int>(first_m), from) : until;
       if (first < until) {
         rw.runs_out = true;
         rw.months = first;

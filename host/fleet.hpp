@@ -134,7 +134,9 @@ struct fleet_request {
   std::string demand_path;     ///< a demand file; empty: base.model_path + base.workload_path
   config_roots roots;          ///< where names in a demand file are looked up
   std::size_t candidates = 4;  ///< configurations per class and profile offered to the allocation
-  double time_limit_s = 60.0;  ///< per MIP solve
+  mip_solver solver = default_mip_solver();
+  double time_limit_s = mip_problem::inf;  ///< per MIP solve, s; inf: none
+  double mip_gap = 1e-3;                   ///< relative gap each MIP solve must prove
 };
 
 struct fleet_result {

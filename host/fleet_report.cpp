@@ -1,6 +1,5 @@
 // Fleet reports: the plan's "fleet" section (JSON), the demand-file plan document, the capacity
 // answer, and the short table a person reads in a minute.
-#include <glpk.h>
 
 #include <cmath>
 #include <cstdio>
@@ -8,6 +7,7 @@
 
 #include "fleet.hpp"
 #include "report.hpp"
+#include "text.hpp"
 
 #ifndef TOKENPLAN_VERSION
 #define TOKENPLAN_VERSION "0.0.0-dev"
@@ -45,12 +45,39 @@ std::string pool_name(const fleet_result& r, std::size_t j) {
   return r.model.sites[p.site].name + "/" + p.gpu + (p.offer ? " (offer)" : "");
 }
 
+/// The solver's account of one solve, for people: which solver, objective, bound, gap, time.
+std::string solver_text(const fleet_solution& s, const char* unit) {
+  const bool scale = unit[0] == 'x';  // the capacity question: a multiple, shown with decimals
+  auto number = [&](double x) {
+    return !std::isfinite(x) ? std::string("none") : scale ? fmt("%.4f", x) : short_number(x);
+  };
+  std::string t = "solver " + s.library + ": " + mip_outcome_name(s.outcome);
+  if (s.solved) {
+    t += ", objective " + number(s.objective) + unit + ", bound " + number(s.bound) + ", gap " +
+         (std::isfinite(s.gap) ? fmt("%.3g", s.gap * 100.0) + "%" : std::string("unknown"));
+  } else if (std::isfinite(s.bound)) {
+    t += ", bound " + number(s.bound);
+  }
+  t += " in " + fmt("%.2f", s.seconds) + " s (asked: gap " + fmt("%.3g", s.mip_gap * 100.0) + "%, time limit " +
+       (std::isfinite(s.time_limit_s) ? fmt("%g", s.time_limit_s) + " s" : std::string("none")) + ")";
+  return t;
+}
+
 ojson solver_json(const fleet_solution& s) {
   ojson j;
-  j["library"] = std::string("GLPK ") + glp_version();
+  // JSON has no infinity: an unknown bound or gap, or no time limit, is null.
+  auto finite = [](double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); };
+  j["library"] = s.library;
+  j["name"] = s.solver;
   j["status"] = s.status;
+  j["outcome"] = mip_outcome_name(s.outcome);
   j["solved"] = s.solved;
   j["proven_optimal"] = s.proven_optimal;
+  j["objective"] = s.solved ? finite(s.objective) : ojson(nullptr);
+  j["bound"] = finite(s.bound);
+  j["gap"] = s.solved ? finite(s.gap) : ojson(nullptr);
+  j["mip_gap"] = s.mip_gap;
+  j["time_limit_s"] = finite(s.time_limit_s);
   j["rows"] = s.rows;
   j["columns"] = s.columns;
   j["integer_columns"] = s.integers;
@@ -344,9 +371,9 @@ std::string fleet_table(const fleet_result& r) {
     head += ", peak " + fmt("%.2f", d.peak_to_average) + "x the mean";
   }
   if (d.deferrable_share > 0.0) head += ", " + fmt("%.0f", d.deferrable_share * 100.0) + "% deferrable";
-  o << wrap(head, 100, 2);
+  o << wrap(head, 0, 2);
   // With --model/--workload the plan's header already said it.
-  if (!d.file.path.empty() && r.overrides.any()) o << wrap("  overrides: " + overrides_text(r.overrides), 100, 4);
+  if (!d.file.path.empty() && r.overrides.any()) o << wrap("  overrides: " + overrides_text(r.overrides), 0, 4);
   for (std::size_t c = 0; c < d.classes.size(); ++c) {
     const demand_class& dc = d.classes[c];
     o << "  " << wrap("class " + dc.name + ": " + fmt("%.0f", dc.share * 100.0) + "% on " + dc.model.name + " (" +
@@ -354,24 +381,29 @@ std::string fleet_table(const fleet_result& r) {
                           fmt("%.0f", dc.workload.spec.output_tokens) + ", TTFT " +
                           fmt("%.0f", dc.workload.spec.ttft_slo_s * 1e3) + " ms, TPOT " +
                           fmt("%.0f", dc.workload.spec.tpot_slo_s * 1e3) + " ms)",
-                      98, 4);
+                      table_width() - 2, 4);
   }
   const fleet_solution& s = r.chosen();
   const fleet_summary& f = r.chosen_summary();
   if (!s.solved) {
     o << "\nno allocation: " << s.status << "\n";
   } else {
-    o << "\n" << (r.needs_expansion ? "least-cost fleet with added GPUs" : "least-cost fleet") << " (" << s.status
-      << ", GLPK, " << fmt("%.2f", s.seconds) << " s):\n";
+    o << "\n" << (r.needs_expansion ? "least-cost fleet with added GPUs" : "least-cost fleet") << " (" << s.status << "):\n";
+    o << "  " << wrap(solver_text(s, " USD/day"), table_width() - 2, 4);
     char line[256];
-    std::snprintf(line, sizeof line, "  %-28s %9s %9s %8s %8s %8s %11s\n", "site/gpu", "have", "use", "free", "added",
-                  "MW fac", "USD/day");
+    // 80 columns: narrower name and number fields; --wide: the full ones.
+    const bool wide = wide_tables();
+    const int name_w = wide ? 28 : 22, cfg_w = wide ? 48 : 42;
+    std::snprintf(line, sizeof line, wide ? "  %-*s %9s %9s %8s %8s %8s %11s\n" : "  %-*s %8s %8s %7s %7s %6s %8s\n",
+                  name_w, "site/gpu", "have", "use", "free", "added", "MW fac", "USD/day");
     o << line;
     for (std::size_t p = 0; p < m.pools.size(); ++p) {
       const pool_report& pr = f.pools[p];
       const fleet_pool& pool = m.pools[p];
       if (pool.offer && pr.gpus_used <= 0.0) continue;
-      std::snprintf(line, sizeof line, "  %-28.28s %9s %9s %8s %8s %8.1f %11s\n", pool_name(r, p).c_str(),
+      std::snprintf(line, sizeof line,
+                    wide ? "  %-*.*s %9s %9s %8s %8s %8.1f %11s\n" : "  %-*.*s %8s %8s %7s %7s %6.1f %8s\n", name_w,
+                    name_w, pool_name(r, p).c_str(),
                     group_digits(as_count(pool.gpus_now)).c_str(), group_digits(as_count(pr.gpus_used)).c_str(),
                     group_digits(as_count(pr.gpus_free)).c_str(), group_digits(as_count(pr.extra_gpus)).c_str(),
                     pr.facility_kw / 1000.0, short_number(pr.cost_usd_per_day).c_str());
@@ -384,12 +416,12 @@ std::string fleet_table(const fleet_result& r) {
           for (double u : s.od_units[side][k]) gpus = std::max(gpus, u * op.unit_gpus[side]);
         }
         if (gpus <= 0.0) continue;
-        std::snprintf(line, sizeof line, "      %-14.14s %-48.48s %9s GPUs\n", m.classes[op.cls].name.c_str(),
+        std::snprintf(line, sizeof line, "      %-14.14s %-*.*s %9s GPUs\n", printable(m.classes[op.cls].name).c_str(), cfg_w, cfg_w,
                       option_code(r.candidates[op.tag].eval.cfg).c_str(), group_digits(as_count(gpus)).c_str());
         o << line;
       }
       if (pr.spare_nodes > 0.0) {
-        std::snprintf(line, sizeof line, "      %-14s %-48s %9s GPUs\n", "spares", "(N+k nodes)",
+        std::snprintf(line, sizeof line, "      %-14s %-*s %9s GPUs\n", "spares", cfg_w, "(N+k nodes)",
                       group_digits(as_count(pr.spare_nodes * pool.gpus_per_node)).c_str());
         o << line;
       }
@@ -406,7 +438,7 @@ std::string fleet_table(const fleet_result& r) {
       std::string u = "utilisation of the GPUs in service by hour (%):";
       for (double x : f.utilisation) u += " " + fmt("%.0f", x * 100.0);
       u += "; " + fmt("%.0f", f.trough_idle_share * 100.0) + "% of them idle at the trough";
-      o << "  " << wrap(u, 98, 4);
+      o << "  " << wrap(u, table_width() - 2, 4);
     }
     if (f.gpus_paid > f.gpus_used + 0.5) {
       o << "  " << group_digits(as_count(f.gpus_paid - f.gpus_used)) << " of the " << group_digits(as_count(f.gpus_paid))
@@ -428,40 +460,42 @@ std::string fleet_table(const fleet_result& r) {
   if (r.capacity.solved) {
     o << "the cluster as it is carries " << fmt("%.2f", r.capacity.scale) << "x the target = "
       << short_number(r.capacity.scale * d.tokens_per_day) << " tokens/day\n";
+    o << "  " << wrap(solver_text(r.capacity, "x"), table_width() - 2, 4);
   } else {
     o << r.capacity.status << "\n";
   }
-  for (const binding_item& b : r.binding) o << "  " << wrap("binding (" + b.kind + "): " + b.detail, 98, 4);
+  for (const binding_item& b : r.binding) o << "  " << wrap("binding (" + b.kind + "): " + b.detail, table_width() - 2, 4);
   if (r.runway.computed) {
     std::string g = "growth " + fmt("%.1f", d.monthly_growth * 100.0) + "%/month: ";
     g += r.runway.runs_out ? "the cluster runs out in " + r.runway.month + " (month " + std::to_string(r.runway.months) + ")"
                            : r.runway.note;
     g += "; its capacity";
     for (const auto& st : r.runway.capacity_by_month) g += " from " + st.first + " " + fmt("%.2f", st.second) + "x";
-    o << wrap(g, 100, 2);
+    o << wrap(g, 0, 2);
   }
-  return o.str();
+  return fit_to_width(o.str());
 }
 
 std::string capacity_table(const fleet_result& r) {
   std::ostringstream o;
-  o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << r.demand.name << "\n";
-  if (r.overrides.any()) o << wrap("overrides: " + overrides_text(r.overrides), 100, 2);
+  o << "tokenplan capacity: cluster " << r.cluster.name << ", demand " << printable(r.demand.name) << "\n";
+  if (r.overrides.any()) o << wrap("overrides: " + overrides_text(r.overrides), 0, 2);
   if (r.capacity.solved) {
     o << wrap("the cluster as it is carries " + fmt("%.3f", r.capacity.scale) + "x the target: " +
                   short_number(r.capacity.scale * r.demand.tokens_per_day) + " tokens/day within the SLOs (" +
-                  r.capacity.status + ")", 100, 2);
+                  r.capacity.status + ")", 0, 2);
+    o << wrap(solver_text(r.capacity, "x"), 0, 2);
   } else {
     o << r.capacity.status << "\n";
   }
-  for (const binding_item& b : r.binding) o << wrap("binding (" + b.kind + "): " + b.detail, 100, 2);
+  for (const binding_item& b : r.binding) o << wrap("binding (" + b.kind + "): " + b.detail, 0, 2);
   for (const fleet_search& s : r.searches) {
     const std::string what = r.model.classes[s.cls].name + " on " + r.profiles[s.profile].label + ": ";
     if (s.limit.empty()) {
       o << wrap(what + "no feasible configuration (most configurations fail " + s.most_restrictive + ")" +
-                    (s.no_configuration.empty() ? "" : "; " + s.no_configuration), 100, 2);
+                    (s.no_configuration.empty() ? "" : "; " + s.no_configuration), 0, 2);
     } else {
-      o << wrap(what + "the best configuration is limited by " + s.limit + " (" + s.limit_detail + ")", 100, 2);
+      o << wrap(what + "the best configuration is limited by " + s.limit + " (" + s.limit_detail + ")", 0, 2);
     }
   }
   if (r.capacity.solved) {
@@ -477,7 +511,7 @@ std::string capacity_table(const fleet_result& r) {
       o << "  from " << s.first << ": " << fmt("%.3f", s.second) << "x the target\n";
     }
   }
-  return o.str();
+  return fit_to_width(o.str());
 }
 
 }  // namespace tokenplan

@@ -1,4 +1,5 @@
-// The fleet MIP on GLPK (glp_intopt: presolve, branch and cut, MIP gap 0).
+// The fleet MIP, built once as a solver-neutral mip_problem and solved by GLPK or CBC (mip.hpp)
+// to the relative gap and within the time limit asked for.
 //
 // Columns, per option o: committed units x[o][s] (integer; s = 0 aggregated or prefill, 1
 // decode) or, in an on-demand pool, units per period y[o][s][p] (integer); requests/s served
@@ -15,70 +16,19 @@
 // hours x (price + energy) x G over on-demand pools. Max scale: lambda.
 #include "fleet_solver.hpp"
 
-#include <glpk.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "errors.hpp"
+#include "mip.hpp"
 
 namespace tokenplan {
 
 namespace {
-
-/// Column and row bookkeeping on top of GLPK's 1-based API.
-class lp_builder {
- public:
-  lp_builder() : lp_(glp_create_prob()) {
-    ia_.push_back(0);
-    ja_.push_back(0);
-    ar_.push_back(0.0);
-  }
-  ~lp_builder() { glp_delete_prob(lp_); }
-  lp_builder(const lp_builder&) = delete;
-  lp_builder& operator=(const lp_builder&) = delete;
-
-  glp_prob* get() { return lp_; }
-
-  /// A column with bounds [lo, hi] (hi < 0: no upper bound), objective coefficient, integrality.
-  int column(double lo, double hi, double cost, bool integer) {
-    const int j = glp_add_cols(lp_, 1);
-    if (hi < 0.0) glp_set_col_bnds(lp_, j, GLP_LO, lo, 0.0);
-    else if (hi == lo) glp_set_col_bnds(lp_, j, GLP_FX, lo, lo);
-    else glp_set_col_bnds(lp_, j, GLP_DB, lo, hi);
-    glp_set_obj_coef(lp_, j, cost);
-    if (integer) {
-      glp_set_col_kind(lp_, j, GLP_IV);
-      ++integers_;
-    }
-    return j;
-  }
-  /// A row sum(coef x col) in [lo, hi]; type GLP_LO, GLP_UP, GLP_FX.
-  int row(int type, double lo, double hi) {
-    const int i = glp_add_rows(lp_, 1);
-    glp_set_row_bnds(lp_, i, type, lo, hi);
-    return i;
-  }
-  void coef(int row, int col, double v) {
-    if (v == 0.0) return;
-    ia_.push_back(row);
-    ja_.push_back(col);
-    ar_.push_back(v);
-  }
-  void load() { glp_load_matrix(lp_, static_cast<int>(ia_.size()) - 1, ia_.data(), ja_.data(), ar_.data()); }
-  std::size_t integers() const { return integers_; }
-
- private:
-  glp_prob* lp_;
-  std::vector<int> ia_, ja_;
-  std::vector<double> ar_;
-  std::size_t integers_ = 0;
-};
-
-int quiet_terminal(void*, const char*) { return 1; }  // GLPK prints nothing
 
 /// The shortest text that reads back as x; std::to_chars ignores the locale (std::to_string
 /// does not: it is printf's %f).
@@ -86,6 +36,14 @@ std::string shortest(double x) {
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, x);
   return std::string(buf, r.ptr);
+}
+
+/// A relative gap for people: "0.042%"; "an unknown gap" without a bound.
+std::string gap_text(double gap) {
+  if (!std::isfinite(gap)) return "an unknown margin";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g%%", gap * 100.0);
+  return buf;
 }
 
 }  // namespace
@@ -127,8 +85,9 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
   const auto start = std::chrono::steady_clock::now();
   const std::size_t P = m.period_hours.size(), O = m.options.size(), J = m.pools.size(), C = m.classes.size();
   const bool max_scale = opt.goal == fleet_goal::max_scale;
-  lp_builder lp;
-  glp_set_obj_dir(lp.get(), max_scale ? GLP_MAX : GLP_MIN);
+  mip_problem lp;
+  lp.maximize = max_scale;
+  constexpr double none = mip_problem::inf;
   constexpr double unlimited = 1e12;
   constexpr double use_epsilon = 1e-6;
 
@@ -139,9 +98,16 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     return p.expansion_max < 0.0 ? unlimited : base + p.expansion_max;
   };
 
+  // Integer columns get the upper bound their pool's GPUs imply (none in a pool without a limit):
+  // implied by the rows already, but as bounds they let presolve and branching start tight.
+  auto units_within = [&](std::size_t j, double gpus_per_unit) {
+    const double limit = limit_of(j);
+    return limit >= unlimited ? none : std::floor(limit / gpus_per_unit + 1e-9);
+  };
+
   // ---- columns ------------------------------------------------------------------------------
-  const int lambda = max_scale ? lp.column(0.0, -1.0, 1.0, false) : 0;
-  std::vector<int> U(J, 0), W(J, 0), N(J, 0);
+  const int lambda = max_scale ? lp.column(0.0, none, 1.0, false) : -1;
+  std::vector<int> U(J, -1), W(J, -1), N(J, -1);
   std::vector<std::vector<int>> G(J);
   for (std::size_t j = 0; j < J; ++j) {
     const fleet_pool& p = m.pools[j];
@@ -157,8 +123,8 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
       // included, a committed lease) are not put to work beyond what the demand needs.
       U[j] = lp.column(0.0, limit, max_scale ? 0.0 : 24.0 * p.energy_usd_per_gpu_hour() + use_epsilon, false);
       // Paid GPUs: at least the paid minimum (a committed lease, owned GPUs), whatever is used.
-      W[j] = lp.column(p.paid_minimum, -1.0, max_scale ? 0.0 : p.held_usd_per_gpu_day(), false);
-      N[j] = lp.column(0.0, -1.0, 0.0, true);
+      W[j] = lp.column(p.paid_minimum, none, max_scale ? 0.0 : p.held_usd_per_gpu_day(), false);
+      N[j] = lp.column(0.0, units_within(j, p.gpus_per_node), 0.0, true);
     }
   }
   std::vector<std::vector<int>> X(O), Q(O);
@@ -167,16 +133,16 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     const fleet_option& op = m.options[o];
     const int sides = op.disaggregated ? 2 : 1;
     if (m.pools[op.pool].on_demand()) {
-      Y[o].assign(sides, std::vector<int>(P, 0));
+      Y[o].assign(sides, std::vector<int>(P, -1));
       for (int s = 0; s < sides; ++s) {
-        for (std::size_t t = 0; t < P; ++t) Y[o][s][t] = lp.column(0.0, -1.0, 0.0, true);
+        for (std::size_t t = 0; t < P; ++t) Y[o][s][t] = lp.column(0.0, units_within(op.pool, op.unit_gpus[s]), 0.0, true);
       }
     } else {
       X[o].resize(sides);
-      for (int s = 0; s < sides; ++s) X[o][s] = lp.column(0.0, -1.0, 0.0, true);
+      for (int s = 0; s < sides; ++s) X[o][s] = lp.column(0.0, units_within(op.pool, op.unit_gpus[s]), 0.0, true);
     }
     Q[o].resize(P);
-    for (std::size_t t = 0; t < P; ++t) Q[o][t] = lp.column(0.0, -1.0, 0.0, false);
+    for (std::size_t t = 0; t < P; ++t) Q[o][t] = lp.column(0.0, none, 0.0, false);
   }
   // Deferrable work carries a token cost (1e-9 USD per request-hour, scaled by how busy the
   // period is), so among allocations of equal cost it runs in the quietest hours first. Flows
@@ -189,7 +155,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     D[c].resize(P);
     for (std::size_t t = 0; t < P; ++t) {
       const double nudge = max_scale ? -1e-9 : 1e-9;
-      D[c][t] = lp.column(0.0, -1.0, nudge * m.period_hours[t] * (load[t] / top), false);
+      D[c][t] = lp.column(0.0, none, nudge * m.period_hours[t] * (load[t] / top), false);
     }
   }
 
@@ -200,7 +166,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     const int sides = op.disaggregated ? 2 : 1;
     for (std::size_t t = 0; t < P; ++t) {
       for (int s = 0; s < sides; ++s) {
-        const int r = lp.row(GLP_UP, 0.0, 0.0);
+        const int r = lp.row(-none, 0.0);
         lp.coef(r, Q[o][t], 1.0);
         lp.coef(r, m.pools[op.pool].on_demand() ? Y[o][s][t] : X[o][s], -op.unit_rps[s]);
       }
@@ -211,7 +177,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     const fleet_class& fc = m.classes[c];
     for (std::size_t t = 0; t < P; ++t) {
       const double need = fc.interactive_rps[t];
-      const int r = max_scale ? lp.row(GLP_FX, 0.0, 0.0) : lp.row(GLP_FX, need, need);
+      const int r = max_scale ? lp.row(0.0, 0.0) : lp.row(need, need);
       for (std::size_t o = 0; o < O; ++o) {
         if (m.options[o].cls == c) lp.coef(r, Q[o][t], 1.0);
       }
@@ -220,7 +186,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     }
     if (!D[c].empty()) {
       const double total = 24.0 * fc.deferrable_rps;
-      const int r = max_scale ? lp.row(GLP_FX, 0.0, 0.0) : lp.row(GLP_FX, total, total);
+      const int r = max_scale ? lp.row(0.0, 0.0) : lp.row(total, total);
       for (std::size_t t = 0; t < P; ++t) lp.coef(r, D[c][t], m.period_hours[t]);
       if (max_scale) lp.coef(r, lambda, -total);
     }
@@ -230,7 +196,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     const fleet_pool& p = m.pools[j];
     if (p.on_demand()) {
       for (std::size_t t = 0; t < P; ++t) {
-        const int r = lp.row(GLP_FX, 0.0, 0.0);
+        const int r = lp.row(0.0, 0.0);
         lp.coef(r, G[j][t], 1.0);
         for (std::size_t o = 0; o < O; ++o) {
           const fleet_option& op = m.options[o];
@@ -240,10 +206,10 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
       }
       continue;
     }
-    const int used = lp.row(GLP_FX, 0.0, 0.0);
+    const int used = lp.row(0.0, 0.0);
     lp.coef(used, U[j], 1.0);
     lp.coef(used, N[j], -p.gpus_per_node);
-    const int spare = lp.row(GLP_LO, 0.0, 0.0);
+    const int spare = lp.row(0.0, none);
     lp.coef(spare, N[j], 1.0);
     for (std::size_t o = 0; o < O; ++o) {
       const fleet_option& op = m.options[o];
@@ -253,7 +219,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
         lp.coef(spare, X[o][s], -p.spare_fraction * op.unit_nodes[s]);
       }
     }
-    const int paid = lp.row(GLP_LO, 0.0, 0.0);
+    const int paid = lp.row(0.0, none);
     lp.coef(paid, W[j], 1.0);
     lp.coef(paid, U[j], -1.0);
   }
@@ -263,7 +229,7 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     bool any_od = false;
     for (std::size_t j = 0; j < J; ++j) any_od = any_od || (m.pools[j].site == s && m.pools[j].on_demand());
     for (std::size_t t = 0; t < (any_od ? P : 1); ++t) {
-      const int r = lp.row(GLP_UP, 0.0, m.sites[s].power_cap_it_kw);
+      const int r = lp.row(-none, m.sites[s].power_cap_it_kw);
       for (std::size_t j = 0; j < J; ++j) {
         const fleet_pool& p = m.pools[j];
         if (p.site != s) continue;
@@ -271,46 +237,42 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
       }
     }
   }
-  lp.load();
-
   fleet_solution sol;
-  sol.rows = static_cast<std::size_t>(glp_get_num_rows(lp.get()));
-  sol.columns = static_cast<std::size_t>(glp_get_num_cols(lp.get()));
+  sol.rows = lp.rows();
+  sol.columns = lp.columns();
   sol.integers = lp.integers();
-  glp_term_hook(quiet_terminal, nullptr);
-  glp_iocp parm;
-  glp_init_iocp(&parm);
-  parm.presolve = GLP_ON;
-  parm.mip_gap = 0.0;
-  parm.msg_lev = GLP_MSG_OFF;
-  parm.tm_lim = static_cast<int>(std::min(opt.time_limit_s, 3600.0) * 1000.0);
-  parm.gmi_cuts = GLP_ON;
-  parm.mir_cuts = GLP_ON;
-  const int rc = glp_intopt(lp.get(), &parm);
-  glp_term_hook(nullptr, nullptr);
+  sol.solver = mip_solver_name(opt.solver);
+  sol.time_limit_s = opt.time_limit_s;
+  sol.mip_gap = opt.mip_gap;
+  mip_options mo;
+  mo.time_limit_s = opt.time_limit_s;
+  mo.relative_gap = opt.mip_gap;
+  mo.cancel = opt.cancel;
+  const mip_result res = solve_mip(lp, opt.solver, mo);
+  sol.library = res.library;
+  sol.outcome = res.outcome;
+  sol.bound = res.bound;
+  sol.gap = mip_relative_gap(res.objective, res.bound);
   sol.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const int status = glp_mip_status(lp.get());
-  if (rc == GLP_ENOPFS || rc == GLP_ENODFS || status == GLP_NOFEAS) {
-    sol.status = "infeasible: no allocation meets the demand within the GPUs and power caps";
-    return sol;
-  }
-  if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_EMIPGAP) {
-    throw runtime_failure("GLPK failed on the fleet allocation (glp_intopt code " + std::to_string(rc) + ")");
-  }
-  if (status != GLP_OPT && status != GLP_FEAS) {
-    sol.status = rc == GLP_ETMLIM ? "no integer solution within the time limit" : "no integer solution";
-    return sol;
+  const std::string limit_text = std::isfinite(opt.time_limit_s) ? shortest(opt.time_limit_s) + " s" : "";
+  switch (res.outcome) {
+    case mip_outcome::infeasible:
+      sol.status = "infeasible: no allocation meets the demand within the GPUs and power caps";
+      return sol;
+    case mip_outcome::unbounded:
+      sol.status = "unbounded: the demand is zero, so any multiple of it fits";
+      return sol;
+    case mip_outcome::no_solution:
+      sol.status = "no allocation found within the time limit of " + limit_text + " (none proven impossible either)";
+      return sol;
+    case mip_outcome::optimal:
+    case mip_outcome::feasible:
+      break;
   }
   sol.solved = true;
-  sol.proven_optimal = status == GLP_OPT && rc == 0;
-  sol.objective = glp_mip_obj_val(lp.get());
-  if (!sol.proven_optimal) {
-    // Bound of the best open node, as GLPK keeps it; the gap the caller should report.
-    sol.status = "time limit reached; best solution found, optimality not proven";
-  } else {
-    sol.status = "optimal (MIP gap 0)";
-  }
-  auto val = [&](int col) { return col ? glp_mip_col_val(lp.get(), col) : 0.0; };
+  sol.proven_optimal = res.outcome == mip_outcome::optimal;
+  sol.objective = res.objective;
+  auto val = [&](int col) { return col >= 0 ? res.x[static_cast<std::size_t>(col)] : 0.0; };
   auto whole = [&](int col) { return std::round(val(col)); };
   sol.scale = max_scale ? val(lambda) : 1.0;
   for (int s = 0; s < 2; ++s) {
@@ -325,11 +287,14 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     }
     for (std::size_t t = 0; t < P; ++t) sol.flow[o][t] = std::max(0.0, val(Q[o][t]));
   }
+  // The objective carries the deferrable nudge and the epsilon per GPU in use; report the cost
+  // (or the scale) alone, and take the same amount off the bound so the gap stays the solver's.
+  double correction = 0.0;
   sol.deferred.assign(C, std::vector<double>(P, 0.0));
   for (std::size_t c = 0; c < C; ++c) {
     for (std::size_t t = 0; t < D[c].size(); ++t) {
       sol.deferred[c][t] = std::max(0.0, val(D[c][t]));
-      sol.objective -= glp_get_obj_coef(lp.get(), D[c][t]) * val(D[c][t]);  // report the cost alone
+      correction += lp.cost[static_cast<std::size_t>(D[c][t])] * val(D[c][t]);
     }
   }
   sol.spare_nodes.assign(J, 0.0);
@@ -342,9 +307,17 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
     } else {
       sol.spare_nodes[j] = whole(N[j]);
       sol.gpus_used[j] = std::round(val(U[j]));
-      if (!max_scale) sol.objective -= use_epsilon * val(U[j]);
+      if (!max_scale) correction += use_epsilon * val(U[j]);
       sol.paid_gpus[j] = std::max(m.pools[j].paid_minimum, sol.gpus_used[j]);
     }
+  }
+  sol.objective -= correction;
+  sol.bound -= correction;
+  sol.gap = mip_relative_gap(sol.objective, sol.bound);
+  if (sol.proven_optimal) {
+    sol.status = sol.gap <= 0.0 ? "optimal" : "optimal within a gap of " + gap_text(sol.gap);
+  } else {
+    sol.status = "time limit of " + limit_text + " reached; best allocation found is within " + gap_text(sol.gap) + " of optimal";
   }
   return sol;
 }

@@ -1,5 +1,5 @@
-// The fleet allocation as a mixed-integer program, solved by GLPK's branch and cut to a proven
-// optimum: how many units of which serving configuration to run in which pool of GPUs (a site's
+// The fleet allocation as a mixed-integer program, solved by branch and cut (GLPK or COIN-OR
+// CBC, mip.hpp) to a proven relative gap: how many units of which serving configuration to run in which pool of GPUs (a site's
 // own GPUs, or GPUs on offer for a site), hour by hour, so every class of demand is met within
 // each pool's GPUs and each site's power cap at the least cost per day; or, for the capacity
 // question, the largest multiple of the demand the GPUs can carry.
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loaders.hpp"
+#include "mip.hpp"
 
 namespace tokenplan {
 
@@ -81,10 +82,19 @@ enum class fleet_goal {
 /// The solver's answer. Vectors are indexed like the model's options, pools, classes, periods.
 struct fleet_solution {
   bool solved = false;          ///< an integer-feasible solution was found
-  bool proven_optimal = false;  ///< GLPK closed the gap (MIP gap 0)
-  double gap = 0.0;             ///< relative gap left when not proven
+  bool proven_optimal = false;  ///< proven within mip_gap of the optimum (outcome optimal)
+  mip_outcome outcome = mip_outcome::no_solution;
+  std::string solver;           ///< "glpk" or "cbc"
+  std::string library;          ///< with its version: "CBC 2.10.8"
   std::string status;           ///< what happened, for people
   double objective = 0.0;       ///< USD/day (min_cost) or the scale (max_scale)
+  /// The solver's proven bound on the optimum (lower for min_cost, upper for max_scale), with
+  /// the same tie-breaking terms taken off as from the objective; +-inf when it proved none.
+  double bound = 0.0;
+  /// |objective - bound| / |objective|: how far from optimal the answer may be; inf unknown.
+  double gap = 0.0;
+  double mip_gap = 0.0;         ///< the gap asked for
+  double time_limit_s = 0.0;    ///< the time limit asked for (inf: none)
   double scale = 1.0;           ///< multiple of the demand served
   std::vector<double> units[2];                   ///< committed units per option
   std::vector<std::vector<double>> od_units[2];   ///< on-demand units per option per period
@@ -103,11 +113,15 @@ struct fleet_solve_options {
   bool allow_expansion = false;  ///< let pools grow past gpus_now (and offers be used)
   /// Per pool, GPUs usable instead of gpus_now (growth runway); empty: gpus_now.
   std::vector<double> gpus_override;
-  double time_limit_s = 60.0;
+  mip_solver solver = default_mip_solver();
+  double time_limit_s = mip_problem::inf;  ///< per solve, s (> 0); inf: none
+  double mip_gap = 1e-3;                   ///< stop when proven within this relative gap (>= 0)
+  const std::atomic<bool>* cancel = nullptr;  ///< Ctrl-C / SIGTERM (mip_options::cancel)
 };
 
-/// Solves the allocation. Never throws for an infeasible model: solved is false and status
-/// says why. Throws runtime_failure when GLPK fails outright.
+/// Solves the allocation. Never throws for an infeasible model or a time limit: solved is false
+/// (or proven_optimal false) and status says why. Throws runtime_failure when the solver fails
+/// outright or is not in this build.
 fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& o);
 
 /// Checks the model's numbers (positive capacities, periods summing to 24, ...); throws

@@ -211,4 +211,16 @@ grid_request load_grid(const std::string& path, const model_spec& m) {
   return g;
 }
 
+void check_draft_axis(const grid_request& g, const workload_entry& w) {
+  const bool speculative = w.draft_tokens.size() > 1;  // {0} alone: the workload has no "speculative" block
+  if (speculative) return;
+  for (std::uint32_t d : g.draft_tokens) {
+    if (d == 0) continue;
+    throw config_error(g.origin, "$.draft_tokens",
+                       "draft length " + std::to_string(d) + " needs a \"speculative\" block (acceptance, "
+                       "draft_cost_layers) in the workload, and " + w.file.path + " has none; drop the draft lengths "
+                       "or describe the speculative decoding there");
+  }
+}
+
 }  // namespace tokenplan

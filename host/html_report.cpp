@@ -182,7 +182,7 @@ report_section sites_section(const fleet_result& r) {
     return sec;
   }
   sec.items.push_back(text_item(std::string(r.needs_expansion ? "The least-cost fleet with added GPUs" : "The least-cost fleet") +
-                                " that meets every hour's demand within each site's GPUs and power cap (GLPK: " + s.status +
+                                " that meets every hour's demand within each site's GPUs and power cap (" + s.library + ": " + s.status +
                                 ", " + fmt("%.2f", s.seconds) + " s). Hover a bar for its figure."));
   const std::vector<site_totals> sites = totals_by_site(r, f);
 
@@ -203,9 +203,32 @@ report_section sites_section(const fleet_result& r) {
   cost.unit = "USD/day";
   cost.segments = {"lease", "on-demand", "owned capital", "node costs", "energy"};
   cost.colors = {"#2563eb", "#0891b2", "#9333ea", "#94a3b8", "#f59e0b"};
+  // GPUs: one bar per site and GPU type (a site's own GPUs and those of the same type on offer
+  // there share it), so GPUs of different kinds are never added up in one bar.
+  {
+    const fleet_model& m = r.model;
+    std::vector<std::pair<std::size_t, std::string>> keys;
+    std::vector<bar_row> rows;
+    for (std::size_t j = 0; j < m.pools.size() && j < f.pools.size(); ++j) {
+      const fleet_pool& p = m.pools[j];
+      const pool_report& pr = f.pools[j];
+      if (p.offer && pr.gpus_used <= 0.0) continue;
+      const std::pair<std::size_t, std::string> key{p.site, p.gpu};
+      auto it = std::find(keys.begin(), keys.end(), key);
+      if (it == keys.end()) {
+        keys.push_back(key);
+        rows.push_back({m.sites[p.site].name + " · " + p.gpu, {0.0, 0.0, 0.0}, -1.0, ""});
+        it = keys.end() - 1;
+      }
+      bar_row& row = rows[static_cast<std::size_t>(it - keys.begin())];
+      row.values[0] += pr.gpus_used - pr.extra_gpus;
+      row.values[1] += pr.extra_gpus;
+      row.values[2] += pr.gpus_free;
+    }
+    gpus.rows = rows;
+  }
   for (const site_totals& x : sites) {
     const std::string label = x.name + (x.gpu_types.empty() ? "" : " (" + joined(x.gpu_types, ", ") + ")");
-    gpus.rows.push_back({label, {x.used_there, x.added, x.free}, -1.0, ""});
     bar_row pw{label, {x.it_mw, x.facility_mw - x.it_mw}, x.cap_facility_mw, ""};
     if (x.cap_facility_mw >= 0.0) {
       pw.marker_tooltip = x.name + ": power cap " + fmt("%.1f", x.cap_it_mw) + " MW IT = " + fmt("%.1f", x.cap_facility_mw) +
@@ -215,7 +238,7 @@ report_section sites_section(const fleet_result& r) {
     cost.rows.push_back({label, {x.lease, x.on_demand, x.capital, x.nodes, x.energy}, -1.0, ""});
   }
   sec.items.push_back(chart_item("site-gpus", render_bars(gpus),
-                                 "GPUs by site: in service from those there now, added, and left free."));
+                                 "GPUs by site and GPU type: in service from those there now, added, and left free."));
   sec.items.push_back(chart_item("site-power", render_bars(power),
                                  "Power by site, MW at full load of the GPUs in service: IT load and the facility's "
                                  "overhead (PUE); the red mark is the site's power cap."));
@@ -500,8 +523,21 @@ report_page plan_report_page(const plan_result& r, const fleet_result& fleet) {
   }
   if (!r.top.empty()) {
     sc.highlight_id = "1";
-    sc.highlight_label = "rank 1";
+    sc.highlight_label = "rank 1 (the chosen configuration)";
   }
+  // With --pareto: the frontier over the whole grid, one search per TPOT bound.
+  for (std::size_t k = 0; k < r.pareto.size(); ++k) {
+    const evaluation& e = r.pareto[k].eval;
+    scatter_point p;
+    p.x = tokens_per_user(e);
+    p.y = e.m.tokens_per_s_per_gpu;
+    p.tooltip = "frontier point " + std::to_string(k + 1) + " (TPOT at most " + fmt("%.1f", r.pareto[k].tpot_bound_s * 1e3) +
+                " ms): " + in.cluster.sites[e.cfg.site].name + " " + config_summary(e.cfg) + "; " +
+                fmt("%.0f", p.y) + " tokens/s per GPU, " + fmt("%.1f", p.x) + " tokens/s per user; " +
+                count_text(e.m.gpus_billed) + " GPUs, " + short_number(e.m.cost_usd_per_day) + " USD/day";
+    sc.traced.push_back(p);
+  }
+  sc.traced_label = "frontier over the whole grid (--pareto)";
   report_section pareto;
   pareto.id = "pareto";
   pareto.heading = "Throughput per GPU against speed per user";
@@ -513,7 +549,11 @@ report_page plan_report_page(const plan_result& r, const fleet_result& fleet) {
         "Each point is one row of the ranked table below (" + std::to_string(r.top.size()) +
         " rows): tokens per second per GPU, input and output, at the load the plan runs it at, against the tokens per "
         "second a user sees (1 / TPOT). Filled points are on the Pareto frontier of these rows: no other row is better "
-        "on both. The ranking itself is by " + std::string(objective_name(in.goal)) + ". Hover a point for its row."));
+        "on both. The ranking itself is by " + std::string(objective_name(in.goal)) + ". " +
+        (r.pareto.empty() ? std::string("Run plan with --pareto to draw the frontier over the whole grid as well. ")
+                          : "The squares and solid line are the frontier over the whole grid (--pareto): for each "
+                            "tighter TPOT bound, the most tokens per GPU any configuration serves. ") +
+        "Hover a point for its row."));
   }
   pareto.items.push_back(chart_item("pareto", render_scatter(sc),
                                     "Pareto frontier of the ranked configurations (--top sets how many)."));

@@ -202,7 +202,7 @@ nlohmann::ordered_json infeasible_json(const plan_inputs& in, const infeasible_e
 
 std::string infeasible_text(const infeasible_explanation& x) {
   std::string s = "No configuration meets every constraint.\n";
-  for (const infeasible_gpu& g : x.by_gpu) s += "  " + wrap(g.detail, 98, 4);
+  for (const infeasible_gpu& g : x.by_gpu) s += "  " + wrap(g.detail, table_width() - 2, 4);
   s += wrap("Most configurations were ruled out by " + std::string(reason_name(x.most_ruled_out)) + " (" +
             group_digits(x.most_ruled_out_count) + "); the counts by check are above.");
   return s;

@@ -42,57 +42,170 @@ input_file read_input_file(const std::string& path, std::uintmax_t max_bytes) {
   return f;
 }
 
-json parse_json(const input_file& f) {
+namespace {
+
+bool is_identifier(const std::string& k) {
+  if (k.empty()) return false;
+  for (char c : k) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+std::string key_path(const std::string& parent, const std::string& key) {
+  return is_identifier(key) ? parent + "." + key : parent + "[\"" + key + "\"]";
+}
+
+/// Builds the document from nlohmann's SAX events, refusing as it goes nesting deeper than
+/// max_json_depth and a key given twice in one object (nlohmann would keep the last silently).
+/// It replaces json::parse with a parser callback: that parser scans the whole parent container
+/// after every object it closes, so an array of n objects took O(n^2) (1 MB of "{}," ran for
+/// minutes). Here every event is O(1) amortised, plus a map insert per key.
+class checked_builder {
+ public:
+  explicit checked_builder(json& root) : root_(root) {}
+
+  bool null() { return put(json(nullptr)); }
+  bool boolean(bool v) { return put(json(v)); }
+  bool number_integer(json::number_integer_t v) { return put(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return put(json(v)); }
+  bool string(json::string_t& v) { return put(json(std::move(v))); }
+  bool binary(json::binary_t& v) { return put(json::binary(std::move(v))); }
+  bool start_object(std::size_t) { return open(json(json::value_t::object)); }
+  bool start_array(std::size_t) { return open(json(json::value_t::array)); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(json::string_t& k) {
+    frame& f = stack_.back();
+    auto ins = f.value->get_ref<json::object_t&>().emplace(k, nullptr);
+    if (!ins.second) {
+      duplicate_path = key_path(path(), k);
+      duplicate_key = k;
+      return false;
+    }
+    f.slot = &ins.first->second;
+    f.key = std::move(k);
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
+    error_position = position;
+    error_id = ex.id;
+    error_text = ex.what();
+    return false;
+  }
+
   bool too_deep = false;
-  auto depth_guard = [&](int depth, json::parse_event_t, json&) {
-    if (depth > max_json_depth) too_deep = true;
-    return !too_deep;
+  std::string duplicate_key, duplicate_path;
+  std::size_t error_position = 0;
+  int error_id = 0;
+  std::string error_text;
+
+ private:
+  struct frame {
+    json* value;        // the open object or array
+    json* slot;         // object: where the value of the last key goes
+    std::string key;    // object: the last key, for paths in messages
   };
-  try {
-    json j = json::parse(f.text, depth_guard, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-    if (too_deep) {
-      throw config_error(f.path, "", "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+
+  json* place(json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
     }
-    return j;
-  } catch (const json::parse_error& e) {
-    if (too_deep) {
-      throw config_error(f.path, "", "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+    frame& f = stack_.back();
+    if (f.value->is_array()) {
+      auto& a = f.value->get_ref<json::array_t&>();
+      a.push_back(std::move(v));
+      return &a.back();
     }
-    // Turn the byte offset into line:column.
-    std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; i + 1 < e.byte && i < f.text.size(); ++i) {
-      if (f.text[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
+    *f.slot = std::move(v);
+    return f.slot;
+  }
+  bool put(json&& v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(json&& v) {
+    // The limit as before (nlohmann's callback depth, the top-level value at 0): a container
+    // may open inside at most max_json_depth others.
+    if (stack_.size() > static_cast<std::size_t>(max_json_depth)) {
+      too_deep = true;
+      return false;
     }
-    std::string what = e.what();
-    std::size_t p = what.find("syntax error");
-    throw config_error(f.path, "", "malformed JSON at line " + std::to_string(line) + ", column " +
-                                       std::to_string(col) + ": " +
-                                       (p == std::string::npos ? what : what.substr(p)));
-  } catch (const json::out_of_range& e) {
-    // A number beyond a double (1e400): nlohmann reports it as out_of_range 406, without a
-    // position; the number's text is in the message, so find it in the file for line:column.
-    std::string what = e.what();
+    json* p = place(std::move(v));
+    stack_.push_back({p, nullptr, {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+  /// JSON path of the innermost open value, as field_reader writes paths.
+  std::string path() const {
+    std::string s = "$";
+    for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
+      const frame& f = stack_[i];
+      s = f.value->is_array() ? s + "[" + std::to_string(f.value->size() - 1) + "]" : key_path(s, f.key);
+    }
+    return s;
+  }
+
+  json& root_;
+  std::vector<frame> stack_;
+};
+
+/// 1-based line and column of byte `at` of `text`.
+std::pair<std::size_t, std::size_t> line_column(const std::string& text, std::size_t at) {
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < at && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+}  // namespace
+
+json parse_json(const input_file& f) {
+  json j;
+  checked_builder b(j);
+  const bool ok = json::sax_parse(f.text, &b, json::input_format_t::json, /*strict=*/true, /*ignore_comments=*/false);
+  if (ok) return j;
+  if (b.too_deep) {
+    throw config_error(f.path, "", "JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+  }
+  if (!b.duplicate_path.empty()) {
+    throw config_error(f.path, b.duplicate_path,
+                       "key \"" + b.duplicate_key + "\" appears twice in one object; give it once (JSON readers "
+                       "disagree on which one counts)");
+  }
+  if (b.error_id == 406) {
+    // A number beyond a double (1e400): nlohmann reports it as out_of_range 406 with the position
+    // just past the number; the number's text is in the message.
+    const std::string& what = b.error_text;
     std::size_t q1 = what.find('\''), q2 = what.rfind('\'');
     std::string token = q1 != std::string::npos && q2 > q1 ? what.substr(q1 + 1, q2 - q1 - 1) : "";
-    std::size_t at = token.empty() ? std::string::npos : f.text.find(token);
-    std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; at != std::string::npos && i < at; ++i) {
-      if (f.text[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
-    throw config_error(f.path, "", "malformed JSON at line " + std::to_string(line) + ", column " +
-                                       std::to_string(col) + ": number " + token +
+    const std::size_t at = b.error_position >= token.size() ? b.error_position - token.size() : 0;
+    auto lc = line_column(f.text, at);
+    throw config_error(f.path, "", "malformed JSON at line " + std::to_string(lc.first) + ", column " +
+                                       std::to_string(lc.second) + ": number " + token +
                                        " is beyond the range of a double (about 1.8e308)");
   }
+  // A syntax error: nlohmann's position counts the offending character, so line:column is of
+  // the byte before it.
+  auto lc = line_column(f.text, b.error_position > 0 ? b.error_position - 1 : 0);
+  const std::string& what = b.error_text;
+  std::size_t p = what.find("syntax error");
+  throw config_error(f.path, "", "malformed JSON at line " + std::to_string(lc.first) + ", column " +
+                                     std::to_string(lc.second) + ": " +
+                                     (p == std::string::npos ? what : what.substr(p)));
 }
 
 std::string format_number(double x) {
@@ -123,20 +236,12 @@ std::string range_text(number_range r) {
   return lo + " and <= " + format_number(r.hi);
 }
 
-bool is_identifier(const std::string& k) {
-  if (k.empty()) return false;
-  for (char c : k) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 field_reader::field_reader(const json& value, std::string file, std::string path)
     : v_(&value), file_(std::move(file)), path_(std::move(path)) {
-  known_.insert("source");
-  known_.insert("sources");
+  // "source" and "sources" are known without being inserted here: a reader per element of a
+  // long array of objects is then no allocation beyond its path (issue 14).
   if (!value.is_object()) fail_here("expected an object, found " + describe_json(value));
   // A file may name its JSON Schema (configs/schema/) for editors; the loader only checks its type.
   if (path_ == "$") {
@@ -146,9 +251,7 @@ field_reader::field_reader(const json& value, std::string file, std::string path
   }
 }
 
-std::string field_reader::child_path(const std::string& key) const {
-  return is_identifier(key) ? path_ + "." + key : path_ + "[\"" + key + "\"]";
-}
+std::string field_reader::child_path(const std::string& key) const { return key_path(path_, key); }
 
 bool field_reader::has(const std::string& key) const { return v_->contains(key); }
 
@@ -167,7 +270,7 @@ const json& field_reader::require(const std::string& key) {
     std::string typo;
     std::size_t typo_d = std::string::npos;
     for (auto k = v_->begin(); k != v_->end(); ++k) {
-      if (known_.count(k.key()) || nearest_name(k.key(), {key}).empty()) continue;
+      if (is_known(k.key()) || nearest_name(k.key(), {key}).empty()) continue;
       const std::size_t d = edit_distance(k.key(), key);
       if (d < typo_d) {
         typo_d = d;
@@ -247,8 +350,10 @@ std::vector<field_reader> field_reader::objects(const std::string& key) {
   if (!v.is_array()) fail(key, "expected an array of objects, found " + describe_json(v));
   if (v.empty()) fail(key, "expected at least one element, found an empty array");
   std::vector<field_reader> out;
+  out.reserve(v.size());
+  const std::string base = child_path(key);
   for (std::size_t i = 0; i < v.size(); ++i) {
-    out.emplace_back(v[i], file_, child_path(key) + "[" + std::to_string(i) + "]");
+    out.emplace_back(v[i], file_, base + "[" + std::to_string(i) + "]");
   }
   return out;
 }
@@ -288,9 +393,12 @@ std::vector<std::uint32_t> field_reader::integers(const std::string& key, std::u
 }
 
 void field_reader::finish() const {
-  std::vector<std::string> known(known_.begin(), known_.end());
   for (auto it = v_->begin(); it != v_->end(); ++it) {
-    if (known_.count(it.key())) continue;
+    if (is_known(it.key())) continue;
+    std::set<std::string> names = known_;
+    names.insert("source");
+    names.insert("sources");
+    const std::vector<std::string> known(names.begin(), names.end());
     throw config_error(file_, child_path(it.key()), "unknown field" + did_you_mean(it.key(), known) +
                                                         "; known fields: " + quoted_list(known));
   }

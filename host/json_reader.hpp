@@ -81,6 +81,7 @@ class field_reader {
 
  private:
   const json& require(const std::string& key);
+  bool is_known(const std::string& key) const { return key == "source" || key == "sources" || known_.count(key) != 0; }
   const json* v_;
   std::string file_;
   std::string path_;

@@ -384,6 +384,16 @@ length_stats read_length(field_reader& r, const std::string& key, double percent
       if (s.tail == 0.0 && at[i] >= percentile - 1e-12) s.tail = x;
     }
     if (s.tail == 0.0) s.tail = std::max(prev, s.mean);  // no percentile that high given: the largest known
+    // A mean above the longest request, or above p99, is a unit or copy mistake: the model would
+    // take the mean as the tail and size memory and TTFT for requests nobody sends.
+    for (const char* k : {"max", "p99"}) {
+      if (!d.has(k)) continue;
+      const double x = d.number(k, at_least(1.0, 1e8));
+      if (s.mean > x) {
+        d.fail("mean", "the mean (" + format_number(s.mean) + ") is above " + k + " (" + format_number(x) +
+                           "); a mean lies below the " + (std::string(k) == "max" ? "longest request" : "99th percentile"));
+      }
+    }
     // Second moment from a lognormal through the mean and the median (sigma^2 = 2 ln(mean/p50)),
     // or, without a median, through the mean and p99 (ln(p99/mean) = 2.326 sigma - sigma^2/2).
     double sigma2 = 0.0;
@@ -412,8 +422,7 @@ workload_entry load_workload(const std::string& path) {
   e.name = read_name(r);
   e.description = r.string_or("description", "");
   workload_spec& w = e.spec;
-  // 1e18 tokens/day is ~20,000x the largest public figure (Google, ~43T/day in Oct 2025).
-  w.tokens_per_day = r.number("tokens_per_day", positive(1e18));
+  w.tokens_per_day = r.number("tokens_per_day", at_least(min_tokens_per_day, max_tokens_per_day));
   e.tail_percentile = r.number_or("tail_percentile", 0.99, {0.5, 1.0, false});
   e.input = read_length(r, "input_tokens", e.tail_percentile);
   e.output = read_length(r, "output_tokens", e.tail_percentile);

@@ -195,6 +195,12 @@ struct config_roots {
   std::string calibration_file() const;
 };
 
+/// The range of a daily token target, in files and on the command line. Below one token a day no
+/// plan means anything (1e-300/day gave Inf and NaN); 1e18 a day is ~20,000x the largest public
+/// figure (Google, ~43T/day in Oct 2025).
+constexpr double min_tokens_per_day = 1.0;
+constexpr double max_tokens_per_day = 1e18;
+
 calibration load_calibration(const std::string& path);
 gpu_entry load_gpu(const std::string& path, const calibration& cal);
 model_entry load_model(const std::string& path);
@@ -209,6 +215,11 @@ grid_request default_grid(const model_spec& m);
 
 /// Loads a grid file; absent axes keep the built-in values for the model.
 grid_request load_grid(const std::string& path, const model_spec& m);
+
+/// The rule for draft lengths: a grid's draft length > 0 needs the workload's "speculative" block
+/// (its acceptance and draft cost); without one the drafts would be costed and never accepted.
+/// Throws config_error naming the grid file and $.draft_tokens.
+void check_draft_axis(const grid_request& g, const workload_entry& w);
 
 /// Geometric batch ladder: round(2^(k / per_octave)) for lo <= value <= hi, deduplicated.
 std::vector<std::uint32_t> batch_ladder(std::uint32_t lo, std::uint32_t hi, std::uint32_t per_octave);

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "errors.hpp"
+#include "tokenplan/precision.hpp"
 #include "text.hpp"
 
 namespace tokenplan {
@@ -49,7 +50,7 @@ constexpr const char* target_forms = "a token rate such as 30T/day, 30e12/day, 3
 }  // namespace
 
 bool input_overrides::any() const {
-  return tokens_per_day > 0.0 || changes_workload_shape() || !gpu.empty();
+  return tokens_per_day > 0.0 || changes_workload_shape() || !gpu.empty() || weights >= 0 || kv >= 0;
 }
 
 bool input_overrides::changes_workload_shape() const {
@@ -71,6 +72,19 @@ input_overrides parse_input_overrides(const cxxopts::ParseResult& a, bool demand
   if (a.count("gpu")) {
     o.gpu = a["gpu"].as<std::string>();
     if (o.gpu.empty()) throw usage_error("--gpu: expected a GPU type name, found \"\"");
+  }
+  for (const char* name : {"weights", "kv"}) {
+    if (!a.count(name)) continue;
+    const std::string given = a[name].as<std::string>();
+    std::uint8_t p = 0;
+    if (!parse_precision(lower(given), &p)) {
+      throw usage_error(std::string("--") + name + ": expected bf16, fp8 or fp4, found \"" + given + "\"" +
+                        did_you_mean(given, {"bf16", "fp8", "fp4"}));
+    }
+    if (std::string(name) == "kv" && p == prec_fp4) {
+      throw usage_error("--kv: fp4 is not a KV-cache format the model knows; expected bf16 or fp8");
+    }
+    (std::string(name) == "weights" ? o.weights : o.kv) = p;
   }
   if (demand && o.changes_workload_shape()) {
     throw usage_error("--isl, --osl, --ttft and --tpot change one workload; a demand file has a workload per class "
@@ -110,8 +124,11 @@ double parse_tokens_per_day(const std::string& text, const std::string& option) 
   else if (period == "d" || period == "day") per_day = 1.0;
   else return fail("unknown period \"" + period + "\"" + did_you_mean(period, {"s", "min", "h", "day", "second", "minute", "hour"}));
   const double tokens_per_day = v * scale * per_day;
-  // The loader's bound: 1e18 tokens/day is ~20,000x the largest public figure.
-  if (!(tokens_per_day <= 1e18)) return fail(fmt("%.3g tokens/day is above the 1e18 limit", tokens_per_day));
+  // The loader's bounds (min_tokens_per_day, max_tokens_per_day in loaders.hpp).
+  if (!(tokens_per_day <= max_tokens_per_day)) return fail(fmt("%.3g tokens/day is above the 1e18 limit", tokens_per_day));
+  if (!(tokens_per_day >= min_tokens_per_day)) {
+    return fail(fmt("%.3g tokens/day is below the floor of 1 token a day", tokens_per_day));
+  }
   return tokens_per_day;
 }
 
@@ -143,6 +160,30 @@ void apply_workload_overrides(workload_entry& w, const input_overrides& o) {
   }
   if (o.ttft_ms > 0.0) s.ttft_slo_s = o.ttft_ms * 1e-3;
   if (o.tpot_ms > 0.0) s.tpot_slo_s = o.tpot_ms * 1e-3;
+}
+
+void pin_precisions(workload_entry& w, const grid_request& g, const input_overrides& o) {
+  auto pin = [&](int want, std::vector<std::uint8_t>& allowed, const std::vector<std::uint8_t>& axis, const char* option,
+                 const char* key) {
+    if (want < 0) return;
+    auto names = [](const std::vector<std::uint8_t>& v) {
+      std::vector<std::string> n;
+      for (std::uint8_t p : v) n.push_back(precision_name(p));
+      return quoted_list(n);
+    };
+    const auto p = static_cast<std::uint8_t>(want);
+    if (std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
+      throw usage_error(std::string(option) + " " + precision_name(p) + ": workload '" + w.name + "' accepts only " +
+                        names(allowed) + " (" + w.file.path + ", $.precisions." + key + ")");
+    }
+    if (std::find(axis.begin(), axis.end(), p) == axis.end()) {
+      throw usage_error(std::string(option) + " " + precision_name(p) + ": the grid (" + g.origin + ") searches only " +
+                        names(axis));
+    }
+    allowed = {p};
+  };
+  pin(o.weights, w.weight_precisions, g.weight_precisions, "--weights", "weights");
+  pin(o.kv, w.kv_precisions, g.kv_precisions, "--kv", "kv_cache");
 }
 
 void check_context(const workload_entry& w, const model_entry& m, const input_overrides& o) {
@@ -188,9 +229,17 @@ std::string restrict_cluster_to_gpu(cluster_entry& c, const std::string& name, c
       const std::string lg = lower(g);
       is_gpu = is_gpu || lg == want || (lg.compare(0, want.size(), want) == 0 && lg.size() > want.size() && lg[want.size()] == '-');
     }
+    std::vector<std::string> offered;
+    for (const gpu_offer& o : c.offers) {
+      if (std::find(offered.begin(), offered.end(), o.gpu) == offered.end()) offered.push_back(o.gpu);
+    }
     throw usage_error("--gpu: " + (is_gpu ? "no site of cluster '" + c.name + "' has " + name + " GPUs"
                                           : "no GPU type named \"" + name + "\"" + did_you_mean(name, known)) +
-                      "; its sites have " + quoted_list(types) + " (" + c.file.path + ")");
+                      "; its sites have " + quoted_list(types) +
+                      (offered.empty() ? std::string()
+                                       : " (GPUs on offer, " + quoted_list(offered) +
+                                             ", are placed by the fleet allocation, not searched alone)") +
+                      " (" + c.file.path + ")");
   }
   // Keep the sites and offers of that type, and only that type in the GPU list.
   std::vector<site_entry> sites;
@@ -233,6 +282,8 @@ nlohmann::ordered_json overrides_json(const input_overrides& o) {
   if (o.ttft_ms > 0.0) j["ttft_slo_ms"] = o.ttft_ms;
   if (o.tpot_ms > 0.0) j["tpot_slo_ms"] = o.tpot_ms;
   if (!o.gpu.empty()) j["gpu"] = {{"given", o.gpu}, {"type", o.gpu_type}};
+  if (o.weights >= 0) j["weights"] = precision_name(static_cast<std::uint8_t>(o.weights));
+  if (o.kv >= 0) j["kv_cache"] = precision_name(static_cast<std::uint8_t>(o.kv));
   return j;
 }
 
@@ -245,6 +296,8 @@ std::string overrides_text(const input_overrides& o) {
   if (o.ttft_ms > 0.0) add("--ttft " + fmt("%g", o.ttft_ms) + " ms");
   if (o.tpot_ms > 0.0) add("--tpot " + fmt("%g", o.tpot_ms) + " ms");
   if (!o.gpu.empty()) add("--gpu " + o.gpu + (o.gpu_type.empty() || o.gpu_type == o.gpu ? "" : " (" + o.gpu_type + ")"));
+  if (o.weights >= 0) add(std::string("--weights ") + precision_name(static_cast<std::uint8_t>(o.weights)));
+  if (o.kv >= 0) add(std::string("--kv ") + precision_name(static_cast<std::uint8_t>(o.kv)));
   return s;
 }
 

@@ -1,6 +1,7 @@
 // Command-line overrides of the inputs, for the common questions without writing a file: the
 // daily-token target (--target 30T/day), the request shape (--isl, --osl), the SLOs (--ttft,
-// --tpot) and the GPU type (--gpu h20: only the sites that have it).
+// --tpot), the GPU type (--gpu h20: only the sites that have it) and the number formats (--weights
+// fp8, --kv fp8: only those).
 #pragma once
 
 #include <string>
@@ -22,14 +23,16 @@ struct input_overrides {
   double tpot_ms = 0.0;         ///< --tpot
   std::string gpu;              ///< --gpu as given ("h200")
   std::string gpu_type;         ///< the GPU type it resolved to ("h200-sxm"), once applied
+  int weights = -1;             ///< --weights: the one weight format searched (precision code); -1 all
+  int kv = -1;                  ///< --kv: the one KV-cache format searched; -1 all
   bool any() const;
   /// --isl, --osl, --ttft or --tpot: they change one workload, so they need --workload.
   bool changes_workload_shape() const;
 };
 
-/// Reads --target, --isl, --osl, --ttft, --tpot and --gpu (each optional). With a demand file
-/// (`demand`), --target sets the demand's total and --gpu applies; the others change one
-/// workload, so they are a usage error there.
+/// Reads --target, --isl, --osl, --ttft, --tpot, --gpu, --weights and --kv (each optional). With a
+/// demand file (`demand`), --target sets the demand's total and --gpu, --weights and --kv apply to
+/// every class; the others change one workload, so they are a usage error there.
 input_overrides parse_input_overrides(const cxxopts::ParseResult& a, bool demand);
 
 /// Parses a token rate: a number with an optional k/M/G/B/T suffix (10^3 .. 10^12; B is a
@@ -47,6 +50,10 @@ double parse_positive(const std::string& text, const std::string& option, double
 /// --tpot the SLOs. Ranges are those the loader enforces; the model's context is checked by
 /// check_context().
 void apply_workload_overrides(workload_entry& w, const input_overrides& o);
+
+/// --weights and --kv: the workload's accepted formats become the one pinned. Throws usage_error
+/// when the workload (its "precisions") or the grid's axis excludes it, naming both.
+void pin_precisions(workload_entry& w, const grid_request& g, const input_overrides& o);
 
 /// With --isl/--osl: a tail request longer than the model's context is a usage error naming
 /// the options (the file is not to blame).

@@ -58,23 +58,23 @@ std::string pareto_table(const plan_result& r) {
                 r.pareto.size(), r.pareto_elapsed_s);
   o += wrap(line);
   o += wrap("each row: the most tokens/s per GPU (at the planned load) of any configuration within the SLOs "
-            "and a TPOT bound 0.75x the row above's TPOT; tok/s/user = 1000 / TPOT ms", 100, 2);
-  std::snprintf(line, sizeof line, "%10s %6s %9s %-28s %-18s %5s %-8s %s\n", "tok/s/user", "tpot", "tok/s/GPU",
+            "and a TPOT bound 0.75x the row above's TPOT; tok/s/user = 1000 / TPOT ms");
+  const int width = wide_tables() ? 28 : 9;  // the bar: 80 columns leave it 9 characters
+  std::snprintf(line, sizeof line, "%10s %6s %9s %-*s %-18s %5s %-8s %s\n", "tok/s/user", "tpot", "tok/s/GPU", width,
                 "", "layout (pre|dec)", "batch", "w/kv", "gpu");
   o += line;
   double top = 0.0;
   for (const pareto_point& p : r.pareto) top = std::max(top, p.eval.m.tokens_per_s_per_gpu);
   for (const pareto_point& p : r.pareto) {
     const evaluation& e = p.eval;
-    const int width = 28;
     const int n = top > 0.0 ? std::max(1, static_cast<int>(width * e.m.tokens_per_s_per_gpu / top + 0.5)) : 0;
     const std::string bar = std::string(static_cast<std::size_t>(n), '#');
     std::string code = e.cfg.mode == mode_disaggregated ? layout_code(e.cfg.prefill.lay) + "|" + layout_code(e.cfg.main.lay)
                                                         : layout_code(e.cfg.main.lay);
     if (e.cfg.draft) code += "+s" + std::to_string(e.cfg.draft);
     const std::string prec = std::string(precision_name(e.cfg.wprec)) + "/" + precision_name(e.cfg.kvprec);
-    std::snprintf(line, sizeof line, "%10.1f %6.1f %9.0f %-28s %-18.18s %5u %-8s %.8s\n", tokens_per_s_per_user(e),
-                  e.m.tpot_s * 1e3, e.m.tokens_per_s_per_gpu, bar.c_str(), code.c_str(), e.cfg.main.batch, prec.c_str(),
+    std::snprintf(line, sizeof line, "%10.1f %6.1f %9.0f %-*s %-18.18s %5u %-8s %.8s\n", tokens_per_s_per_user(e),
+                  e.m.tpot_s * 1e3, e.m.tokens_per_s_per_gpu, width, bar.c_str(), code.c_str(), e.cfg.main.batch, prec.c_str(),
                   r.inputs.cluster.sites[e.cfg.site].gpu.c_str());
     o += line;
   }

@@ -54,8 +54,10 @@ plan_inputs load_plan_inputs(const plan_request& req) {
   in.cluster = load_cluster(req.cluster_path, req.gpu_dirs, in.cal);
   in.grid = req.grid_path.empty() ? default_grid(in.model.spec) : load_grid(req.grid_path, in.model.spec);
   check_grid_tp_fits(in.grid, in.cluster);
+  check_draft_axis(in.grid, in.workload);
   in.overrides = req.overrides;
   apply_workload_overrides(in.workload, in.overrides);
+  pin_precisions(in.workload, in.grid, in.overrides);
   check_context(in.workload, in.model, in.overrides);
   if (!in.overrides.gpu.empty()) {
     in.overrides.gpu_type = restrict_cluster_to_gpu(in.cluster, in.overrides.gpu, catalog_names(req.gpu_dirs));
@@ -129,7 +131,7 @@ void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
       break;
     default: {
       // Feasible: the larger batch loses on the objective, or ties and loses the tie-break.
-      const bool tie = e.key == best.key && e.m.cost_usd_per_day == best.m.cost_usd_per_day;
+      const bool tie = e.key == best.key && e.tie == best.tie;
       w.binding = tie ? "tie" : "objective";
       const std::string figures = group_digits(static_cast<std::uint64_t>(e.m.gpus_billed)) + " GPUs billed, " + short_number(e.m.cost_usd_per_day) +
                                   " USD/day against " + group_digits(static_cast<std::uint64_t>(best.m.gpus_billed)) + " and " +

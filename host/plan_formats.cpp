@@ -8,6 +8,7 @@
 
 #include "pareto.hpp"
 #include "report.hpp"
+#include "text.hpp"
 
 namespace tokenplan {
 
@@ -15,13 +16,16 @@ namespace {
 
 /// x with `decimals` digits after the point, locale-free.
 std::string fixed(double x, int decimals) {
+  // Anything that rounds to zero prints as "0.0", never "-0.0".
+  if (std::fabs(x) < 0.5 * std::pow(10.0, -decimals)) x = 0.0;
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed, decimals);
   return std::string(buf, res.ptr);
 }
 
-/// A Markdown table cell: pipes escaped, line breaks flattened.
-std::string md_cell(const std::string& s) {
+/// A Markdown table cell: control characters (line breaks too) escaped by printable(), pipes escaped.
+std::string md_cell(const std::string& raw) {
+  const std::string s = printable(raw);  // no control character from an input reaches the table
   std::string out;
   for (char c : s) {
     if (c == '|') out += "\\|";
@@ -186,7 +190,7 @@ std::string plan_to_csv(const plan_result& r) {
                             "ep", "dp", "chunk_tokens", "batch_per_rank", "prefill_tp", "prefill_pp", "prefill_ep",
                             "prefill_dp", "prefill_chunk_tokens", "tpot_ms", "ttft_ms", "tokens_per_s_per_user",
                             "tokens_per_s_per_gpu", "gpus_billed", "nodes", "cost_usd_per_day", "usd_per_million_tokens",
-                            "it_power_kw", "facility_power_kw", "shortfall_gpus"});
+                            "it_power_mw", "facility_power_mw", "shortfall_gpus"});
   for (std::size_t i = 0; i < r.top.size(); ++i) {
     const evaluation& e = r.top[i];
     const serving_config& c = e.cfg;
@@ -201,16 +205,19 @@ std::string plan_to_csv(const plan_result& r) {
                    dis ? std::to_string(c.prefill.lay.ep) : "", dis ? std::to_string(c.prefill.lay.dp) : "",
                    dis ? std::to_string(c.prefill.chunk) : "", n(e.m.tpot_s * 1e3), n(e.m.ttft_s * 1e3),
                    n(tokens_per_s_per_user(e)), n(e.m.tokens_per_s_per_gpu), n(e.m.gpus_billed), n(e.m.nodes),
-                   n(e.m.cost_usd_per_day), n(e.m.usd_per_million_tokens), n(e.m.it_power_kw), n(e.m.facility_power_kw),
+                   n(e.m.cost_usd_per_day), n(e.m.usd_per_million_tokens), n(e.m.it_power_kw / 1e3), n(e.m.facility_power_kw / 1e3),
                    n(e.m.shortfall_gpus)});
   }
   return o;
 }
 
 std::string fleet_to_csv(const fleet_result& r) {
-  std::string o = csv_line({"site", "gpu", "offer", "pricing", "class", "model", "mode", "config", "gpus",
-                            "pool_gpus_available", "pool_gpus_used", "pool_gpus_added", "pool_spare_gpus",
-                            "pool_facility_mw", "pool_cost_usd_per_day"});
+  // One row per entity, so that every numeric column sums to the fleet's total: a row per
+  // assignment (a class served by a configuration in a pool) carries its serving GPUs and, in
+  // proportion to them, its pool's spare GPUs, power and cost; a pool that pays for GPUs it does
+  // not use has one more row, "idle", with those GPUs and what they cost.
+  std::string o = csv_line({"site", "gpu", "offer", "pricing", "class", "model", "mode", "config", "gpus", "spare_gpus",
+                            "idle_paid_gpus", "it_power_mw", "facility_power_mw", "cost_usd_per_day"});
   const fleet_solution& s = r.chosen();
   if (!s.solved) return o;
   const fleet_summary& f = r.chosen_summary();
@@ -218,17 +225,42 @@ std::string fleet_to_csv(const fleet_result& r) {
   for (std::size_t p = 0; p < m.pools.size(); ++p) {
     const fleet_pool& pool = m.pools[p];
     const pool_report& pr = f.pools[p];
+    const std::vector<std::string> where = {m.sites[pool.site].name, pool.gpu, pool.offer ? "true" : "false",
+                                            pricing_kind_name(pool.pricing.kind)};
+    // What the pool pays for GPUs it holds but does not use: their held cost, no energy.
+    const double idle = pool.on_demand() ? 0.0 : std::max(0.0, pr.gpus_paid - pr.gpus_used);
+    const double idle_cost = idle * pool.held_usd_per_gpu_day();
+    double serving = 0.0;
     for (std::size_t k = 0; k < m.options.size(); ++k) {
+      if (m.options[k].pool == p) serving += option_gpus(s, m.options[k], k);
+    }
+    const double spare = pr.spare_nodes * pool.gpus_per_node;
+    for (std::size_t k = 0; k < m.options.size() && serving > 0.0; ++k) {
       const fleet_option& op = m.options[k];
       if (op.pool != p) continue;
       const double gpus = option_gpus(s, op, k);
       if (gpus <= 0.0) continue;
-      o += csv_line({m.sites[pool.site].name, pool.gpu, pool.offer ? "true" : "false", pricing_kind_name(pool.pricing.kind),
-                     m.classes[op.cls].name, r.demand.classes[op.cls].model.name,
-                     op.disaggregated ? "disaggregated" : "aggregated", option_code(r.candidates[op.tag].eval.cfg),
-                     csv_number(gpus), csv_number(pool.gpus_now), csv_number(pr.gpus_used), csv_number(pr.extra_gpus),
-                     csv_number(pr.spare_nodes * pool.gpus_per_node), csv_number(pr.facility_kw / 1000.0),
-                     csv_number(pr.cost_usd_per_day)});
+      const double share = gpus / serving;
+      std::vector<std::string> row = where;
+      for (const std::string& x :
+           {m.classes[op.cls].name, r.demand.classes[op.cls].model.name,
+            std::string(op.disaggregated ? "disaggregated" : "aggregated"), option_code(r.candidates[op.tag].eval.cfg),
+            csv_number(gpus), csv_number(spare * share), csv_number(0.0), csv_number(pr.it_kw / 1000.0 * share),
+            csv_number(pr.facility_kw / 1000.0 * share), csv_number((pr.cost_usd_per_day - idle_cost) * share)}) {
+        row.push_back(x);
+      }
+      o += csv_line(row);
+    }
+    if (idle > 0.0 || (serving <= 0.0 && pr.cost_usd_per_day > 0.0)) {
+      std::vector<std::string> row = where;
+      for (const std::string& x : {std::string(), std::string(), std::string(), std::string("idle"), csv_number(0.0),
+                                   csv_number(serving > 0.0 ? 0.0 : spare), csv_number(idle),
+                                   csv_number(serving > 0.0 ? 0.0 : pr.it_kw / 1000.0),
+                                   csv_number(serving > 0.0 ? 0.0 : pr.facility_kw / 1000.0),
+                                   csv_number(serving > 0.0 ? idle_cost : pr.cost_usd_per_day)}) {
+        row.push_back(x);
+      }
+      o += csv_line(row);
     }
   }
   return o;
@@ -279,7 +311,7 @@ std::string plan_to_markdown(const plan_result& r, const fleet_result& f) {
       o += " Runner-up (rank " + std::to_string(r.why.runner_up_rank) + ", " + in.cluster.sites[u.cfg.site].name + " " +
            md_cell(layout_of(u.cfg)) + " " + formats_of(u.cfg) + "): " + short_number(u.m.cost_usd_per_day) + " USD/day (" +
            (u.m.cost_usd_per_day >= b.m.cost_usd_per_day ? "+" : "") +
-           fixed(100.0 * (u.m.cost_usd_per_day / b.m.cost_usd_per_day - 1.0), 1) + "%), " +
+           fixed(cost_percent(u.m.cost_usd_per_day, b.m.cost_usd_per_day), 1) + "%), " +
            group_digits(as_count(u.m.gpus_billed)) + " GPUs billed.";
     }
     o += "\n\n";

@@ -81,7 +81,7 @@ ojson step_delta(const step_breakdown& a, const step_breakdown& b) {
     double d = b.time_s[c] - a.time_s[c];
     if (a.time_s[c] > 0.0 || b.time_s[c] > 0.0) j[component_name(static_cast<std::uint8_t>(c))] = d * 1e3;
   }
-  j["overlap_hidden"] = -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3;
+  j["overlap_hidden"] = (a.overlap_hidden_s - b.overlap_hidden_s) * 1e3;  // the negated difference, never -0
   j["stage"] = (b.stage_s - a.stage_s) * 1e3;
   return j;
 }
@@ -103,7 +103,7 @@ ojson why_json(const plan_result& r) {
   ru["cost_usd_per_day"] = u.m.cost_usd_per_day;
   ojson d;  // runner-up minus winner
   d["cost_usd_per_day"] = u.m.cost_usd_per_day - w.m.cost_usd_per_day;
-  d["cost_percent"] = w.m.cost_usd_per_day > 0 ? 100.0 * (u.m.cost_usd_per_day / w.m.cost_usd_per_day - 1.0) : 0.0;
+  d["cost_percent"] = cost_percent(u.m.cost_usd_per_day, w.m.cost_usd_per_day);
   d["lease_usd_per_day"] = u.m.lease_usd_per_day - w.m.lease_usd_per_day;
   d["energy_usd_per_day"] = u.m.energy_usd_per_day - w.m.energy_usd_per_day;
   d["gpus_billed"] = u.m.gpus_billed - w.m.gpus_billed;
@@ -261,24 +261,85 @@ std::string plan_to_table(const plan_result& r) {
     }
     return o.str();
   }
-  std::snprintf(line, sizeof line, "%4s %-9s %-21s %5s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
-                "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
+  // Rows that differ only in the chunk size (the same site, layout, batch, formats and drafts, the
+  // same GPUs billed and cost within 0.1%) are one row here, its chunk column naming the sizes;
+  // the JSON and CSV keep every row.
+  auto chunk_of = [](const evaluation& e) {
+    return e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk;
+  };
+  auto same_but_chunk = [&](const evaluation& a, const evaluation& b) {
+    return a.cfg.site == b.cfg.site && config_code(a.cfg) == config_code(b.cfg) && a.cfg.main.batch == b.cfg.main.batch &&
+           a.cfg.wprec == b.cfg.wprec && a.cfg.kvprec == b.cfg.kvprec && a.cfg.draft == b.cfg.draft &&
+           a.cfg.mode == b.cfg.mode && as_count(a.m.gpus_billed) == as_count(b.m.gpus_billed) &&
+           std::fabs(a.m.cost_usd_per_day - b.m.cost_usd_per_day) <= 1e-3 * std::max(a.m.cost_usd_per_day, b.m.cost_usd_per_day);
+  };
+  auto size_text = [](std::uint32_t c) {
+    return c >= 1024 && c % 1024 == 0 ? std::to_string(c / 1024) + "k" : std::to_string(c);
+  };
+  std::vector<bool> merged(r.top.size(), false);
+  std::size_t merged_rows = 0;
+  // 80 columns: formats as bits ("8/8" for fp8/fp8), no tokens/s per GPU or USD per million
+  // tokens (the JSON, CSV and --wide have them).
+  const bool wide = wide_tables();
+  if (wide) {
+    std::snprintf(line, sizeof line, "%4s %-9s %-19s %7s %5s %-8s %5s %5s %6s %8s %7s %6s\n", "rank", "site",
+                  "layout (pre|dec)", "chunk", "batch", "w/kv", "tpot", "ttft", "tok/sg", "gpus", "usd/day", "$/Mtok");
+  } else {
+    std::snprintf(line, sizeof line, "%4s %-9s %-16s %7s %5s %-5s %5s %5s %8s %7s\n", "rank", "site", "layout (pre|dec)",
+                  "chunk", "batch", "w/kv", "tpot", "ttft", "gpus", "usd/day");
+  }
   o << line;
   for (std::size_t i = 0; i < r.top.size(); ++i) {
+    if (merged[i]) continue;
     const evaluation& e = r.top[i];
     const site_entry& site = in.cluster.sites[e.cfg.site];
     std::string prec = std::string(precision_name(e.cfg.wprec)) + "/" + precision_name(e.cfg.kvprec);
-    std::string chunk = std::to_string(e.cfg.mode == mode_disaggregated ? e.cfg.prefill.chunk : e.cfg.main.chunk);
+    std::uint32_t lo = chunk_of(e), hi = chunk_of(e);
+    std::size_t count = 1;
+    for (std::size_t k = i + 1; k < r.top.size(); ++k) {
+      if (merged[k] || !same_but_chunk(e, r.top[k])) continue;
+      merged[k] = true;
+      ++merged_rows;
+      ++count;
+      lo = std::min(lo, chunk_of(r.top[k]));
+      hi = std::max(hi, chunk_of(r.top[k]));
+    }
+    const std::string chunk = count == 1   ? std::to_string(lo)
+                              : count == 2 ? size_text(lo) + "," + size_text(hi)
+                                           : size_text(lo) + "-" + size_text(hi);
     std::string code = config_code(e.cfg) + (e.cfg.draft ? "+s" + std::to_string(e.cfg.draft) : "");
-    std::snprintf(line, sizeof line, "%4zu %-9.9s %-21.21s %5s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
-                  site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
-                  e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
-                  short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
+    if (wide) {
+      std::snprintf(line, sizeof line, "%4zu %-9.9s %-19.19s %7s %5u %-8s %5.1f %5.0f %6.0f %8s %7s %6.3f\n", i + 1,
+                    site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, prec.c_str(), e.m.tpot_s * 1e3,
+                    e.m.ttft_s * 1e3, e.m.tokens_per_s_per_gpu, group_digits(as_count(e.m.gpus_billed)).c_str(),
+                    short_number(e.m.cost_usd_per_day).c_str(), e.m.usd_per_million_tokens);
+    } else {
+      auto bits = [](std::uint8_t p) { return p == prec_bf16 ? "16" : p == prec_fp8 ? "8" : "4"; };
+      const std::string short_prec = std::string(bits(e.cfg.wprec)) + "/" + bits(e.cfg.kvprec);
+      std::snprintf(line, sizeof line, "%4zu %-9.9s %-16.16s %7s %5u %-5s %5.1f %5.0f %8s %7s\n", i + 1,
+                    site.name.c_str(), code.c_str(), chunk.c_str(), e.cfg.main.batch, short_prec.c_str(),
+                    e.m.tpot_s * 1e3, e.m.ttft_s * 1e3, group_digits(as_count(e.m.gpus_billed)).c_str(),
+                    short_number(e.m.cost_usd_per_day).c_str());
+    }
     o << line;
   }
-  o << "\nlayout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N drafts.\n"
-       "chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode batch); tok/sg:\n"
-       "tokens/s per GPU at the planned load; tpot, ttft in ms (TTFT at the SLO percentile, queueing in).\n";
+  if (merged_rows > 0) {
+    o << wrap(std::to_string(merged_rows) + " ranked configuration" +
+              (merged_rows == 1 ? " that differs from a row above only in the chunk size (same GPUs, cost "
+                                  "within 0.1%) is merged into it"
+                                : "s that differ from a row above only in the chunk size (same GPUs, cost within "
+                                  "0.1%) are merged into it") +
+              " (chunk a,b: those two sizes; a-b: sizes from a to b); --format json or csv lists each.");
+  }
+  o << "\n"
+    << wrap(std::string("layout: t=TP p=PP e=EP d=attention-DP; a|b: disaggregated prefill|decode pools; +sN: N "
+                        "drafts. chunk and batch are per attention-DP rank (disaggregated: prefill chunk, decode "
+                        "batch); ") +
+                (wide ? "w/kv: weight/KV-cache formats; tok/sg: tokens/s per GPU at the planned load; "
+                      : "w/kv: weight/KV-cache bits (8/8: FP8/FP8); ") +
+                "tpot, ttft in ms (TTFT at the SLO percentile, queueing in)." +
+                (wide ? "" : " --wide adds tokens/s per GPU and USD per million tokens."),
+            0, 0);
   const evaluation& best = r.top.front();
   o << "\n" << wrap("why rank 1 wins: binding constraint " + r.why.binding + ": " + r.why.binding_detail);
   if (r.why.has_runner_up) {
@@ -288,9 +349,9 @@ std::string plan_to_table(const plan_result& r) {
                   "TTFT %+.0f ms",
                   r.why.runner_up_rank, in.cluster.sites[u.cfg.site].name.c_str(), config_code(u.cfg).c_str(),
                   precision_name(u.cfg.wprec), precision_name(u.cfg.kvprec), short_number(u.m.cost_usd_per_day).c_str(),
-                  100.0 * (u.m.cost_usd_per_day / best.m.cost_usd_per_day - 1.0),
-                  group_digits(as_count(u.m.gpus_billed)).c_str(), u.m.gpus_billed - best.m.gpus_billed,
-                  (u.m.tpot_s - best.m.tpot_s) * 1e3, (u.m.ttft_s - best.m.ttft_s) * 1e3);
+                  signed_rounded(cost_percent(u.m.cost_usd_per_day, best.m.cost_usd_per_day), 1),
+                  group_digits(as_count(u.m.gpus_billed)).c_str(), signed_rounded(u.m.gpus_billed - best.m.gpus_billed, 0),
+                  signed_rounded((u.m.tpot_s - best.m.tpot_s) * 1e3, 1), signed_rounded((u.m.ttft_s - best.m.ttft_s) * 1e3, 0));
     o << wrap(line);
     auto deltas = [&](const char* pool, const step_breakdown& a, const step_breakdown& b) {
       std::string d = std::string("  ") + pool + " step, runner-up minus winner (ms):";
@@ -308,12 +369,12 @@ std::string plan_to_table(const plan_result& r) {
         d += buf;
       }
       if (any) {
-        std::snprintf(buf, sizeof buf, " stage %+.2f,", (b.stage_s - a.stage_s) * 1e3);
+        std::snprintf(buf, sizeof buf, " stage %+.2f,", signed_rounded((b.stage_s - a.stage_s) * 1e3, 2));
         d += buf;
       }
       if (!any) d += " the same";
       else d.pop_back();
-      o << wrap(d, 100, 4);
+      o << wrap(d, 0, 4);
     };
     const bool both_disagg = best.cfg.mode == mode_disaggregated && u.cfg.mode == mode_disaggregated;
     if (both_disagg) deltas("prefill pool", best.m.prefill.step, u.m.prefill.step);

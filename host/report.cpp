@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text.hpp"
+
 namespace tokenplan {
 
 namespace {
@@ -19,6 +21,7 @@ std::string group_digits(std::uint64_t v) {
 }
 
 std::string short_number(double x) {
+  if (x == 0.0) x = 0.0;  // -0 (a difference or product that came out as negative zero) prints as 0
   char buf[32];
   double a = std::fabs(x);
   if (a >= 1e12) std::snprintf(buf, sizeof buf, "%.2fT", x / 1e12);
@@ -30,7 +33,17 @@ std::string short_number(double x) {
   return buf;
 }
 
-std::string wrap(const std::string& text, std::size_t width, std::size_t indent) {
+namespace {
+std::size_t g_table_width = 80;
+}  // namespace
+
+std::size_t table_width() { return g_table_width; }
+
+void set_table_width(std::size_t columns) { g_table_width = columns; }
+
+std::string wrap(const std::string& raw, std::size_t width, std::size_t indent) {
+  if (width == 0) width = table_width();
+  const std::string text = printable(raw);  // lines of the text reports carry names from inputs
   std::string out, line;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -46,6 +59,33 @@ std::string wrap(const std::string& text, std::size_t width, std::size_t indent)
     pos = end + 1;
   }
   if (!line.empty()) out += line + "\n";
+  return out;
+}
+
+std::string fit_to_width(const std::string& text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    const bool newline = end != std::string::npos;
+    if (!newline) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    if (line.size() <= table_width()) {
+      out += line + (newline ? "\n" : "");
+    } else {
+      const std::size_t indent = std::min<std::size_t>(line.find_first_not_of(' '), table_width() / 2);
+      std::string wrapped = wrap(line.substr(indent), table_width() - indent, 2);
+      std::string shifted;
+      for (std::size_t p = 0; p < wrapped.size();) {
+        const std::size_t e = wrapped.find('\n', p);
+        shifted += std::string(indent, ' ') + wrapped.substr(p, e - p) + "\n";
+        p = e + 1;
+      }
+      if (!newline && !shifted.empty()) shifted.pop_back();
+      out += shifted;
+    }
+    pos = end + 1;
+  }
   return out;
 }
 

@@ -276,6 +276,13 @@ std::string render_scatter(const scatter_chart& c) {
     out << "<line x1=\"" << px(x) << "\" x2=\"" << px(x + 16) << "\" y1=\"" << px(y) << "\" y2=\"" << px(y)
         << "\" stroke=\"#0f172a\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>";
   });
+  if (!c.traced.empty()) {
+    legend.add(c.traced_label, [&](std::ostream& out, double x, double y) {
+      out << "<line x1=\"" << px(x) << "\" x2=\"" << px(x + 16) << "\" y1=\"" << px(y) << "\" y2=\"" << px(y)
+          << "\" stroke=\"#b45309\" stroke-width=\"2\"/><rect x=\"" << px(x + 4) << "\" y=\"" << px(y - 4)
+          << "\" width=\"8\" height=\"8\" fill=\"#f59e0b\" stroke=\"#78350f\"/>";
+    });
+  }
   if (!c.highlight_id.empty()) {
     legend.add(c.highlight_label, [&](std::ostream& out, double x, double y) {
       out << "<circle cx=\"" << px(x + 8) << "\" cy=\"" << px(y) << "\" r=\"7\" fill=\"none\" stroke=\"#0f172a\""
@@ -286,7 +293,11 @@ std::string render_scatter(const scatter_chart& c) {
   const plot_box b{78.0, legend.y + 22.0, c.width - 24.0, c.height - 56.0};
 
   double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
-  for (const scatter_point& p : c.points) {
+  std::vector<const scatter_point*> all;
+  for (const scatter_point& p : c.points) all.push_back(&p);
+  for (const scatter_point& p : c.traced) all.push_back(&p);
+  for (const scatter_point* q : all) {
+    const scatter_point& p = *q;
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
     xlo = std::min(xlo, p.x);
     xhi = std::max(xhi, p.x);
@@ -316,6 +327,24 @@ std::string render_scatter(const scatter_chart& c) {
       << "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" points=\"";
     for (const scatter_point* p : f) o << px(map_x(b, xs, p->x)) << ',' << px(map_y(b, ys, p->y)) << ' ';
     o << "\"/>\n";
+  }
+  // The traced frontier: a solid line through its points in x order, squares on it.
+  {
+    std::vector<const scatter_point*> f;
+    for (const scatter_point& p : c.traced) {
+      if (std::isfinite(p.x) && std::isfinite(p.y)) f.push_back(&p);
+    }
+    std::sort(f.begin(), f.end(), [](const scatter_point* a, const scatter_point* b2) { return a->x < b2->x; });
+    if (f.size() >= 2) {
+      o << "<polyline class=\"traced-line\" fill=\"none\" stroke=\"#b45309\" stroke-width=\"2\" points=\"";
+      for (const scatter_point* p : f) o << px(map_x(b, xs, p->x)) << ',' << px(map_y(b, ys, p->y)) << ' ';
+      o << "\"/>\n";
+    }
+    for (const scatter_point* p : f) {
+      o << "<rect class=\"traced-point\" x=\"" << px(map_x(b, xs, p->x) - 4.5) << "\" y=\"" << px(map_y(b, ys, p->y) - 4.5)
+        << "\" width=\"9\" height=\"9\" fill=\"#f59e0b\" stroke=\"#78350f\" stroke-width=\"1\"><title>"
+        << html_escape(p->tooltip) << "</title></rect>\n";
+    }
   }
   // Dominated points first, the frontier on top of them.
   o << "<g class=\"points\">\n";

@@ -48,6 +48,10 @@ struct scatter_chart {
   std::string highlight_id;         ///< a point ringed and labelled (the chosen configuration)
   std::string highlight_label;
   std::string empty_note;           ///< shown in the plot area when there are no points
+  /// A frontier traced over the whole grid (plan --pareto), beside the plotted rows: squares
+  /// joined by a solid line (class "traced-point"; they are not rows, so carry no data-rank).
+  std::vector<scatter_point> traced;
+  std::string traced_label;         ///< its legend name
   int width = 880, height = 440;
 };
 

@@ -204,12 +204,12 @@ sweep_matrix load_matrix(const std::string& path, const config_roots& roots) {
   if (r.has("tokens_per_day")) {
     std::set<std::string> seen;
     for (const auto& e : elements(r, "tokens_per_day")) {
-      // The workload loader's range: 1e18 tokens/day is ~20,000x the largest public figure.
-      if (!e.first->is_number()) {
-        throw config_error(path, e.second, "expected a number > 0 and <= 1e+18, found " + describe_json(*e.first));
-      }
+      // The workload loader's range (min_tokens_per_day, max_tokens_per_day).
+      const std::string want = "expected a number >= " + format_number(min_tokens_per_day) + " and <= " +
+                               format_number(max_tokens_per_day) + ", found ";
+      if (!e.first->is_number()) throw config_error(path, e.second, want + describe_json(*e.first));
       const double x = e.first->get<double>();
-      if (!(x > 0.0 && x <= 1e18)) throw config_error(path, e.second, "expected a number > 0 and <= 1e+18, found " + format_number(x));
+      if (!(x >= min_tokens_per_day && x <= max_tokens_per_day)) throw config_error(path, e.second, want + format_number(x));
       check_unique(path, e.second, shortest(x), seen);
       m.tokens_per_day.push_back(x);
     }
@@ -287,6 +287,7 @@ sweep_runner::sweep_runner(const sweep_matrix& m, const sweep_settings& s) : m_(
   for (const matrix_ref& x : m.workloads) {
     in.workloads.push_back(load_workload(x.path));
     in.engines.push_back(resolve_engine(in.cal, in.workloads.back(), m.engine));
+    for (const grid_request& g : in.grids) check_draft_axis(g, in.workloads.back());
   }
   // A per-site price must name a site of some cluster of the matrix (a typo would silently price nothing).
   std::vector<std::string> site_names;
@@ -312,7 +313,8 @@ sweep_runner::~sweep_runner() = default;
 const std::vector<std::string>& sweep_columns() {
   static const std::vector<std::string> cols = {
       "schema_version", "scenario", "index", "cluster", "gpu_override", "price", "model", "workload", "tokens_per_day",
-      "status", "why_not", "site", "gpu", "mode", "layout", "weight_precision", "kv_precision", "draft_tokens",
+      "status", "why_not", "site", "gpu", "mode", "layout", "tp", "pp", "ep", "dp", "prefill_tp", "prefill_pp",
+      "prefill_ep", "prefill_dp", "weight_precision", "kv_precision", "draft_tokens",
       "chunk_tokens_per_rank", "batch_per_rank", "tpot_ms", "ttft_ms", "tokens_per_s_per_gpu", "gpus", "gpus_billed",
       "nodes", "cost_usd_per_day", "usd_per_million_tokens", "it_power_mw", "facility_power_mw",
       "gpus_of_type_in_cluster", "shortfall_gpus", "enough", "binding_constraint", "grid_size",
@@ -427,6 +429,18 @@ ojson sweep_runner::run(const sweep_scenario& sc) {
     row["gpu"] = site.gpu;
     row["mode"] = e.cfg.mode == mode_disaggregated ? "disaggregated" : "aggregated";
     row["layout"] = layout_text(e.cfg);
+    // The parallelism as numbers too: of the decode pool when disaggregated (the prefill pool's
+    // in prefill_*), of the one pool otherwise (prefill_* null).
+    row["tp"] = e.cfg.main.lay.tp;
+    row["pp"] = e.cfg.main.lay.pp;
+    row["ep"] = e.cfg.main.lay.ep;
+    row["dp"] = e.cfg.main.lay.dp;
+    if (e.cfg.mode == mode_disaggregated) {
+      row["prefill_tp"] = e.cfg.prefill.lay.tp;
+      row["prefill_pp"] = e.cfg.prefill.lay.pp;
+      row["prefill_ep"] = e.cfg.prefill.lay.ep;
+      row["prefill_dp"] = e.cfg.prefill.lay.dp;
+    }
     row["weight_precision"] = precision_name(e.cfg.wprec);
     row["kv_precision"] = precision_name(e.cfg.kvprec);
     row["draft_tokens"] = e.cfg.draft;

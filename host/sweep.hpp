@@ -19,7 +19,7 @@
 namespace tokenplan {
 
 /// Version of the row format (JSON Lines object / CSV columns); configs/schema/sweep-row.schema.json.
-constexpr const char* sweep_schema_version = "1.0.0";
+constexpr const char* sweep_schema_version = "1.1.0";
 
 /// A file the matrix names: as written (the label rows carry) and where it resolved.
 struct matrix_ref {

@@ -20,6 +20,58 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+std::string printable(const std::string& s) {
+  // Most strings need nothing: return them as they are without building a copy byte by byte.
+  bool plain = true;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return s;
+  static const char hex[] = "0123456789abcdef";
+  auto u_escape = [&](std::string& out, unsigned cp) {
+    out += "\\u00";
+    out += hex[(cp >> 4) & 0xf];
+    out += hex[cp & 0xf];
+  };
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      u_escape(out, c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += s[i++];
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, then continuation bytes 10xxxxxx.
+    std::size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (!ok) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+      ++i;
+      continue;
+    }
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xc2 && c1 <= 0x9f) {
+      u_escape(out, c1);  // C1 control U+0080..U+009F (0x9b is CSI, a one-character ESC [)
+    } else {
+      out.append(s, i, n);
+    }
+    i += n;
+  }
+  return out;
+}
+
 namespace {
 
 std::string lower(std::string s) {

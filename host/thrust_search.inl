@@ -42,13 +42,13 @@ namespace TOKENPLAN_ENGINE_NS {
 /// One evaluated index, as much as ranking and counting need.
 struct candidate {
   double key;
-  double cost;
+  double tie;
   std::uint64_t index;
   std::uint8_t reason;
   std::uint8_t bounded;  ///< feasible, but the optimistic bound showed it cannot enter the top-N
 };
 
-TOKENPLAN_HD inline ranked as_ranked(const candidate& c) { return ranked{c.index, c.key, c.cost}; }
+TOKENPLAN_HD inline ranked as_ranked(const candidate& c) { return ranked{c.index, c.key, c.tie}; }
 
 /// Verdict and ranking keys of one index. With a current N-th best (`bar`), a configuration is
 /// first evaluated with optimistic queueing (eval_bound: the same verdict, keys no worse than
@@ -61,12 +61,12 @@ struct score_fn {
   TOKENPLAN_HD candidate operator()(std::uint64_t i) const {
     if (has_bar) {
       evaluation b = evaluate(*p, i, eval_bound);
-      if (b.reason != reason_feasible || !ranks_before(ranked{i, b.key, b.m.cost_usd_per_day}, bar)) {
-        return candidate{b.key, b.m.cost_usd_per_day, i, b.reason, b.reason == reason_feasible};
+      if (b.reason != reason_feasible || !ranks_before(ranked{i, b.key, b.tie}, bar)) {
+        return candidate{b.key, b.tie, i, b.reason, b.reason == reason_feasible};
       }
     }
     evaluation e = evaluate(*p, i, eval_verdict);
-    return candidate{e.key, e.m.cost_usd_per_day, i, e.reason, 0};
+    return candidate{e.key, e.tie, i, e.reason, 0};
   }
 };
 
@@ -462,7 +462,7 @@ struct block_fn {
       bool bounded = false;
       if (have) {
         e = eval_at(i, eval_bound, dk, pk);
-        if (e.reason == reason_feasible && ranks_before(ranked{i, e.key, e.m.cost_usd_per_day}, cut)) {
+        if (e.reason == reason_feasible && ranks_before(ranked{i, e.key, e.tie}, cut)) {
           e = eval_at(i, eval_verdict, dk, pk);
         } else {
           bounded = e.reason == reason_feasible;
@@ -480,7 +480,7 @@ struct block_fn {
       } else if (e.reason == reason_tpot && e.m.main.tpot_s > tpot_clear) {
         inherit_later = reason_tpot;
       }
-      if (e.reason == reason_feasible && !bounded) insert(slot, n, candidate{e.key, e.m.cost_usd_per_day, i, e.reason, 0});
+      if (e.reason == reason_feasible && !bounded) insert(slot, n, candidate{e.key, e.tie, i, e.reason, 0});
     }
     t.kept = n;
     tallies[b] = t;

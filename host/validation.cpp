@@ -114,6 +114,10 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.output_tokens = opt_number(w, "output_tokens_mean", at_least(1.0, 1e8));
     p.input_max = opt_number(w, "input_tokens_max", at_least(1.0, 1e8));
     p.input_p50 = opt_number(w, "input_tokens_p50", at_least(1.0, 1e8));
+    if (p.input_max > 0.0 && p.input_tokens > p.input_max) {
+      w.fail("input_tokens_mean", "the mean (" + format_number(p.input_tokens) + ") is above input_tokens_max (" +
+                                      format_number(p.input_max) + ")");
+    }
     p.prefix_cache_hit = opt_number(w, "prefix_cache_hit", at_least(0.0, 0.99));
     opt_string(w, "dataset");
     w.finish();
@@ -128,6 +132,13 @@ std::vector<validation_point> load_points(const std::string& path) {
     const std::string spec = opt_string(op, "speculative");
     p.draft_tokens = opt_integer(op, "draft_tokens", 1, 16);
     p.draft_acceptance = opt_number(op, "draft_acceptance", {0.0, 0.99, false});
+    // Draft figures describe speculative decoding: without the method named they would be
+    // costed as drafts nobody runs, so they are an error rather than silently used.
+    if (spec.empty()) {
+      for (const char* k : {"draft_tokens", "draft_acceptance"}) {
+        if (op.has(k) && !op.raw(k).is_null()) op.fail(k, std::string(k) + " needs \"speculative\" (the method, e.g. \"mtp\") in the same operating_point");
+      }
+    }
     if (!spec.empty() && p.draft_tokens == 0) p.draft_tokens = 1000;  // marker: speculation of unknown shape
     op.finish();
     p.metric = r.string("metric");
@@ -141,6 +152,8 @@ std::vector<validation_point> load_points(const std::string& path) {
     r.finish();
     out.push_back(p);
   }
+  // Statistics of no points would read as a clean bill of health (exit 0, errors of 0).
+  if (out.empty()) throw config_error(path, "$", "no points: the file holds no JSON line; give at least one point");
   return out;
 }
 

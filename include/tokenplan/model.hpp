@@ -196,6 +196,7 @@ struct evaluation {
   metrics m;
   std::uint8_t reason;  ///< reason_feasible or the first check that failed
   double key;           ///< ranking key for problem::goal, lower is better
+  double tie;           ///< tie_key(): the first tie-break, lower is better
 };
 
 namespace detail {
@@ -700,6 +701,14 @@ TOKENPLAN_HD inline double objective_key(objective goal, const metrics& m) {
   return m.cost_usd_per_day;
 }
 
+/// The first tie-break after objective_key (lower first): for the cost goal, fewer GPUs billed
+/// (at a site priced at 0 every configuration costs 0, and the smallest fleet, not the first
+/// batch size, should win); for the other goals, the cost per day. Both are no larger in an
+/// eval_bound evaluation than in the exact one, as the key is, so pruning stays exact.
+TOKENPLAN_HD inline double tie_key(objective goal, const metrics& m) {
+  return goal == objective_cost ? m.gpus_billed : m.cost_usd_per_day;
+}
+
 /// How much of an evaluation to compute.
 enum eval_depth : std::uint8_t {
   eval_full = 0,     ///< every metric, whatever the verdict (reports, explain)
@@ -995,6 +1004,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     e.reason = reason_feasible;
   }
   e.key = objective_key(p.goal, r);
+  e.tie = tie_key(p.goal, r);
   return e;
 }
 

@@ -1,5 +1,5 @@
 // What a grid search returns, independent of the backend that ran it: the running top-N by
-// (objective key, cost, index) and the count of every configuration by verdict.
+// (objective key, tie-break, index) and the count of every configuration by verdict.
 #pragma once
 
 #include <atomic>
@@ -16,15 +16,15 @@ namespace tokenplan {
 /// A feasible configuration in the ranking: its grid index and the two ranking keys.
 struct ranked {
   std::uint64_t index;
-  double key;   ///< objective_key(): lower is better
-  double cost;  ///< cost_usd_per_day: first tie-break
+  double key;  ///< objective_key(): lower is better
+  double tie;  ///< tie_key(): GPUs billed for the cost goal, else the cost; first tie-break
 };
 
-/// The total order every backend ranks by: key, then cost, then index. Index is unique, so the
+/// The total order every backend ranks by: key, then tie, then index. Index is unique, so the
 /// order is total and a parallel sort gives the same answer as a sequential one.
 TOKENPLAN_HD inline bool ranks_before(const ranked& a, const ranked& b) {
   if (a.key != b.key) return a.key < b.key;
-  if (a.cost != b.cost) return a.cost < b.cost;
+  if (a.tie != b.tie) return a.tie < b.tie;
   return a.index < b.index;
 }
 

@@ -28,7 +28,7 @@ void expect_same_answer(const search_result& a, const search_result& b, const st
   for (std::size_t i = 0; i < a.top.size(); ++i) {
     ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
     ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
-    ASSERT_EQ(a.top[i].cost, b.top[i].cost) << what << " rank " << i;
+    ASSERT_EQ(a.top[i].tie, b.top[i].tie) << what << " rank " << i;
   }
   for (int k = 0; k < reason_count; ++k) ASSERT_EQ(a.stats.counts[k], b.stats.counts[k]) << what;
 }

@@ -75,6 +75,12 @@ PROBE_TAIL = """<script>
     out.points.push({rank: points[k].getAttribute('data-rank'), x: b.left + b.width / 2, y: b.top + b.height / 2,
                      w: b.width});
   }
+  out.traced = [];
+  var traced = document.querySelectorAll('figure[data-chart="pareto"] .traced-point');
+  for (var t = 0; t < traced.length; t++) {
+    var tb = box(traced[t]);
+    out.traced.push({x: tb.left + tb.width / 2, y: tb.top + tb.height / 2, w: tb.width});
+  }
   var rows = document.querySelectorAll('#ranked-table tbody tr');
   for (var j = 0; j < rows.length; j++) out.rows.push(rows[j].getAttribute('data-rank'));
   out.images = document.images.length;
@@ -183,6 +189,16 @@ def check_report(name, report, browser, work, args):
         if not inside or p['w'] <= 0:
             raise Failure('%s: point of rank %s drawn at (%.0f, %.0f), outside the plot area %s' %
                           (name, p['rank'], p['x'], p['y'], plot))
+    # (b) with --pareto, the frontier over the whole grid: at least --min-traced squares, in the plot.
+    if len(probe['traced']) < args.min_traced:
+        raise Failure('%s: %d points of the traced frontier drawn, expected at least %d' %
+                      (name, len(probe['traced']), args.min_traced))
+    for p in probe['traced']:
+        inside = (plot['left'] - 1 <= p['x'] <= plot['left'] + plot['width'] + 1 and
+                  plot['top'] - 1 <= p['y'] <= plot['top'] + plot['height'] + 1)
+        if not inside or p['w'] <= 0:
+            raise Failure('%s: a traced frontier point drawn at (%.0f, %.0f), outside the plot area %s' %
+                          (name, p['x'], p['y'], plot))
     # Hostile names show as text and inject nothing.
     if probe['pwned'] or probe['images'] or probe['with_onerror'] or probe['bold'] or probe['scripts'] != 3:
         raise Failure('%s: markup from the input got into the page: %s' %
@@ -235,6 +251,8 @@ def main():
     ap.add_argument('--name', required=True, help='a name for this case')
     ap.add_argument('--chart', dest='charts', action='append', default=[], help='a chart the report must have')
     ap.add_argument('--expect-text', action='append', default=[], help='text the page must show literally')
+    ap.add_argument('--min-traced', type=int, default=0,
+                    help='points of the --pareto frontier the Pareto chart must draw (default 0)')
     ap.add_argument('--timeout', type=int, default=60, help='seconds per Chromium run')
     ap.add_argument('plan_args', nargs=argparse.REMAINDER, help='-- then the arguments of tokenplan plan')
     args = ap.parse_args()

@@ -4,6 +4,8 @@
 // (exit 2, the option named with what was expected and what was found).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <cstdio>
 #include <filesystem>
 #include <regex>
@@ -40,8 +42,8 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-void expect_fits_100_columns(const std::string& text) {
-  for (const std::string& l : lines_of(text)) EXPECT_LE(l.size(), 100u) << l;
+void expect_fits_columns(const std::string& text, std::size_t columns) {
+  for (const std::string& l : lines_of(text)) EXPECT_LE(l.size(), columns) << l;
 }
 
 bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
@@ -93,9 +95,9 @@ TEST(CliList, ListsEveryShippedConfigWithItsFacts) {
     EXPECT_TRUE(has(r.out, "  " + f.path().stem().string() + " ")) << f.path();
   }
   EXPECT_TRUE(has(r.out, "dense 70.6B, 80 layers")) << r.out;
-  EXPECT_TRUE(has(r.out, "h20       hopper, 95.6 GiB, 4.0 TB/s, 148/296/- TFLOPS BF16/FP8/FP4, 8-GPU domain")) << r.out;
+  EXPECT_TRUE(has(r.out, "h20       hopper, 95.6 GiB, 4.0 TB/s, 148/296/- TFLOPS BF16/FP8/FP4")) << r.out;
   EXPECT_TRUE(has(r.out, "30.00T tokens/day, ISL 1155")) << r.out;
-  expect_fits_100_columns(r.out);
+  expect_fits_columns(r.out, 80);
 
   r = run_tokenplan({"list", "gpus", "models", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -192,6 +194,32 @@ TEST(CliOverrides, GpuRestrictsTheSites) {
   EXPECT_EQ(json::parse(h200.out)["inputs"]["overrides"]["gpu"]["type"], "h200-sxm");
 }
 
+TEST(CliOverrides, WeightsAndKvPinThePrecisions) {
+  // B200 wins with FP4 weights when it may; --weights fp8 asks for FP8 and gets only FP8.
+  for (const char* w : {"fp8", "bf16"}) {
+    tool_result r = run_tokenplan(plan_8b({"--weights", w, "--kv", "fp8", "--top", "6"}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    json j = json::parse(r.out);
+    EXPECT_EQ(j["inputs"]["overrides"]["weights"], w);
+    EXPECT_EQ(j["inputs"]["overrides"]["kv_cache"], "fp8");
+    ASSERT_FALSE(j["results"].empty());
+    for (const json& x : j["results"]) {
+      EXPECT_EQ(x["config"]["weight_precision"], w) << x.dump();
+      EXPECT_EQ(x["config"]["kv_precision"], "fp8") << x.dump();
+    }
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--weights", "fp6"}, "--weights: expected bf16, fp8 or fp4, found \"fp6\""},
+      {{"--kv", "fp4"}, "--kv: fp4 is not a KV-cache format"},
+      {{"--kv", "bf61"}, "(did you mean 'bf16'?)"},
+  };
+  for (const auto& c : bad) {
+    tool_result r = run_tokenplan(plan_8b(c.first));
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_TRUE(has(r.err, c.second)) << "wanted: " << c.second << "\ngot: " << r.err;
+  }
+}
+
 TEST(CliOverrides, TargetScalesADemandFile) {
   temp_dir t;
   json site = {{"name", "a"}, {"gpu", "h200-sxm"}, {"gpus", 400}, {"gpus_per_node", 8},
@@ -266,6 +294,61 @@ TEST(CliOverrides, EveryErrorNamesTheOptionAndWhatWasFound) {
   EXPECT_TRUE(has(cap.err, "--format: expected json, table or md, found \"csv\"")) << cap.err;
 }
 
+TEST(CliSolver, BadSolverTimeLimitAndGapAreUsageErrors) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--solver", "gurobi"}, "--solver: expected cbc or glpk, found \"gurobi\""},
+      {{"--solver", "cbs"}, "(did you mean 'cbc'?)"},
+      {{"--time-limit", "0"}, "--time-limit: expected a number above 0 and at most 604800, found \"0\""},
+      {{"--time-limit", "-5"}, "--time-limit: expected a number above 0"},
+      {{"--time-limit", "soon"}, "--time-limit: expected a number above 0 and at most 604800, found \"soon\""},
+      {{"--time-limit", "1e9"}, "--time-limit: expected a number above 0 and at most 604800, found \"1e9\""},
+      {{"--mip-gap", "1"}, "--mip-gap: expected a fraction from 0 to below 1 (0.001 = 0.1%), found \"1\""},
+      {{"--mip-gap", "-0.01"}, "--mip-gap: expected a fraction from 0 to below 1"},
+      {{"--mip-gap", "0.1%"}, "--mip-gap: expected a fraction from 0 to below 1 (0.001 = 0.1%), found \"0.1%\""},
+      {{"--mip-gap", "nan"}, "--mip-gap: expected a fraction from 0 to below 1"},
+  };
+  for (const auto& c : cases) {
+    for (const char* command : {"plan", "capacity"}) {
+      std::vector<std::string> args = plan_8b(c.first);
+      args[0] = command;
+      tool_result r = run_tokenplan(args);
+      EXPECT_EQ(r.code, 2) << command << " " << c.second << ": " << r.err;
+      EXPECT_TRUE(has(r.err, c.second)) << "wanted: " << c.second << "\ngot: " << r.err;
+      EXPECT_TRUE(r.out.empty()) << c.second;
+    }
+  }
+}
+
+TEST(CliSolver, TheSolverItsGapAndLimitReachTheReport) {
+  tool_result r = run_tokenplan(plan_8b({"--solver", "glpk", "--mip-gap", "0.01", "--time-limit", "30"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  json s = json::parse(r.out)["fleet"]["plan"]["solver"];
+  EXPECT_EQ(s["name"], "glpk");
+  EXPECT_EQ(s["library"].get<std::string>().rfind("GLPK ", 0), 0u) << s;
+  EXPECT_EQ(s["outcome"], "optimal");
+  EXPECT_EQ(s["mip_gap"].get<double>(), 0.01);
+  EXPECT_EQ(s["time_limit_s"].get<double>(), 30.0);
+  EXPECT_LE(s["gap"].get<double>(), 0.01);
+  EXPECT_LE(s["bound"].get<double>(), s["objective"].get<double>() * (1 + 1e-9));
+
+  // The default: CBC, 0.1%, no time limit; the table names the solver and its gap.
+  r = run_tokenplan(plan_8b({"--format", "table"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // The line wraps at 100 columns: join its continuation lines first.
+  const std::string joined = std::regex_replace(r.out, std::regex("\n +"), " ");
+  EXPECT_TRUE(has(joined, "solver CBC ")) << r.out;
+  EXPECT_TRUE(has(joined, "(asked: gap 0.1%, time limit none)")) << r.out;
+  std::vector<std::string> cap = plan_8b({"--time-limit", "none"});
+  cap[0] = "capacity";
+  r = run_tokenplan(cap);
+  ASSERT_EQ(r.code, 0) << r.err;
+  s = json::parse(r.out)["capacity"]["solver"];
+  EXPECT_EQ(s["name"], "cbc");
+  EXPECT_EQ(s["mip_gap"].get<double>(), 0.001);
+  EXPECT_TRUE(s["time_limit_s"].is_null());
+  EXPECT_GE(s["bound"].get<double>(), s["objective"].get<double>() * (1 - 1e-9));  // maximising
+}
+
 TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
   tool_result r = run_tokenplan(plan_8b({"--format", "csv", "--top", "7"}));
   ASSERT_EQ(r.code, 0) << r.err;
@@ -277,7 +360,7 @@ TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
   for (const auto& row : rows) EXPECT_EQ(row.size(), head.size());
   for (const char* col : {"rank", "site", "gpu", "mode", "tp", "batch_per_rank", "chunk_tokens", "tpot_ms", "ttft_ms",
                           "tokens_per_s_per_user", "tokens_per_s_per_gpu", "gpus_billed", "cost_usd_per_day",
-                          "usd_per_million_tokens", "it_power_kw", "facility_power_kw"}) {
+                          "usd_per_million_tokens", "it_power_mw", "facility_power_mw"}) {
     EXPECT_NE(std::find(head.begin(), head.end(), col), head.end()) << col;
   }
   // Numbers use '.' and agree with the JSON.
@@ -295,6 +378,64 @@ TEST(CliFormats, CsvParsesBackWithUnitsInTheHeader) {
     EXPECT_NEAR(tpot, res["latency"]["tpot_ms"].get<double>(), 1e-8 * tpot);
     for (const std::string& f : rows[i]) EXPECT_EQ(f.find(','), std::string::npos);
   }
+}
+
+TEST(CliFormats, FleetCsvColumnsSumToTheFleetsTotals) {
+  // One row per assignment (and one per pool's idle paid GPUs): the sums of the GPU, power and
+  // cost columns are the fleet's totals in the JSON, nothing counted twice.
+  const std::vector<std::string> args = {"plan", "--cluster", "bytedance-2026", "--demand",
+                                         std::string(TOKENPLAN_SOURCE_DIR) + "/tests/schema/data/small-demand.json",
+                                         "--backend", "cpu", "--quiet"};
+  std::vector<std::string> csv_args = args;
+  csv_args.insert(csv_args.end(), {"--format", "csv"});
+  tool_result c = run_tokenplan(csv_args);
+  ASSERT_EQ(c.code, 0) << c.err;
+  tool_result jr = run_tokenplan(args);
+  ASSERT_EQ(jr.code, 0) << jr.err;
+  const json plan = json::parse(jr.out)["fleet"]["plan"];
+  bool crlf = false;
+  const auto rows = parse_csv(c.out, &crlf);
+  ASSERT_GT(rows.size(), 1u);
+  const std::vector<std::string>& head = rows[0];
+  auto sum = [&](const std::string& name) {
+    const auto at = std::find(head.begin(), head.end(), name) - head.begin();
+    EXPECT_LT(static_cast<std::size_t>(at), head.size()) << name;
+    double total = 0.0;
+    for (std::size_t i = 1; i < rows.size(); ++i) total += std::stod(rows[i][at]);
+    return total;
+  };
+  const double cost = plan["money"]["cost_usd_per_day"].get<double>();
+  EXPECT_NEAR(sum("cost_usd_per_day"), cost, 1e-6 * cost);
+  EXPECT_NEAR(sum("facility_power_mw"), plan["power"]["facility_mw"].get<double>(), 1e-6);
+  EXPECT_NEAR(sum("it_power_mw"), plan["power"]["it_mw"].get<double>(), 1e-6);
+  EXPECT_NEAR(sum("gpus") + sum("spare_gpus") + sum("idle_paid_gpus"), plan["gpus_paid"].get<double>(), 1e-6);
+}
+
+TEST(CliFormats, RowsDifferingOnlyInTheChunkAreOneRowInTheTable) {
+  const std::vector<std::string> args = {"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-70b", "--workload",
+                                         "chat-30tn", "--backend", "cpu", "--quiet", "--top", "20"};
+  std::vector<std::string> table = args;
+  table.insert(table.end(), {"--format", "table"});
+  tool_result t = run_tokenplan(table);
+  ASSERT_EQ(t.code, 0) << t.err;
+  tool_result j = run_tokenplan(args);
+  ASSERT_EQ(j.code, 0) << j.err;
+  const json results = json::parse(j.out)["results"];
+  ASSERT_EQ(results.size(), 20u);
+  // Count the table's rows (lines starting with a rank) and the merged ones the note names.
+  std::size_t shown = 0;
+  for (const std::string& l : lines_of(t.out)) {
+    if (l.size() > 5 && l[3] >= '0' && l[3] <= '9' && l[4] == ' ' && l.find("riyadh") != std::string::npos) ++shown;
+  }
+  const std::size_t at = t.out.find(" ranked configuration");
+  ASSERT_NE(at, std::string::npos) << t.out;
+  const std::size_t start = t.out.rfind('\n', at) + 1;
+  const std::size_t merged = std::stoul(t.out.substr(start, at - start));
+  EXPECT_GT(merged, 0u);
+  EXPECT_EQ(shown + merged, results.size()) << t.out;
+  // Ranks 1 and 2 are the same configuration at chunks 8192 and 16384 (same GPUs and cost).
+  EXPECT_EQ(results[0]["fleet"]["gpus_billed"], results[1]["fleet"]["gpus_billed"]);
+  EXPECT_TRUE(has(t.out, "8k,16k")) << t.out;
 }
 
 TEST(CliFormats, MarkdownTablesHaveAConstantShape) {
@@ -353,18 +494,40 @@ TEST(CliFormats, ParetoFrontierInTheTableAndTheJson) {
   ASSERT_EQ(table.code, 0) << table.err;
   EXPECT_TRUE(has(table.out, "pareto: tokens/s per GPU vs tokens/s per user")) << table.out;
   EXPECT_TRUE(has(table.out, "tok/s/user")) << table.out;
-  expect_fits_100_columns(table.out);
+  expect_fits_columns(table.out, 80);
 }
 
-TEST(CliFormats, TablesFitAHundredColumns) {
-  tool_result r = run_tokenplan({"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-70b", "--workload",
-                                 "chat-30tn", "--backend", "cpu", "--format", "table", "--top", "8", "--gpu", "h200",
-                                 "--target", "30T/day"});
-  ASSERT_EQ(r.code, 0) << r.err;
-  expect_fits_100_columns(r.out);
-  for (const char* want : {"rank site", "why rank 1 wins", "runner-up", "gpus usd/day", "least-cost fleet"}) {
-    EXPECT_TRUE(has(r.out, want)) << want;
+TEST(CliFormats, TablesFit80ColumnsAndWideFits100) {
+  for (const bool wide : {false, true}) {
+    std::vector<std::string> args = {"plan", "--cluster", "bytedance-h200-overseas", "--model", "llama-3.1-70b",
+                                     "--workload", "chat-30tn", "--backend", "cpu", "--format", "table", "--top", "8",
+                                     "--gpu", "h200", "--target", "30T/day", "--pareto"};
+    if (wide) args.push_back("--wide");
+    tool_result r = run_tokenplan(args);
+    ASSERT_EQ(r.code, 0) << r.err;
+    expect_fits_columns(r.out, wide ? 100 : 80);
+    for (const char* want : {"rank site", "why rank 1 wins", "runner-up", "gpus usd/day", "least-cost fleet", "pareto:"}) {
+      EXPECT_TRUE(has(r.out, want)) << want;
+    }
+    EXPECT_EQ(has(r.out, "tok/sg"), wide) << "tokens/s per GPU is a --wide column";
   }
+  // explain and validate too.
+  tool_result e = run_tokenplan({"explain", "--model", "llama-3.1-70b", "--gpu", "h200-sxm", "--workload", "chat-30tn",
+                                 "--config", R"({"tp":2,"batch":128,"chunk":8192,"weight_precision":"fp8","kv_precision":"fp8"})"});
+  ASSERT_EQ(e.code, 0) << e.err;
+  expect_fits_columns(e.out, 80);
+  EXPECT_TRUE(has(e.out, "memory per GPU (GiB)")) << e.out;
+  temp_dir t;
+  std::string points;
+  {
+    std::ifstream in(std::string(TOKENPLAN_SOURCE_DIR) + "/configs/validation/public-points.jsonl");
+    std::string l;
+    for (int n = 0; n < 4 && std::getline(in, l); ++n) points += l + "\n";
+  }
+  tool_result v = run_tokenplan({"validate", t.write("points.jsonl", points), "--no-loo"});
+  ASSERT_EQ(v.code, 0) << v.err;
+  expect_fits_columns(v.out, 80);
+  EXPECT_TRUE(has(v.out, "points predicted")) << v.out;
 }
 
 TEST(CliInfeasible, ExplainsTheBindingConstraintWithNumbers) {
@@ -386,11 +549,12 @@ TEST(CliInfeasible, ExplainsTheBindingConstraintWithNumbers) {
   args.insert(args.end(), {"--format", "table"});
   tool_result t = run_tokenplan(args);
   ASSERT_EQ(t.code, 0) << t.err;
-  EXPECT_TRUE(std::regex_search(t.out, std::regex("TPOT SLO 20 ms: no configuration of llama-3\\.1-405b on h20 reaches "
-                                                  "below [0-9]+\\.[0-9] ms")))
+  // The sentence may wrap anywhere at 80 columns.
+  EXPECT_TRUE(std::regex_search(t.out, std::regex("TPOT\\s+SLO\\s+20\\s+ms:\\s+no\\s+configuration\\s+of\\s+llama-3\\.1-405b"
+                                                  "\\s+on\\s+h20\\s+reaches\\s+below\\s+[0-9]+\\.[0-9]\\s+ms")))
       << t.out;
   EXPECT_TRUE(has(t.out, "binding (no_configuration)")) << t.out;
-  expect_fits_100_columns(t.out);
+  expect_fits_columns(t.out, 80);
   args = base;
   args.insert(args.end(), {"--format", "csv"});
   tool_result c = run_tokenplan(args);

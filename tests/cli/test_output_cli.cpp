@@ -142,6 +142,11 @@ TEST(OutputCli, AFailedWriteUnderAFileSizeLimitKeepsTheOldFile) {
 }
 
 TEST(OutputCli, ALargeTopUnderAMemoryLimitIsRefusedNotAborted) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer reserves terabytes of address space for its shadow memory: the sanitizer
+  // build's binary cannot start under ulimit -v at all.
+  GTEST_SKIP() << "ulimit -v and AddressSanitizer do not mix";
+#endif
   // 100,000 ranked rows need about 3 GiB while their JSON is built; under ulimit -v 4 GiB the
   // limit is 2 GiB: refused up front with the estimate (exit 2), not killed by a bad_alloc.
   temp_dir t;
@@ -192,13 +197,58 @@ TEST(OutputCli, ASignalWhileWaitingToWriteWritesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ::kill(pid, sig);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    bool ended = false;
+    for (int i = 0; i < 300 && !ended; ++i) {  // 30 s at most; a hang is a failure, not a stuck test
+      ended = ::waitpid(pid, &status, WNOHANG) == pid;
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!ended) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
     const std::string err = read_text(t.path("err"));
+    ASSERT_TRUE(ended) << "still waiting on the FIFO 30 s after signal " << sig;
     ASSERT_TRUE(WIFEXITED(status)) << err;
     EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << err;
     EXPECT_NE(err.find("nothing written"), std::string::npos) << err;
     EXPECT_EQ(read_text(out), "old\n");
     EXPECT_EQ(entries(t), (std::vector<std::string>{"err", "plan.json", "report.fifo", "stdout"}));
+  }
+}
+
+TEST(OutputCli, ASignalDuringTheFleetSolveStopsItAndWritesNothing) {
+  // The 70B plan on the mixed cluster at --mip-gap 0 spends well over 20 s in the fleet MIP
+  // (bench/RESULTS.md); the search before it takes under a second. A signal 3 s in lands in the
+  // solve: GLPK stops at its next node, CBC is abandoned by its watchdog. Either way the run
+  // ends within seconds with 128 + the signal, the old output intact, no temporary file.
+  for (const char* solver : {"cbc", "glpk"}) {
+    for (const int sig : {SIGINT, SIGTERM}) {
+      temp_dir t;
+      const std::string out = t.write("plan.json", "old\n");
+      const pid_t pid = start({"plan", "--cluster", shipped("clusters/bytedance-2026.json"), "--model", "llama-3.1-70b",
+                               "--workload", "chat-30tn", "--backend", "cpu", "--quiet", "--solver", solver,
+                               "--mip-gap", "0", "--out", out},
+                              t);
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      ::kill(pid, sig);
+      int status = 0;
+      bool ended = false;
+      for (int i = 0; i < 300 && !ended; ++i) {
+        ended = ::waitpid(pid, &status, WNOHANG) == pid;
+        if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!ended) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+      }
+      const std::string err = read_text(t.path("err"));
+      ASSERT_TRUE(ended) << solver << ": still running 30 s after signal " << sig;
+      ASSERT_TRUE(WIFEXITED(status)) << solver << " " << sig << ": " << err;
+      EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << solver << ": " << err;
+      EXPECT_NE(err.find("nothing written"), std::string::npos) << solver << ": " << err;
+      EXPECT_EQ(read_text(out), "old\n") << solver;
+      EXPECT_EQ(entries(t), (std::vector<std::string>{"err", "plan.json", "stdout"})) << solver;
+    }
   }
 }
 

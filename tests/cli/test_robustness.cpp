@@ -186,6 +186,97 @@ TEST(BadInputCli, GridTpLargerThanEveryScaleUpDomain) {
   expect_refused(args, d, "$.decode.tp", "TP 16 is larger");
 }
 
+// ---- Issue 14: found by a hostile pass -----------------------------------------------------
+
+TEST(BadInputCli, DuplicateKeyIsRefused) {
+  temp_dir t;
+  std::string text = read_text(shipped("workloads/chat-30tn.json"));
+  const std::string key = "\"peak_to_average\": 1.7,";
+  ASSERT_NE(text.find(key), std::string::npos);
+  text.replace(text.find(key), key.size(), key + " \"peak_to_average\": 3.0,");
+  const std::string w = t.write("w.json", text);
+  expect_refused(example(shipped("models/llama-3.1-70b.json"), w), w, "$.peak_to_average",
+                 "key \"peak_to_average\" appears twice in one object");
+}
+
+/// No byte of a terminal control sequence: C0 controls other than the line ends the tool writes,
+/// DEL, and the C1 range as UTF-8 (0xc2 0x80..0x9f).
+void expect_no_control_characters(const std::string& text, const std::string& what) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    EXPECT_FALSE((c < 0x20 && c != '\n') || c == 0x7f || c1)
+        << what << ": control character " << int(c) << " at " << i << ": " << text.substr(i > 40 ? i - 40 : 0, 80);
+  }
+}
+
+// A name holding an ANSI colour sequence and a newline: the message quotes it escaped, on one line.
+TEST(BadInputCli, ControlCharactersInANameAreEscapedInTheMessage) {
+  temp_dir t;
+  json m = read_json_file(shipped("models/llama-3.1-70b.json"));
+  m["name"] = "\x1b[31mred\nline\xc2\x9b" "2J";
+  const std::string f = t.write_json("m.json", m);
+  expect_refused(example(f), f, "$.name", "\\u001b[31mred\\u000aline\\u009b2J");
+  const tool_result r = run_tokenplan(example(f));
+  expect_no_control_characters(r.err, "stderr");
+  // A file name with them, in a message that is about the file.
+  const std::string odd = t.path("a\x1b[2Jb\n.json");
+  const tool_result missing = run_tokenplan(example(odd));
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("a\\u001b[2Jb\\u000a.json"), std::string::npos) << missing.err;
+  expect_no_control_characters(missing.err, "stderr");
+}
+
+// The validate table prints each point's id: a point with an escape sequence in its id (and an
+// unknown model, so it is skipped without a search) is printed escaped.
+TEST(BadInputCli, ControlCharactersInAPointIdAreEscapedInTheTable) {
+  temp_dir t;
+  std::string line = read_text(std::string(TOKENPLAN_SOURCE_DIR) + "/tests/corpus/validation-point/valid-point.jsonl");
+  json p = json::parse(line);
+  p["id"] = "evil\x1b[31m\ttab\x7f";
+  p["model"] = "no-such-model\x1b]0;title\x07";
+  const std::string points = t.write("points.jsonl", p.dump() + "\n");
+  const tool_result r = run_tokenplan({"validate", points, "--no-loo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("evil\\u001b[31m\\u0009tab\\u007f"), std::string::npos) << r.out;
+  expect_no_control_characters(r.out, "stdout");
+  expect_no_control_characters(r.err, "stderr");
+}
+
+// Statistics of zero points are not a result: an empty points file is bad input, for both commands.
+TEST(BadInputCli, EmptyPointsFileIsRefused) {
+  temp_dir t;
+  const std::string empty = t.write("empty.jsonl", "");
+  const std::string blank = t.write("blank.jsonl", "\n  \n");
+  for (const std::string cmd : {"validate", "calibrate"}) {
+    for (const std::string& f : {empty, blank}) {
+      std::vector<std::string> args = {cmd, f, "--quiet"};
+      if (cmd == "calibrate") args.insert(args.end(), {"--out", t.path("cal.json")});
+      const tool_result r = run_tokenplan(args);
+      EXPECT_EQ(r.code, 2) << cmd << " " << f << ": " << r.err;
+      EXPECT_EQ(r.err.rfind("error: " + f + ": $: no points", 0), 0u) << r.err;
+      EXPECT_TRUE(r.out.empty()) << r.out;
+      EXPECT_FALSE(fs::exists(t.path("cal.json")));
+    }
+  }
+}
+
+// Draft lengths on the grid mean speculative decoding: a workload without its "speculative"
+// block (acceptance, draft cost) cannot cost them, so the pair is refused, naming the grid.
+TEST(BadInputCli, DraftLengthsWithoutASpeculativeWorkload) {
+  temp_dir t;
+  const std::string grid = t.write("g.json", "{\"draft_tokens\": [0, 2]}");
+  std::vector<std::string> args = example();
+  args.insert(args.end(), {"--grid", grid});
+  expect_refused(args, grid, "$.draft_tokens", "draft length 2 needs a \"speculative\" block");
+  // Draft length 0 alone is no speculation: accepted.
+  const std::string none = t.write("none.json", "{\"draft_tokens\": [0], \"modes\": [\"aggregated\"], \"tp\": [8], \"batch\": [64]}");
+  args = example();
+  args.insert(args.end(), {"--grid", none});
+  const tool_result r = run_tokenplan(args);
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 // ---- Numbers at the edges: no NaN or Inf reaches the output -------------------------------
 
 /// Every number in the document is finite, and no value is null (nlohmann writes NaN and Inf
@@ -292,6 +383,92 @@ TEST(NumbersCli, TargetAtTheFleetsExactCapacity) {
   const json j = json::parse(r.out);
   expect_finite(j, "$", &nulls);
   for (const std::string& n : nulls) EXPECT_TRUE(allowed.count(n)) << "null (NaN or Inf?) at " << n;
+}
+
+/// No "-0" as a number ("-0", "-0.000", "-0 ms"); "-0.05" and "2026-01" are not it.
+void expect_no_negative_zero(const std::string& text, const std::string& what) {
+  for (std::size_t p = text.find("-0"); p != std::string::npos; p = text.find("-0", p + 1)) {
+    if (p > 0 && std::isalnum(static_cast<unsigned char>(text[p - 1]))) continue;  // 2026-01, t1-0
+    std::size_t e = p + 2;
+    if (e < text.size() && text[e] == '.') {
+      ++e;
+      while (e < text.size() && text[e] == '0') ++e;
+    }
+    const bool more_digits = e < text.size() && std::isdigit(static_cast<unsigned char>(text[e]));
+    EXPECT_TRUE(more_digits) << what << ": negative zero at " << p << ": " << text.substr(p > 40 ? p - 40 : 0, 80);
+  }
+}
+
+// Issue 14: a target far above what the fleet carries solved to -0 tokens/day "optimal" (the
+// solver's deferral nudge outweighed a multiple near 1e-5); far below it (1e-300/day) gave Inf.
+TEST(NumbersCli, CapacityAtHugeTargetsIsPositiveAndFinite) {
+  const std::string cluster = shipped("clusters/deepseek-h800.json");
+  const std::string model = shipped("models/llama-3.1-8b.json");
+  const std::string workload = shipped("workloads/chat-30tn.json");
+  auto capacity = [&](const std::string& target, const std::string& format) {
+    return run_tokenplan({"capacity", "--cluster", cluster, "--model", model, "--workload", workload, "--backend", "cpu",
+                          "--quiet", "--target", target, "--format", format});
+  };
+  const tool_result base = capacity("30T/day", "json");
+  ASSERT_EQ(base.code, 0) << base.err;
+  const double carried = json::parse(base.out)["capacity"]["max_tokens_per_day"].get<double>();
+  ASSERT_GT(carried, 0.0);
+  for (const std::string target : {"2e15/day", "1e17/day", "1e18/day", "1/day"}) {
+    const tool_result r = capacity(target, "json");
+    ASSERT_EQ(r.code, 0) << target << ": " << r.err;
+    expect_no_nan_text(r.out, target);
+    expect_no_negative_zero(r.out, target);
+    const json j = json::parse(r.out);
+    std::vector<std::string> nulls;
+    expect_finite(j, "$", &nulls);
+    const double got = j["capacity"]["max_tokens_per_day"].get<double>();
+    EXPECT_GT(got, 0.0) << target;
+    // At large targets the per-class search picks the configurations it picks at 30T/day, and the
+    // same GPUs carry the same tokens whatever the target is a multiple of. (At 1/day it picks
+    // configurations sized for a trickle, which carry less.)
+    if (target != "1/day") {
+      EXPECT_NEAR(got / carried, 1.0, 0.05) << target << ": " << got << " against " << carried;
+    }
+    const tool_result table = capacity(target, "table");
+    ASSERT_EQ(table.code, 0) << table.err;
+    expect_no_nan_text(table.out, target + " table");
+    expect_no_negative_zero(table.out, target + " table");
+  }
+  // Below the floor: a usage error naming the option.
+  const tool_result tiny = capacity("1e-300/day", "json");
+  EXPECT_EQ(tiny.code, 2) << tiny.err;
+  EXPECT_NE(tiny.err.find("--target"), std::string::npos) << tiny.err;
+  EXPECT_NE(tiny.err.find("below the floor of 1 token a day"), std::string::npos) << tiny.err;
+}
+
+// Issue 14: at a site priced at 0 every configuration costs 0; the plan ranked a 5-million-GPU
+// fleet first (ties went to the first batch size) and printed "-nan%" for the runner-up.
+// Equal cost now ranks by fewer GPUs billed.
+TEST(NumbersCli, FreeSiteRanksTheSmallestFleetFirst) {
+  temp_dir t;
+  json c = read_json_file(shipped("clusters/deepseek-h800.json"));
+  c["sites"][0]["usd_per_gpu_hour"] = 0;
+  const std::string cluster = t.write_json("free.json", c);
+  std::vector<std::string> args = plan_args(cluster, shipped("models/llama-3.1-8b.json"), shipped("workloads/chat-30tn.json"));
+  const tool_result r = run_tokenplan(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  expect_no_nan_text(r.out, "json");
+  expect_no_negative_zero(r.out, "json");
+  const json j = json::parse(r.out);
+  const json& plans = j["results"];
+  ASSERT_GE(plans.size(), 2u);
+  for (std::size_t i = 1; i < plans.size(); ++i) {
+    EXPECT_EQ(plans[i]["fleet"]["cost_usd_per_day"].get<double>(), 0.0);
+    EXPECT_LE(plans[i - 1]["fleet"]["gpus_billed"].get<double>(), plans[i]["fleet"]["gpus_billed"].get<double>()) << "rank " << i;
+  }
+  for (const std::string format : {"table", "md", "csv"}) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--format", format});
+    const tool_result f = run_tokenplan(a);
+    ASSERT_EQ(f.code, 0) << f.err;
+    expect_no_nan_text(f.out, format);
+    expect_no_negative_zero(f.out, format);
+  }
 }
 
 // ---- Determinism: the same inputs, the same bytes, at any thread count --------------------

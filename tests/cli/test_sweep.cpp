@@ -109,7 +109,7 @@ TEST(Sweep, JsonlRowsThenResumeAfterACutRow) {
     const auto& row = rows[i];
     EXPECT_EQ(row["index"], i);
     EXPECT_EQ(row["status"], "feasible") << row.dump();
-    EXPECT_EQ(row["schema_version"], "1.0.0");
+    EXPECT_EQ(row["schema_version"], "1.1.0");
     keys.insert(row["scenario"].get<std::string>());
     EXPECT_GT(row["gpus_billed"].get<double>(), 0.0);
     EXPECT_GT(row["cost_usd_per_day"].get<double>(), 0.0);
@@ -252,7 +252,7 @@ TEST(Sweep, BadInputsExitTwoNamingFileAndField) {
   expect_error(j, "$.target", "unknown field");
   j = good;
   j["tokens_per_day"] = {1e12, -1};
-  expect_error(j, "$.tokens_per_day[1]", "expected a number > 0");
+  expect_error(j, "$.tokens_per_day[1]", "expected a number >= 1");
   j = good;
   j["prices"] = {{{"label", "x"}, {"usd_per_gpu_hour", {{"riyadh", 1.0}}}}};
   expect_error(j, "$.prices[0].usd_per_gpu_hour.riyadh", "is in none of the matrix's clusters");

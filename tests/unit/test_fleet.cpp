@@ -181,6 +181,26 @@ TEST(Fleet, RunwayCountsDeliveriesAgainstGrowth) {
   EXPECT_EQ(r.runway.months, expect);
 }
 
+// Issue 14: a growth of 1e-12 a month put ln(capacity) / ln(1 + g) (about 1e11 months) into an
+// int. The runway is computed in double; beyond the 100-year horizon capacity keeps up.
+TEST(Fleet, RunwayWithTinyGrowthDoesNotOverflow) {
+  temp_dir t;
+  json c = {{"name", "c"}, {"sites", {site("a", 8000, 2.0, 0)}}};
+  for (const double g : {1e-12, 1e-300}) {
+    json dem = demand(1e12);
+    dem["monthly_growth"] = g;
+    dem["start_month"] = "2026-01";
+    fleet_result r = run_fleet(request(t, c, dem));
+    ASSERT_TRUE(r.capacity.solved);
+    ASSERT_GT(r.capacity.scale, 1.0) << "the test needs a cluster that carries the target";
+    ASSERT_TRUE(r.runway.computed);
+    EXPECT_FALSE(r.runway.runs_out) << g << ": runs out in " << r.runway.month << " (month " << r.runway.months << ")";
+    EXPECT_NE(r.runway.note.find("100 years"), std::string::npos) << r.runway.note;
+    json j = json::parse(fleet_plan_json_text(r));
+    EXPECT_FALSE(j["fleet"]["runway"]["runs_out"].get<bool>()) << j["fleet"]["runway"].dump();
+  }
+}
+
 // The invariants end to end, on real searches: adding a site never raises the cost of the fleet;
 // raising the target never lowers it.
 TEST(Fleet, AddingASiteNeverRaisesCostRaisingTheTargetNeverLowersIt) {

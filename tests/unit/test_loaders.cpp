@@ -92,6 +92,55 @@ TEST(Loaders, DeeplyNestedJson) {
   expect_config_error([&] { load_model(f); }, f, "", "nested deeper than");
 }
 
+// Issue 14: json::parse with a callback rescanned the parent array after every object it closed,
+// so 1 MB of "{}," took minutes. A file of several MiB must load (no timing asserted here;
+// bench/bench_load.cpp measures the scaling).
+TEST(Loaders, MultiMegabyteArrayOfObjectsLoads) {
+  temp_dir t;
+  std::string text = "{\"name\": \"x\", \"padding\": [";
+  while (text.size() < (6u << 20)) text += "{},";
+  text += "{}]}";
+  input_file f;
+  f.path = "tiny.json";
+  f.text = text;
+  json j = parse_json(f);
+  EXPECT_EQ(j["padding"].size(), (text.size() - 27) / 3);
+
+  // A real loader over a long array of objects: a site with 5 MiB of deliveries.
+  std::string c =
+      "{\"name\": \"big\", \"sites\": [{\"name\": \"a\", \"gpu\": \"h100-sxm\", \"gpus\": 8, \"gpus_per_node\": 8, "
+      "\"usd_per_gpu_hour\": 2.0, \"price_includes_power\": true, \"pue\": 1.2, \"deliveries\": [";
+  std::size_t n = 0;
+  for (; c.size() < (5u << 20); ++n) c += "{\"month\": \"2027-01\", \"gpus\": 8},";
+  c += "{\"month\": \"2027-02\", \"gpus\": 8}]}]}";
+  const std::string path = t.write("big-cluster.json", c);
+  cluster_entry e = load_cluster(path, shipped_gpu_dirs(), shipped_calibration());
+  EXPECT_EQ(e.sites.at(0).deliveries.size(), n + 1);
+}
+
+// Issue 14: nlohmann keeps the last of two equal keys silently; a key given twice is an error
+// naming the file, the key's JSON path and the key.
+TEST(Loaders, DuplicateKeyIsAConfigError) {
+  temp_dir t;
+  std::string f = t.write("m.json", "{\"name\": \"a\", \"hidden_size\": 8, \"name\": \"b\"}");
+  expect_config_error([&] { load_model(f); }, f, "$.name", "key \"name\" appears twice");
+  // Nested, in an array, and a key that is not an identifier.
+  json c = read_json_file(shipped("clusters/deepseek-h800.json"));
+  std::string text = c.dump();
+  const std::string needle = "\"pue\":1.3";
+  ASSERT_NE(text.find(needle), std::string::npos);
+  text.replace(text.find(needle), needle.size(), "\"pue\":1.3,\"pue\":1.1");
+  f = t.write("c.json", text);
+  expect_config_error([&] { load_cluster(f, shipped_gpu_dirs(), shipped_calibration()); }, f, "$.sites[0].pue",
+                      "key \"pue\" appears twice");
+  f = t.write("odd.json", "{\"a b\": 1, \"a b\": 2}");
+  expect_config_error([&] { load_model(f); }, f, "$[\"a b\"]", "appears twice");
+  // The same key in two objects is fine.
+  f = t.write("two.json", "{\"x\": [{\"k\": 1}, {\"k\": 2}], \"y\": {\"k\": 3}}");
+  input_file in = read_input_file(f);
+  EXPECT_NO_THROW(parse_json(in));
+}
+
 TEST(Loaders, MissingField) {
   temp_dir t;
   json j = read_json_file(shipped("models/llama-3.1-70b.json"));

@@ -107,10 +107,12 @@ TEST(HandComputed, TopConfigurationMatchesHandArithmetic) {
   expect_within_1pct(m.facility_power_kw, 264.0, "facility power");
   EXPECT_EQ(m.shortfall_gpus, 76.0);  // 176 billed, 100 available
 
-  // The runners-up tie on cost at 9,907.2 USD/day and are ordered by index: TP4 x 96 first.
+  // The runners-up tie on cost (the key) at 9,907.2 USD/day and on GPUs billed (the tie-break),
+  // and are ordered by index: TP4 x 96 first.
   ASSERT_EQ(r.top.size(), 3u);
-  EXPECT_NEAR(r.top[1].cost, 9907.2, 0.01);
-  EXPECT_NEAR(r.top[2].cost, 9907.2, 0.01);
+  EXPECT_NEAR(r.top[1].key, 9907.2, 0.01);
+  EXPECT_NEAR(r.top[2].key, 9907.2, 0.01);
+  EXPECT_EQ(r.top[1].tie, r.top[2].tie);
   EXPECT_LT(r.top[1].index, r.top[2].index);
   EXPECT_EQ(decode_index(p->grid, r.top[1].index).main.lay.tp, 4u);
 }

@@ -33,11 +33,11 @@ reference_result reference_search(const problem& p, std::uint64_t top_n) {
   for (std::uint64_t i = 0; i < grid_size(p.grid); ++i) {
     evaluation e = evaluate(p, i);
     r.counts[e.reason] += 1;
-    if (e.reason == reason_feasible) all.push_back(ranked{i, e.key, e.m.cost_usd_per_day});
+    if (e.reason == reason_feasible) all.push_back(ranked{i, e.key, e.tie});
   }
   std::stable_sort(all.begin(), all.end(), [](const ranked& a, const ranked& b) {
     if (a.key != b.key) return a.key < b.key;
-    return a.cost < b.cost;  // stable: equal keys and costs keep index order
+    return a.tie < b.tie;  // stable: equal keys and tie-breaks keep index order
   });
   all.resize(std::min<std::size_t>(all.size(), top_n));
   r.top = all;
@@ -95,7 +95,7 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
     configurations += grid_size(p->grid);
     ranked_total += want.top.size();
     for (std::size_t i = 1; i < want.top.size(); ++i) {
-      ties += want.top[i].key == want.top[i - 1].key && want.top[i].cost == want.top[i - 1].cost;
+      ties += want.top[i].key == want.top[i - 1].key && want.top[i].tie == want.top[i - 1].tie;
     }
     std::vector<std::uint64_t> idx;
     for (const ranked& r : want.top) idx.push_back(r.index);
@@ -109,7 +109,7 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
                                std::to_string(top_n) + " chunk " + std::to_string(opt.chunk_configs);
       search_result got = cpu->search(*p, opt);
       expect_same(got, want, what);
-      for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].cost, want.top[i].cost) << what << " rank " << i;
+      for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].tie, want.top[i].tie) << what << " rank " << i;
     }
     for (std::size_t i = 0; i < idx.size(); ++i) {
       const evaluation ref = evaluate(*p, idx[i]);
@@ -154,7 +154,7 @@ TEST(Search, StreamingEngineInTheCudaShapeMatchesTheReference) {
                                std::to_string(shape.blocks) + " x " + std::to_string(shape.block_configs);
       const search_result got = cpu->search(*p, opt);
       expect_same(got, want, what);
-      for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].cost, want.top[i].cost) << what << " rank " << i;
+      for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].tie, want.top[i].tie) << what << " rank " << i;
     }
   }
   EXPECT_GT(many_blocks, 50u);
@@ -213,7 +213,7 @@ TEST(Search, SplitAndMergeEqualsOnePart) {
         for (std::size_t i = 0; i < got.top.size(); ++i) {
           ASSERT_EQ(got.top[i].index, want.top[i].index) << what << " rank " << i;
           ASSERT_EQ(got.top[i].key, want.top[i].key) << what << " rank " << i;
-          ASSERT_EQ(got.top[i].cost, want.top[i].cost) << what << " rank " << i;
+          ASSERT_EQ(got.top[i].tie, want.top[i].tie) << what << " rank " << i;
         }
         for (int k = 0; k < reason_count; ++k) ASSERT_EQ(got.stats.counts[k], want.stats.counts[k]) << what;
         ASSERT_EQ(got.stats.grid_size, grid) << what;
@@ -339,7 +339,7 @@ TEST(Search, PrunedEqualsUnprunedOnHundredScenarios) {
       for (std::size_t i = 0; i < a.top.size(); ++i) {
         ASSERT_EQ(a.top[i].index, b.top[i].index) << what << " rank " << i;
         ASSERT_EQ(a.top[i].key, b.top[i].key) << what << " rank " << i;
-        ASSERT_EQ(a.top[i].cost, b.top[i].cost) << what << " rank " << i;
+        ASSERT_EQ(a.top[i].tie, b.top[i].tie) << what << " rank " << i;
       }
       std::uint64_t sum = 0;
       for (int k = 0; k < reason_count; ++k) {
@@ -413,7 +413,7 @@ TEST(Search, PlansAGridPastTwoTo32WithPruning) {
     ASSERT_EQ(decode_index(big->grid, mapped).main.lay.tp, decode_index(g, want.top[i].index).main.lay.tp);
     ASSERT_EQ(got.top[i].index, mapped) << "rank " << i;
     ASSERT_EQ(got.top[i].key, want.top[i].key) << "rank " << i;
-    ASSERT_EQ(got.top[i].cost, want.top[i].cost) << "rank " << i;
+    ASSERT_EQ(got.top[i].tie, want.top[i].tie) << "rank " << i;
   }
   std::uint64_t total = 0;
   for (int k = 0; k < reason_count; ++k) {
@@ -470,7 +470,7 @@ TEST(Search, MergeTopKeepsOrderAndBound) {
   ASSERT_EQ(top.size(), 3u);
   EXPECT_EQ(top[0].index, 1u);
   EXPECT_EQ(top[1].index, 2u);
-  EXPECT_EQ(top[2].index, 3u);  // same key as index 4, lower cost
+  EXPECT_EQ(top[2].index, 3u);  // same key as index 4, lower tie-break
 }
 
 }  // namespace

@@ -59,6 +59,8 @@ TEST(TokenRate, RejectsWithTheOptionTheFormsAndWhatWasFound) {
       {"30m/s", "use M for million"},
       {"/day", "no number"},
       {"1e20/day", "above the 1e18 limit"},
+      {"1e-300/day", "below the floor of 1 token a day"},
+      {"0.5/day", "below the floor of 1 token a day"},
       {"30,5T/day", "is not a number"},
       {"", "no period"},
   };

@@ -26,5 +26,17 @@ TEST(Text, EditDistanceAndSuggestions) {
   EXPECT_EQ(did_you_mean("H200-SXM", {"h200-sxm"}), " (did you mean 'h200-sxm'?)");
 }
 
+// Issue 14: control characters from inputs never reach a terminal.
+TEST(Text, PrintableEscapesControlCharacters) {
+  EXPECT_EQ(printable("llama-3.1-70b"), "llama-3.1-70b");
+  EXPECT_EQ(printable("\x1b[31mred\nline\t\x7f"), "\\u001b[31mred\\u000aline\\u0009\\u007f");
+  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\u0000b");
+  EXPECT_EQ(printable("\xc2\x9b" "2J \xc2\x85"), "\\u009b2J \\u0085");           // C1: CSI, NEL
+  EXPECT_EQ(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // UTF-8 kept
+  EXPECT_EQ(printable("\x9b" "2J \xff \xc3"), "\\x9b2J \\xff \\xc3");               // not UTF-8
+  const std::string once = printable("\x1b]0;title\x07\xc2\x9b");
+  EXPECT_EQ(printable(once), once);  // idempotent
+}
+
 }  // namespace
 }  // namespace tokenplan
