@@ -54,7 +54,7 @@ std::string solver_text(const fleet_solution& s, const char* unit) {
   std::string t = "solver " + s.library + ": " + mip_outcome_name(s.outcome);
   if (s.solved) {
     t += ", objective " + number(s.objective) + unit + ", bound " + number(s.bound) + ", gap " +
-         (std::isfinite(s.gap) ? fmt("%.3g", s.gap * 100.0) + "%" : std::string("unknown"));
+         gap_percent_text(s.gap);
   } else if (std::isfinite(s.bound)) {
     t += ", bound " + number(s.bound);
   }

@@ -38,15 +38,20 @@ std::string shortest(double x) {
   return std::string(buf, r.ptr);
 }
 
-/// A relative gap for people: "0.042%"; "an unknown gap" without a bound.
+/// A relative gap for the status sentence: "0.042%"; "an unknown margin" without a bound.
 std::string gap_text(double gap) {
-  if (!std::isfinite(gap)) return "an unknown margin";
+  return std::isfinite(gap) ? gap_percent_text(gap) : "an unknown margin";
+}
+
+}  // namespace
+
+std::string gap_percent_text(double gap) {
+  if (!std::isfinite(gap)) return "unknown";
+  if (gap > 0.0 && gap < 1e-6) return "<0.0001%";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g%%", gap * 100.0);
   return buf;
 }
-
-}  // namespace
 
 void check_fleet_model(const fleet_model& m) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("fleet model: " + what); };

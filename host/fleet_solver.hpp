@@ -119,6 +119,10 @@ struct fleet_solve_options {
   const std::atomic<bool>* cancel = nullptr;  ///< Ctrl-C / SIGTERM (mip_options::cancel)
 };
 
+/// A relative MIP gap for people, in percent to three significant digits: "0.0607%", "0%";
+/// a gap above 0 but under 0.0001% is "<0.0001%" (not "2.42e-09%"); "unknown" when not finite.
+std::string gap_percent_text(double gap);
+
 /// Solves the allocation. Never throws for an infeasible model or a time limit: solved is false
 /// (or proven_optimal false) and status says why. Throws runtime_failure when the solver fails
 /// outright or is not in this build.

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "fleet_solver.hpp"
@@ -64,6 +65,16 @@ class FleetSolverOn : public ::testing::TestWithParam<mip_solver> {
     return o;
   }
 };
+
+TEST(FleetSolverText, GapInPercentNeverInExponentNotation) {
+  EXPECT_EQ(gap_percent_text(0.0), "0%");
+  EXPECT_EQ(gap_percent_text(0.000607), "0.0607%");
+  EXPECT_EQ(gap_percent_text(0.001), "0.1%");
+  EXPECT_EQ(gap_percent_text(2.42e-11), "<0.0001%");  // CBC's "optimal" on doubao-30tn
+  EXPECT_EQ(gap_percent_text(1e-6), "0.0001%");
+  EXPECT_EQ(gap_percent_text(std::numeric_limits<double>::infinity()), "unknown");
+  EXPECT_EQ(gap_percent_text(std::nan("")), "unknown");
+}
 
 TEST_P(FleetSolverOn, PowerCappedCheapestSiteFillsToItsCapThenTheNext) {
   // Site A at 1 USD/GPU-h is capped at 30 kW of IT load (1 kW per GPU: 3 nodes fit, 4 do not);
