@@ -270,7 +270,7 @@ void parse_solver_options(const cxxopts::ParseResult& a, common_args& c) {
       throw usage_error("--solver: expected cbc or glpk, found \"" + name + "\"" + did_you_mean(name, {"cbc", "glpk"}));
     }
     if (!mip_solver_available(c.solver)) {
-      throw usage_error("--solver: " + name + " is not in this build (built without it; see README Licences)");
+      throw usage_error("--solver: " + name + " is not in this build (built without it; see docs/install.md, Licences)");
     }
   }
   if (a.count("time-limit")) {

@@ -17,6 +17,7 @@ page=$prefix/share/man/man1/tokenplan.1
 [ -f "$configs/calibration.json" ] || fail "$configs/calibration.json is missing"
 [ -f "$configs/clusters/bytedance-h200-overseas.json" ] || fail "the shipped clusters are not installed"
 [ -f "$page" ] || fail "$page is missing"
+[ -f "$prefix/share/doc/tokenplan/LICENSE" ] || fail "$prefix/share/doc/tokenplan/LICENSE is missing"
 grep -q '^\.TH TOKENPLAN 1' "$page" || grep -qi '^\.TH tokenplan' "$page" || fail "$page is not a manual page"
 if command -v man > /dev/null 2>&1; then
   MANPAGER=cat MANWIDTH=100 man -l "$page" > "$tmp/man.txt" 2> "$tmp/man.err" || { cat "$tmp/man.err"; fail "man -l $page"; }
