@@ -178,6 +178,18 @@ pid_t start(const std::vector<std::string>& args, const temp_dir& t) {
   return pid;
 }
 
+/// Waits up to 30 s for `pid` to end and stores its wait status; false (after killing it) when it
+/// is still running then: a hang is a failure, not a stuck test.
+bool wait_at_most_30_s(pid_t pid, int& status) {
+  for (int i = 0; i < 300; ++i) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return false;
+}
+
 TEST(OutputCli, ASignalWhileWaitingToWriteWritesNothing) {
   // The search and the fleet are over; the tool waits for a reader on a FIFO given as --html.
   // Ctrl-C (or SIGTERM) there must stop it: 128 + the signal, --out untouched, no temporary.
@@ -197,15 +209,7 @@ TEST(OutputCli, ASignalWhileWaitingToWriteWritesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ::kill(pid, sig);
     int status = 0;
-    bool ended = false;
-    for (int i = 0; i < 300 && !ended; ++i) {  // 30 s at most; a hang is a failure, not a stuck test
-      ended = ::waitpid(pid, &status, WNOHANG) == pid;
-      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (!ended) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-    }
+    const bool ended = wait_at_most_30_s(pid, status);
     const std::string err = read_text(t.path("err"));
     ASSERT_TRUE(ended) << "still waiting on the FIFO 30 s after signal " << sig;
     ASSERT_TRUE(WIFEXITED(status)) << err;
@@ -232,15 +236,7 @@ TEST(OutputCli, ASignalDuringTheFleetSolveStopsItAndWritesNothing) {
       std::this_thread::sleep_for(std::chrono::seconds(3));
       ::kill(pid, sig);
       int status = 0;
-      bool ended = false;
-      for (int i = 0; i < 300 && !ended; ++i) {
-        ended = ::waitpid(pid, &status, WNOHANG) == pid;
-        if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (!ended) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-      }
+      const bool ended = wait_at_most_30_s(pid, status);
       const std::string err = read_text(t.path("err"));
       ASSERT_TRUE(ended) << solver << ": still running 30 s after signal " << sig;
       ASSERT_TRUE(WIFEXITED(status)) << solver << " " << sig << ": " << err;
