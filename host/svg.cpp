@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "text.hpp"
+
 namespace tokenplan {
 
 namespace {
@@ -156,7 +158,18 @@ axis_scale padded_scale(double lo, double hi) {
 
 }  // namespace
 
-std::string html_escape(const std::string& text) {
+std::string html_escape(const std::string& raw) {
+  // Control characters and bytes that are not UTF-8 shown as printable() shows them ("\u001b"),
+  // line by line so that a line break stays one.
+  std::string text;
+  text.reserve(raw.size());
+  for (std::size_t at = 0;;) {
+    const std::size_t nl = raw.find('\n', at);
+    text += printable(raw.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+    if (nl == std::string::npos) break;
+    text += '\n';
+    at = nl + 1;
+  }
   std::string out;
   out.reserve(text.size() + 8);
   for (char c : text) {

@@ -9,8 +9,10 @@
 namespace tokenplan {
 
 /// Escapes text for HTML and SVG, in element content and in quoted attributes alike:
-/// & < > " ' become entities. Names in the report come from user files.
-std::string html_escape(const std::string& text);
+/// & < > " ' become entities, and control characters and bytes that are not UTF-8 become
+/// printable()'s escapes ("\u001b", "\xff"; a line break is kept). Names in the report come from
+/// user files.
+std::string html_escape(const std::string& raw);
 
 /// A linear axis with round tick values covering [lo, hi].
 struct axis_scale {

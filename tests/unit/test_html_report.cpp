@@ -62,6 +62,9 @@ TEST(HtmlReport, EscapesEveryMarkupCharacter) {
   EXPECT_EQ(html_escape(hostile), hostile_escaped);
   EXPECT_EQ(html_escape("llama-3.1-70b_x"), "llama-3.1-70b_x");
   EXPECT_EQ(html_escape("\xc2\xb5s \xe6\x9d\xb1\xe4\xba\xac"), "\xc2\xb5s \xe6\x9d\xb1\xe4\xba\xac");  // UTF-8 as is
+  // A name from an input file cannot carry a terminal escape or a stray byte into the page (for
+  // whoever cats it); a line break stays one.
+  EXPECT_EQ(html_escape("site\x1b[31m<b>\nnext\x7f\xff"), "site\\u001b[31m&lt;b&gt;\nnext\\u007f\\xff");
 }
 
 TEST(HtmlReport, NiceScaleCoversTheDataWithRoundTicks) {
