@@ -388,8 +388,19 @@ fleet_result run_fleet(const fleet_request& req) {
       fs_.stats = s.stats;
       fs_.most_restrictive = reason_name(most_restrictive_reason(s.stats));
       if (s.top.empty()) {
-        for (const infeasible_gpu& g : explain_infeasible(in, *prob, s.stats).by_gpu) {
+        infeasible_explanation x = explain_infeasible(in, *prob, s.stats);
+        // The SLO that would have to relax, as the single plan says it (top-1 searches).
+        relax_slos(in, *prob, x, [&](const problem& q) {
+          search_options o1 = opt;
+          o1.top_n = 1;
+          o1.progress = nullptr;
+          const search_result f = be->search(q, o1);
+          if (f.stats.interrupted) throw interrupted_error("interrupted while searching class " + dc.name + "; nothing written");
+          return !f.top.empty();
+        });
+        for (const infeasible_gpu& g : x.by_gpu) {
           fs_.no_configuration += (fs_.no_configuration.empty() ? "" : "; ") + g.detail;
+          if (g.relax.computed) fs_.no_configuration += "; " + relax_text(g.relax);
         }
       }
 
@@ -494,6 +505,11 @@ fleet_result run_fleet(const fleet_request& req) {
     grow.allow_expansion = true;
     r.expansion = solve_fleet(m, grow);
     if (r.expansion.solved) r.expansion_summary = summarize_fleet(r, r.expansion);
+    if (r.expansion.outcome == mip_outcome::infeasible) {
+      r.relaxed_computed = true;
+      r.relaxed = solve_fleet_shortfall(m, grow);
+      if (r.relaxed.solved) r.relaxed_summary = summarize_fleet(r, r.relaxed);
+    }
   }
   fleet_solve_options cap = so;
   cap.goal = fleet_goal::max_scale;

@@ -290,6 +290,10 @@ report_section sites_section(const fleet_result& r) {
     sec.items.push_back(note_item("The cluster as it is cannot meet the target. The least-cost additions:"));
     sec.items.push_back(list_item(adds));
   }
+  if (!fleet_relaxed_lines(r).empty()) {
+    sec.items.push_back(note_item("Even with every GPU on offer the target does not fit. The least it takes:"));
+    sec.items.push_back(list_item(fleet_relaxed_lines(r)));
+  }
   return sec;
 }
 

@@ -177,7 +177,24 @@ plan_result run_plan(plan_inputs inputs, const plan_request& req) {
                             std::to_string(s.stats.grid_size) + " configurations; nothing written");
   }
   r.stats = s.stats;
-  if (s.top.empty()) r.no_feasible = explain_infeasible(r.inputs, *r.prob, r.stats);
+  if (s.top.empty()) {
+    r.no_feasible = explain_infeasible(r.inputs, *r.prob, r.stats);
+    // What would make a configuration feasible: top-1 searches of changed problems (pruned like
+    // the first, so each costs at most what it did; on the shipped 405b-on-h20 example the
+    // SLO and prompt bisections together take about a second on 2 threads).
+    const feasibility_check feasible = [&](const problem& q) {
+      search_options o;
+      o.top_n = 1;
+      o.threads = req.threads;
+      o.chunk_configs = req.chunk_configs;
+      o.cancel = req.cancel;
+      const search_result f = be->search(q, o);
+      if (f.stats.interrupted) throw interrupted_error("interrupted while looking for what would make a configuration feasible; nothing written");
+      return !f.top.empty();
+    };
+    relax_slos(r.inputs, *r.prob, r.no_feasible, feasible);
+    longest_prompt(r.inputs, r.no_feasible, feasible);
+  }
   if (!s.top.empty()) {
     std::vector<std::uint64_t> idx;
     for (std::size_t i = 0; i < s.top.size() && i < req.top_n; ++i) idx.push_back(s.top[i].index);

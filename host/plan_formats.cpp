@@ -154,6 +154,11 @@ std::string fleet_md(const fleet_result& r) {
     }
     o.back() = '\n';
   }
+  if (!fleet_relaxed_lines(r).empty()) {
+    o += "- **Shortfall:** even with every GPU on offer the target does not fit; the least it takes:";
+    for (const std::string& line : fleet_relaxed_lines(r)) o += " " + line + ";";
+    o.back() = '\n';
+  }
   o += "- **Capacity:** ";
   if (r.capacity.solved) {
     o += "the cluster as it is carries " + fixed(r.capacity.scale, 2) + "x the target = " +
