@@ -400,7 +400,7 @@ fleet_result run_fleet(const fleet_request& req) {
         });
         for (const infeasible_gpu& g : x.by_gpu) {
           fs_.no_configuration += (fs_.no_configuration.empty() ? "" : "; ") + g.detail;
-          if (g.relax.computed) fs_.no_configuration += "; " + relax_text(g.relax);
+          if (g.relax.computed) fs_.no_configuration += "; " + relax_text(g.relax, req.demand_path.empty());
         }
       }
 

@@ -314,7 +314,7 @@ nlohmann::ordered_json relax_json(const infeasible_relax& r) {
 
 }  // namespace
 
-std::string relax_text(const infeasible_relax& r) {
+std::string relax_text(const infeasible_relax& r, bool options) {
   if (!r.computed) return "";
   const bool tpot = r.what == "tpot_ms";
   const char* f = tpot ? "%.1f" : "%.0f";
@@ -323,11 +323,12 @@ std::string relax_text(const infeasible_relax& r) {
   }
   if (r.also) {
     return "relax the TPOT SLO from " + fmt("%g", r.from) + " ms to " + fmt(f, r.to) + " ms and the TTFT SLO from " +
-           fmt("%g", r.also_from) + " ms to " + fmt("%.0f", r.also_to) + " ms (--tpot " + fmt(f, r.to) + " --ttft " +
-           fmt("%.0f", r.also_to) + "; TPOT alone, up to " + fmt(f, r.tried) + " ms, is not enough)";
+           fmt("%g", r.also_from) + " ms to " + fmt("%.0f", r.also_to) + " ms (" +
+           (options ? "--tpot " + fmt(f, r.to) + " --ttft " + fmt("%.0f", r.also_to) + "; " : "") + "TPOT alone, up to " +
+           fmt(f, r.tried) + " ms, is not enough)";
   }
-  return "relax the " + slo_name(r.what) + " SLO from " + fmt("%g", r.from) + " ms to " + fmt(f, r.to) + " ms (" +
-         (tpot ? "--tpot " : "--ttft ") + fmt(f, r.to) + ")";
+  return "relax the " + slo_name(r.what) + " SLO from " + fmt("%g", r.from) + " ms to " + fmt(f, r.to) + " ms" +
+         (options ? std::string(" (") + (tpot ? "--tpot " : "--ttft ") + fmt(f, r.to) + ")" : "");
 }
 
 std::string longest_prompt_text(const infeasible_relax& r) {

@@ -86,7 +86,9 @@ void relax_slos(const plan_inputs& in, const problem& p, infeasible_explanation&
 void longest_prompt(const plan_inputs& in, infeasible_explanation& x, const feasibility_check& feasible);
 
 /// "relax the TPOT SLO from 20 ms to 31.2 ms (--tpot 31.2)", or why not; "" when not computed.
-std::string relax_text(const infeasible_relax& r);
+/// `options`: name the command-line options too (not for a demand file's class, whose
+/// workload file carries the SLOs).
+std::string relax_text(const infeasible_relax& r, bool options = true);
 
 /// "the longest prompt that fits is 12,345 tokens (--isl 12345), ..."; "" when not computed.
 std::string longest_prompt_text(const infeasible_relax& r);

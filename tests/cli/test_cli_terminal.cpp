@@ -708,6 +708,40 @@ TEST(CliShortfall, PowerCapsBindAndRaisingThemByTheMwReportedMakesItFit) {
   expect_fits_columns(table.out, 80);
 }
 
+TEST(CliInfeasible, ADemandClassWithNoConfigurationSaysWhichSloToRelax) {
+  // Class "fast" asks llama-3.1-405b for a 10 ms TPOT; on h200 nothing reaches it. The binding
+  // names the least TPOT that fits; the same demand with that TPOT has a configuration.
+  temp_dir t;
+  json w = json::parse(read_text(std::string(TOKENPLAN_SOURCE_DIR) + "/tests/schema/data/impossible-tpot.json"));
+  w["name"] = "fast";
+  w["slo"]["tpot_ms"] = 10;
+  t.write_json("fast.json", w);
+  const json demand = {{"name", "two-classes"},
+                       {"description", "a class the cluster serves and one it cannot"},
+                       {"tokens_per_day", 1e12},
+                       {"classes", json::array({{{"name", "chat"}, {"share", 0.5}, {"model", "llama-3.1-8b"}, {"workload", "chat-30tn"}},
+                                                {{"name", "fast"}, {"share", 0.5}, {"model", "llama-3.1-405b"}, {"workload", "fast.json"}}})},
+                       {"profile", {{"peak_to_average", 1.7}}}};
+  const std::vector<std::string> args = {"plan", "--cluster", "bytedance-2026", "--gpu", "h200", "--backend", "cpu", "--quiet",
+                                         "--demand", t.write_json("demand.json", demand)};
+  tool_result r = run_tokenplan(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string detail;
+  const json plan = json::parse(r.out);  // named: a range-for over a temporary's member dangles
+  for (const json& b : plan["fleet"]["capacity"]["binding"]) {
+    if (b["kind"] == "no_configuration") detail = b["detail"].get<std::string>();
+  }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(detail, m, std::regex("relax the TPOT SLO from 10 ms to ([0-9]+\\.[0-9]) ms"))) << detail;
+  EXPECT_FALSE(has(detail, "--tpot")) << "a demand's SLOs are in its workload files: " << detail;
+  w["slo"]["tpot_ms"] = std::stod(m[1].str());
+  t.write_json("fast.json", w);
+  tool_result relaxed = run_tokenplan(args);
+  ASSERT_EQ(relaxed.code, 0) << relaxed.err;
+  const json relaxed_plan = json::parse(relaxed.out);
+  for (const json& b : relaxed_plan["fleet"]["capacity"]["binding"]) EXPECT_NE(b["kind"], "no_configuration") << b.dump();
+}
+
 std::string roff_escaped(const std::string& s) {
   std::string out;
   for (char c : s) out += c == '-' ? std::string("\\-") : std::string(1, c);
