@@ -708,6 +708,53 @@ TEST(CliShortfall, PowerCapsBindAndRaisingThemByTheMwReportedMakesItFit) {
   expect_fits_columns(table.out, 80);
 }
 
+TEST(CliShortfall, TooFewGpusOnOfferAreCountedAndRaisingTheLimitsMakesItFit) {
+  // As above, but the sites may not grow and at most 2,000 B200 per site are on offer: GPUs
+  // bind first (the fewest beyond the offers), then power at those GPUs.
+  json cluster = json::parse(read_text(std::string(TOKENPLAN_SOURCE_DIR) + "/configs/clusters/bytedance-2026.json"));
+  cluster["gpu_offers"][0]["max_gpus_per_site"] = 2000;
+  for (json& site : cluster["sites"]) site["expansion_max_gpus"] = 0;
+  temp_dir t;
+  const std::vector<std::string> base = {"plan", "--model", "llama-3.1-70b", "--workload", "chat-30tn", "--target",
+                                         "120T/day", "--backend", "cpu", "--quiet", "--cluster"};
+  std::vector<std::string> args = base;
+  args.push_back(t.write_json("few.json", cluster));
+  tool_result r = run_tokenplan(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json x = json::parse(r.out)["fleet"]["shortfall"]["relaxed"];
+  ASSERT_TRUE(x["solved"]) << x.dump();
+  ASSERT_FALSE(x["gpus_over_limit"].empty()) << x.dump();
+  double most_over = 0.0;
+  for (const json& g : x["gpus_over_limit"]) {
+    EXPECT_EQ(g["gpu"], "b200");
+    EXPECT_TRUE(g["offer"]);
+    EXPECT_EQ(g["limit_gpus"], 2000);
+    most_over = std::max(most_over, g["gpus_over"].get<double>());
+  }
+  // The offer (one limit for every site) raised by the most any site lacks, each cap by its MW.
+  cluster["gpu_offers"][0]["max_gpus_per_site"] = 2000.0 + most_over;
+  for (const json& p : x["power_over_cap"]) {
+    for (json& site : cluster["sites"]) {
+      if (site["name"] != p["site"]) continue;
+      json& cap = site["power_cap"];
+      if (cap.contains("it_mw")) cap["it_mw"] = cap["it_mw"].get<double>() + p["it_mw_over"].get<double>();
+      else cap["facility_mw"] = cap["facility_mw"].get<double>() + p["facility_mw_over"].get<double>();
+    }
+  }
+  args = base;
+  args.push_back(t.write_json("raised.json", cluster));
+  tool_result raised = run_tokenplan(args);
+  ASSERT_EQ(raised.code, 0) << raised.err;
+  EXPECT_TRUE(json::parse(raised.out)["fleet"]["shortfall"]["solved"]) << "the expansion fits once the limits are raised";
+  args = base;
+  args.insert(args.end(), {t.path("few.json"), "--format", "table"});
+  tool_result table = run_tokenplan(args);
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("GPUs:\\s+[0-9,]+\\s+b200\\s+at\\s+riyadh-sa\\s+beyond\\s+the\\s+2,000\\s+on\\s+offer")))
+      << table.out;
+  expect_fits_columns(table.out, 80);
+}
+
 TEST(CliInfeasible, ADemandClassWithNoConfigurationSaysWhichSloToRelax) {
   // Class "fast" asks llama-3.1-405b for a 10 ms TPOT; on h200 nothing reaches it. The binding
   // names the least TPOT that fits; the same demand with that TPOT has a configuration.
