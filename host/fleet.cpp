@@ -390,9 +390,10 @@ fleet_result run_fleet(const fleet_request& req) {
       if (s.top.empty()) {
         infeasible_explanation x = explain_infeasible(in, *prob, s.stats);
         // The SLO that would have to relax, as the single plan says it (top-1 searches, per
-        // profile). Not free: a demand whose llama-3.1-405b class asks for 10 ms TPOT on
-        // bytedance-2026 (four profiles with the B200 offer) took 17 s against 3 s without, most
-        // of it h20's TPOT-then-TTFT bisection; an early-exit feasibility search would cut it.
+        // profile). A demand whose llama-3.1-405b class asks for 10 ms TPOT on bytedance-2026
+        // (four profiles with the B200 offer) took 0.50 s against 0.28 s without (idle 2 cores;
+        // 17 s against 3 s while another build shared them), most of it h20's TPOT-then-TTFT
+        // bisection; an early-exit feasibility search would cut it.
         relax_slos(in, *prob, x, [&](const problem& q) {
           search_options o1 = opt;
           o1.top_n = 1;
@@ -510,7 +511,7 @@ fleet_result run_fleet(const fleet_request& req) {
     if (r.expansion.solved) r.expansion_summary = summarize_fleet(r, r.expansion);
     if (r.expansion.outcome == mip_outcome::infeasible) {
       // Two or three more solves: llama-3.1-70b at 120T/day on bytedance-2026 (the power caps
-      // bind) took 7.7 s in all against 2.1 s without them, on 2 shared cores.
+      // bind) took 5.1 s in all against 0.3 s without them, on an idle 2-core machine.
       r.relaxed_computed = true;
       r.relaxed = solve_fleet_shortfall(m, grow);
       if (r.relaxed.solved) r.relaxed_summary = summarize_fleet(r, r.relaxed);

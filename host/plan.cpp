@@ -180,9 +180,10 @@ plan_result run_plan(plan_inputs inputs, const plan_request& req) {
   if (s.top.empty()) {
     r.no_feasible = explain_infeasible(r.inputs, *r.prob, r.stats);
     // What would make a configuration feasible: top-1 searches of changed problems, each about
-    // as long as the first. Measured on 2 shared cores: llama-3.1-405b on h20 with --tpot 20
-    // takes 19 searches (TPOT, then TPOT and TTFT), ~1.5 s; with --isl 60000 the longest
-    // prompt takes 17 and the TTFT attempt 4, ~1.2 s; the plan alone took 0.25-0.5 s.
+    // as long as the first. Measured on an idle 2-core machine: llama-3.1-405b on h20 with
+    // --tpot 20 takes 19 searches (TPOT, then TPOT and TTFT) here and 19 in the fleet's own
+    // explanation, 0.23 s in all against 0.08 s without; with --isl 60000 the longest prompt
+    // takes 17 and the TTFT attempt 4, 0.20 s against 0.12 s.
     const feasibility_check feasible = [&](const problem& q) {
       search_options o;
       o.top_n = 1;
