@@ -12,6 +12,10 @@
 // lambda demand + d); sum_p hours d = 24 deferrable (x lambda); the U, W, G definitions; spare
 // nodes >= fraction x serving nodes; per site and period, IT power <= cap.
 //
+// Soft limits (the shortfall): per capped site a column of kW over the cap in its power rows,
+// per limited pool a column of GPUs beyond its limit; goals min_power_over / min_gpus_over
+// price only those, and solve_fleet_shortfall chains the stages.
+//
 // Objective (min cost per day): held cost x W + energy x 24 x U over committed pools, and
 // hours x (price + energy) x G over on-demand pools. Max scale: lambda.
 #include "fleet_solver.hpp"

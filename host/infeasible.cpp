@@ -1,5 +1,6 @@
 // Why no configuration is feasible: a pass over the grid at the smallest batch, per GPU type the
-// furthest check reached and how close the closest configuration came.
+// furthest check reached and how close the closest configuration came; then the least relaxed
+// SLO and the longest prompt at which some configuration is feasible.
 #include "infeasible.hpp"
 
 #include <omp.h>

@@ -1,6 +1,7 @@
 // Why no configuration is feasible: per GPU type, the check that stopped the configurations that
 // got furthest, and how close the closest one came ("TPOT SLO 20 ms: no configuration of
-// llama-3.1-405b on h20 reaches below 31.2 ms"), instead of an empty list.
+// llama-3.1-405b on h20 reaches below 31.2 ms"), instead of an empty list; and what would fit:
+// the least relaxed SLO, the longest prompt (bisections over top-1 searches).
 #pragma once
 
 #include <cstdint>
