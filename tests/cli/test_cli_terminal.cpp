@@ -753,6 +753,14 @@ TEST(CliShortfall, TooFewGpusOnOfferAreCountedAndRaisingTheLimitsMakesItFit) {
   EXPECT_TRUE(std::regex_search(table.out, std::regex("GPUs:\\s+[0-9,]+\\s+b200\\s+at\\s+riyadh-sa\\s+beyond\\s+the\\s+2,000\\s+on\\s+offer")))
       << table.out;
   expect_fits_columns(table.out, 80);
+  // The HTML report says the same under its sites section.
+  args = base;
+  args.insert(args.end(), {t.path("few.json"), "--html", t.path("r.html")});
+  tool_result html = run_tokenplan(args);
+  ASSERT_EQ(html.code, 0) << html.err;
+  const std::string page = read_text(t.path("r.html"));
+  EXPECT_TRUE(has(page, "Even with every GPU on offer the target does not fit")) << "html";
+  EXPECT_TRUE(std::regex_search(page, std::regex("GPUs: [0-9,]+ b200 at riyadh-sa beyond the 2,000 on offer"))) << "html";
 }
 
 TEST(CliInfeasible, ADemandClassWithNoConfigurationSaysWhichSloToRelax) {
