@@ -156,6 +156,12 @@ struct fleet_result {
   bool needs_expansion = false;
   fleet_solution expansion;  ///< the least-cost plan with more GPUs, when `plan` is infeasible
   fleet_summary expansion_summary;
+  /// When even the expansion is infeasible: the least relaxation of the power caps (and, if
+  /// the GPUs on offer are too few, of the pools' limits) that meets the demand, at the least
+  /// cost then (solve_fleet_shortfall); its power_over_kw and gpus_over say what binds.
+  bool relaxed_computed = false;
+  fleet_solution relaxed;
+  fleet_summary relaxed_summary;
   fleet_solution capacity;   ///< largest multiple of the demand the GPUs there are can carry
   std::vector<binding_item> binding;
   runway_result runway;
@@ -178,6 +184,10 @@ nlohmann::ordered_json fleet_json(const fleet_result& r);
 
 /// The fleet as a short report for people (100 columns).
 std::string fleet_table(const fleet_result& r);
+
+/// When even the expansion is infeasible: what binds and by how much (MW over each site's cap,
+/// GPUs beyond each pool's limit) and the additions with them, one line each; empty otherwise.
+std::vector<std::string> fleet_relaxed_lines(const fleet_result& r);
 
 /// The capacity answer alone (tokenplan capacity), JSON and table.
 std::string capacity_json_text(const fleet_result& r);

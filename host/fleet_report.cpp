@@ -279,6 +279,97 @@ ojson candidates_json(const fleet_result& r) {
   return arr;
 }
 
+/// A site's PUE (the facility power per IT power its cap is set in).
+double site_pue(const fleet_result& r, std::size_t s) {
+  return s < r.cluster.sites.size() ? r.cluster.sites[s].pue : 1.0;
+}
+
+/// What binds when even the expansion is infeasible, and by how much (r.relaxed): per capped
+/// site the IT MW over its cap, per pool the GPUs beyond its limit.
+ojson relaxed_json(const fleet_result& r) {
+  const fleet_solution& x = r.relaxed;
+  ojson j;
+  j["solved"] = x.solved;
+  j["status"] = x.status;
+  if (!x.solved) return j;
+  ojson power = ojson::array();
+  for (std::size_t s = 0; s < r.model.sites.size(); ++s) {
+    const double kw = s < x.power_over_kw.size() ? x.power_over_kw[s] : 0.0;
+    if (kw < 0.5) continue;  // below half a kW: a solver tolerance, not a shortfall
+    power.push_back({{"site", r.model.sites[s].name},
+                     {"cap_it_mw", r.model.sites[s].power_cap_it_kw / 1000.0},
+                     {"cap_facility_mw", r.model.sites[s].power_cap_it_kw * site_pue(r, s) / 1000.0},
+                     {"it_mw_over", kw / 1000.0},
+                     {"facility_mw_over", kw * site_pue(r, s) / 1000.0}});
+  }
+  j["power_over_cap"] = power;
+  ojson gpus = ojson::array();
+  for (std::size_t p = 0; p < r.model.pools.size(); ++p) {
+    const double over = p < x.gpus_over.size() ? x.gpus_over[p] : 0.0;
+    if (over < 0.5) continue;
+    const fleet_pool& pool = r.model.pools[p];
+    gpus.push_back({{"site", r.model.sites[pool.site].name},
+                    {"gpu", pool.gpu},
+                    {"offer", pool.offer},
+                    {"limit_gpus", as_count(pool.gpus_now + std::max(0.0, pool.expansion_max))},
+                    {"gpus_over", as_count(over)}});
+  }
+  j["gpus_over_limit"] = gpus;
+  ojson add = ojson::array();
+  for (std::size_t p = 0; p < r.model.pools.size(); ++p) {
+    const pool_report& pr = r.relaxed_summary.pools[p];
+    if (pr.extra_gpus <= 0.0) continue;
+    const fleet_pool& pool = r.model.pools[p];
+    add.push_back({{"site", r.model.sites[pool.site].name},
+                   {"gpu", pool.gpu},
+                   {"offer", pool.offer},
+                   {"gpus", as_count(pr.extra_gpus)},
+                   {"usd_per_day", pr.extra_gpus * (pool.held_usd_per_gpu_day() + pool.energy_usd_per_gpu_hour() * 24.0)}});
+  }
+  j["add"] = add;
+  j["cost_usd_per_day"] = r.relaxed_summary.cost_usd_per_day;
+  return j;
+}
+
+/// The relaxation as lines for people (the table and the Markdown list).
+std::vector<std::string> relaxed_lines(const fleet_result& r) {
+  std::vector<std::string> out;
+  const fleet_solution& x = r.relaxed;
+  if (!x.solved) {
+    out.push_back("no relaxation of the power caps or GPU limits meets it: " + x.status);
+    return out;
+  }
+  for (std::size_t s = 0; s < r.model.sites.size(); ++s) {
+    const double kw = s < x.power_over_kw.size() ? x.power_over_kw[s] : 0.0;
+    if (kw < 0.5) continue;
+    // In the terms the cluster file sets the cap in (its power_cap field), the other in brackets.
+    const bool it = s < r.cluster.sites.size() && r.cluster.sites[s].power_cap_field == "it_mw";
+    const double pue = site_pue(r, s), cap_kw = r.model.sites[s].power_cap_it_kw;
+    const std::string it_over = fmt("%.2f", kw / 1000.0) + " MW IT", fac_over = fmt("%.2f", kw * pue / 1000.0) + " MW facility";
+    out.push_back("power: " + r.model.sites[s].name + " needs " + (it ? it_over + " (" + fac_over : fac_over + " (" + it_over) +
+                  ") over its cap of " + format_number((it ? cap_kw : cap_kw * pue) / 1000.0) + (it ? " MW IT" : " MW facility"));
+  }
+  for (std::size_t p = 0; p < r.model.pools.size(); ++p) {
+    const double over = p < x.gpus_over.size() ? x.gpus_over[p] : 0.0;
+    if (over < 0.5) continue;
+    const fleet_pool& pool = r.model.pools[p];
+    out.push_back("GPUs: " + group_digits(as_count(over)) + " " + pool.gpu + " at " +
+                  r.model.sites[pool.site].name + " beyond the " +
+                  group_digits(as_count(pool.gpus_now + std::max(0.0, pool.expansion_max))) +
+                  (pool.offer ? " on offer" : " the site allows"));
+  }
+  for (std::size_t p = 0; p < r.model.pools.size(); ++p) {
+    const pool_report& pr = r.relaxed_summary.pools[p];
+    if (pr.extra_gpus <= 0.0) continue;
+    const fleet_pool& pool = r.model.pools[p];
+    out.push_back("with them: + " + group_digits(as_count(pr.extra_gpus)) + " " + pool.gpu + " at " +
+                  r.model.sites[pool.site].name + " (" +
+                  short_number(pr.extra_gpus * (pool.held_usd_per_gpu_day() + pool.energy_usd_per_gpu_hour() * 24.0)) +
+                  " USD/day)");
+  }
+  return out;
+}
+
 ojson shortfall_json(const fleet_result& r) {
   ojson j;
   j["target_fits"] = !r.needs_expansion;
@@ -286,6 +377,7 @@ ojson shortfall_json(const fleet_result& r) {
   j["solved"] = r.expansion.solved;
   if (!r.expansion.solved) {
     j["status"] = r.expansion.status;
+    if (r.relaxed_computed) j["relaxed"] = relaxed_json(r);
     return j;
   }
   ojson add = ojson::array();
@@ -456,6 +548,10 @@ std::string fleet_table(const fleet_result& r) {
         << short_number(pr.extra_gpus * per_gpu) << " USD/day)\n";
     }
   }
+  if (r.needs_expansion && r.relaxed_computed) {
+    o << "\nshortfall: even with every GPU on offer the target does not fit; the least it takes:\n";
+    for (const std::string& line : relaxed_lines(r)) o << "  " << wrap(line, table_width() - 2, 4);
+  }
   o << "\ncapacity: ";
   if (r.capacity.solved) {
     o << "the cluster as it is carries " << fmt("%.2f", r.capacity.scale) << "x the target = "
@@ -512,6 +608,10 @@ std::string capacity_table(const fleet_result& r) {
     }
   }
   return fit_to_width(o.str());
+}
+
+std::vector<std::string> fleet_relaxed_lines(const fleet_result& r) {
+  return r.needs_expansion && r.relaxed_computed ? relaxed_lines(r) : std::vector<std::string>{};
 }
 
 }  // namespace tokenplan

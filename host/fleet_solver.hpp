@@ -77,6 +77,8 @@ struct fleet_model {
 enum class fleet_goal {
   min_cost,   ///< meet the demand at the least cost per day
   max_scale,  ///< the largest multiple of the demand the GPUs can serve (cost ignored)
+  min_power_over,  ///< the least IT kW over the sites' caps (soft_power_caps; cost ignored)
+  min_gpus_over,   ///< the fewest GPUs beyond the pools' limits (soft_gpu_limits; cost ignored)
 };
 
 /// The solver's answer. Vectors are indexed like the model's options, pools, classes, periods.
@@ -104,6 +106,8 @@ struct fleet_solution {
   std::vector<double> gpus_used;                  ///< per pool: committed GPUs incl. spares
   std::vector<std::vector<double>> od_gpus;       ///< per pool per period
   std::vector<double> paid_gpus;                  ///< per pool: max(paid minimum, used)
+  std::vector<double> power_over_kw;              ///< per site: IT kW over its cap (soft caps; else 0)
+  std::vector<double> gpus_over;                  ///< per pool: GPUs beyond its limit (soft limits; else 0)
   std::size_t rows = 0, columns = 0, integers = 0;
   double seconds = 0.0;
 };
@@ -113,6 +117,13 @@ struct fleet_solve_options {
   bool allow_expansion = false;  ///< let pools grow past gpus_now (and offers be used)
   /// Per pool, GPUs usable instead of gpus_now (growth runway); empty: gpus_now.
   std::vector<double> gpus_override;
+  /// Soft limits, for saying by how much a target misses: a site's IT power may exceed its cap
+  /// (a column of kW over the cap per site), a pool may hold more GPUs than its limit (a column
+  /// of GPUs beyond it per pool). Capped in total by the two maxima (inf: no cap).
+  bool soft_power_caps = false;
+  bool soft_gpu_limits = false;
+  double power_over_max_kw = mip_problem::inf;
+  double gpus_over_max = mip_problem::inf;
   mip_solver solver = default_mip_solver();
   double time_limit_s = mip_problem::inf;  ///< per solve, s (> 0); inf: none
   double mip_gap = 1e-3;                   ///< stop when proven within this relative gap (>= 0)
@@ -127,6 +138,15 @@ std::string gap_percent_text(double gap);
 /// (or proven_optimal false) and status says why. Throws runtime_failure when the solver fails
 /// outright or is not in this build.
 fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& o);
+
+/// When even the expansion is infeasible: the least relaxation of the limits that meets the
+/// demand, then the least cost with it. First the power caps alone are relaxed (least total IT
+/// kW over the caps, then least cost at that total); if the GPUs on offer are too few even
+/// then, the pools' limits too (fewest GPUs beyond them, then least kW over the caps, then least
+/// cost). Each stage is its own solve (two or three in all). `o.goal` is ignored. The answer's
+/// power_over_kw and gpus_over say what binds and by how much; solved is false only when no
+/// relaxation helps (a class without any configuration) or a time limit ran out.
+fleet_solution solve_fleet_shortfall(const fleet_model& m, const fleet_solve_options& o);
 
 /// Checks the model's numbers (positive capacities, periods summing to 24, ...); throws
 /// std::invalid_argument naming the first bad one.

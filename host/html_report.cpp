@@ -179,6 +179,10 @@ report_section sites_section(const fleet_result& r) {
   if (!s.solved) {
     sec.items.push_back(note_item("No allocation of the fleet: " + s.status +
                                   ". No site carries any load, so there is nothing to break down."));
+    if (!fleet_relaxed_lines(r).empty()) {
+      sec.items.push_back(note_item("Even with every GPU on offer the target does not fit. The least it takes:"));
+      sec.items.push_back(list_item(fleet_relaxed_lines(r)));
+    }
     return sec;
   }
   sec.items.push_back(text_item(std::string(r.needs_expansion ? "The least-cost fleet with added GPUs" : "The least-cost fleet") +

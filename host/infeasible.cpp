@@ -1,14 +1,17 @@
 // Why no configuration is feasible: a pass over the grid at the smallest batch, per GPU type the
-// furthest check reached and how close the closest configuration came.
+// furthest check reached and how close the closest configuration came; then the least relaxed
+// SLO and the longest prompt at which some configuration is feasible.
 #include "infeasible.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
 
+#include "overrides.hpp"
 #include "report.hpp"
 #include "tokenplan/model.hpp"
 
@@ -176,6 +179,166 @@ infeasible_explanation explain_infeasible(const plan_inputs& in, const problem& 
   return x;
 }
 
+namespace {
+
+/// The least whole k in (lo, hi] with ok(k), given ok(lo) false and ok(hi) true (bisection).
+template <class Ok>
+std::int64_t least_ok(std::int64_t lo, std::int64_t hi, Ok ok) {
+  while (hi - lo > 1) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    (ok(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+std::string slo_name(const std::string& what) { return what == "tpot_ms" ? "TPOT" : "TTFT"; }
+
+}  // namespace
+
+void relax_slos(const plan_inputs& in, const problem& p, infeasible_explanation& x, const feasibility_check& feasible) {
+  for (infeasible_gpu& g : x.by_gpu) {
+    if (g.reason != reason_tpot && g.reason != reason_ttft) continue;
+    const bool tpot = g.reason == reason_tpot;
+    // The grid restricted to this GPU type's sites.
+    auto q = std::make_unique<problem>(p);
+    std::uint32_t n = 0;
+    for (std::uint32_t k = 0; k < p.grid.n_site; ++k) {
+      if (in.cluster.gpus[p.sites[p.grid.site[k]].gpu_type].name == g.gpu) q->grid.site[n++] = p.grid.site[k];
+    }
+    if (n == 0) continue;
+    q->grid.n_site = n;
+    infeasible_relax& r = g.relax;
+    r.computed = true;
+    r.what = tpot ? "tpot_ms" : "ttft_ms";
+    r.from = g.limit;
+    // Values are k / per_ms ms, divided as the command line's "31.2" parses, then times 1e-3 as
+    // --tpot and --ttft apply it: the value printed, passed back, is the value checked.
+    auto value_ms = [](bool is_tpot, std::int64_t k) { return static_cast<double>(k) / (is_tpot ? 10.0 : 1.0); };
+    auto set = [&](bool is_tpot, std::int64_t k) {
+      (is_tpot ? q->workload.tpot_slo_s : q->workload.ttft_slo_s) = value_ms(is_tpot, k) * 1e-3;
+    };
+    // The least k from `start` (rounded down from a value below which nothing passes) up to 8x
+    // at which the problem is feasible; -1 when none is.
+    auto least = [&](bool is_tpot, double start_ms) -> std::int64_t {
+      auto ok = [&](std::int64_t k) {
+        set(is_tpot, k);
+        ++r.searches;
+        return feasible(*q);
+      };
+      std::int64_t lo = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(start_ms * (is_tpot ? 10.0 : 1.0))));
+      if (ok(lo)) return lo;
+      std::int64_t hi = lo;
+      for (int doubling = 0; doubling < 3; ++doubling) {
+        lo = hi;
+        hi *= 2;
+        if (ok(hi)) return least_ok(lo, hi, ok);
+      }
+      return -1;
+    };
+    const std::int64_t k = least(tpot, g.closest);
+    if (k > 0) {
+      r.found = true;
+      r.to = value_ms(tpot, k);
+      continue;
+    }
+    r.tried = value_ms(tpot, 8 * std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(g.closest * (tpot ? 10.0 : 1.0)))));
+    if (!tpot) continue;
+    // TPOT alone does not help: TTFT binds next. TPOT to where the fastest configuration passes
+    // it (rounded up to the step), then the least TTFT from the SLO.
+    std::int64_t kt = static_cast<std::int64_t>(std::ceil(g.closest * 10.0));
+    if (value_ms(true, kt) < g.closest) ++kt;
+    set(true, kt);
+    const std::int64_t kf = least(false, p.workload.ttft_slo_s * 1e3);
+    if (kf > 0) {
+      r.found = r.also = true;
+      r.to = value_ms(true, kt);
+      r.also_from = p.workload.ttft_slo_s * 1e3;
+      r.also_to = value_ms(false, kf);
+    }
+  }
+  // Overall: the relaxation smallest against its SLO (a single SLO before two).
+  auto size_of = [](const infeasible_relax& r) { return (r.also ? 1e6 : 0.0) + r.to / r.from; };
+  for (const infeasible_gpu& g : x.by_gpu) {
+    const infeasible_relax& r = g.relax;
+    if (r.found && (!x.relax.found || size_of(r) < size_of(x.relax))) x.relax = r;
+  }
+  if (!x.relax.found) {
+    for (const infeasible_gpu& g : x.by_gpu) {
+      if (g.relax.computed && !x.relax.computed) x.relax = g.relax;
+    }
+  }
+}
+
+void longest_prompt(const plan_inputs& in, infeasible_explanation& x, const feasibility_check& feasible) {
+  bool prompt_bound = false;
+  for (const infeasible_gpu& g : x.by_gpu) {
+    prompt_bound = prompt_bound || g.reason == reason_memory || g.reason == reason_prefill_budget || g.reason == reason_ttft;
+  }
+  if (!prompt_bound) return;
+  infeasible_relax& r = x.longest;
+  r.computed = true;
+  r.what = "isl_tokens";
+  r.from = in.workload.spec.input_tail;
+  auto ok = [&](std::int64_t tokens) {
+    plan_inputs c = in;
+    input_overrides o;
+    o.input_tokens = static_cast<double>(tokens);
+    apply_workload_overrides(c.workload, o);
+    ++r.searches;
+    return feasible(*build_problem(c));
+  };
+  // Every prompt below the tail (and within the model's context with the tail answer).
+  const double room = static_cast<double>(in.model.spec.max_context) - in.workload.spec.output_tail;
+  const auto top = static_cast<std::int64_t>(std::ceil(std::min(r.from, room)));
+  if (top < 2 || !ok(1)) {
+    r.tried = 1.0;
+    return;
+  }
+  // ok(1) holds; the bisection wants the false end on the left: search "not ok" instead.
+  const std::int64_t first_bad = least_ok(1, top, [&](std::int64_t t) { return !ok(t); });
+  r.found = true;
+  r.to = static_cast<double>(first_bad - 1);
+}
+
+namespace {
+
+nlohmann::ordered_json relax_json(const infeasible_relax& r) {
+  nlohmann::ordered_json j;
+  j["slo"] = r.what;
+  j["from"] = r.from;
+  j["to"] = r.found ? nlohmann::ordered_json(r.to) : nlohmann::ordered_json(nullptr);
+  if (!r.found || r.also) j["tried_up_to"] = r.tried;
+  if (r.also) j["also"] = {{"slo", "ttft_ms"}, {"from", r.also_from}, {"to", r.also_to}};
+  j["searches"] = r.searches;
+  return j;
+}
+
+}  // namespace
+
+std::string relax_text(const infeasible_relax& r, bool options) {
+  if (!r.computed) return "";
+  const bool tpot = r.what == "tpot_ms";
+  const char* f = tpot ? "%.1f" : "%.0f";
+  if (!r.found) {
+    return "relaxing the " + slo_name(r.what) + " SLO alone, up to " + fmt(f, r.tried) + " ms, makes no configuration feasible";
+  }
+  if (r.also) {
+    return "relax the TPOT SLO from " + fmt("%g", r.from) + " ms to " + fmt(f, r.to) + " ms and the TTFT SLO from " +
+           fmt("%g", r.also_from) + " ms to " + fmt("%.0f", r.also_to) + " ms (" +
+           (options ? "--tpot " + fmt(f, r.to) + " --ttft " + fmt("%.0f", r.also_to) + "; " : "") + "TPOT alone, up to " +
+           fmt(f, r.tried) + " ms, is not enough)";
+  }
+  return "relax the " + slo_name(r.what) + " SLO from " + fmt("%g", r.from) + " ms to " + fmt(f, r.to) + " ms" +
+         (options ? std::string(" (") + (tpot ? "--tpot " : "--ttft ") + fmt(f, r.to) + ")" : "");
+}
+
+std::string longest_prompt_text(const infeasible_relax& r) {
+  if (!r.computed) return "";
+  if (!r.found) return "no prompt length makes a configuration feasible, not even 1 token";
+  return "the longest prompt that fits is " + group_digits(static_cast<std::uint64_t>(r.to)) + " tokens (--isl " +
+         fmt("%.0f", r.to) + "), against a tail prompt of " + group_digits(static_cast<std::uint64_t>(r.from)) + " tokens";
+}
+
 nlohmann::ordered_json infeasible_json(const plan_inputs& in, const infeasible_explanation& x) {
   nlohmann::ordered_json j;
   j["most_ruled_out_by"] = {{"check", reason_name(x.most_ruled_out)}, {"configurations", x.most_ruled_out_count}};
@@ -193,16 +356,28 @@ nlohmann::ordered_json infeasible_json(const plan_inputs& in, const infeasible_e
     }
     o["closest_config"] = g.has_closest ? config_json(in, g.closest_eval.cfg) : nlohmann::ordered_json(nullptr);
     o["detail"] = g.detail;
+    if (g.relax.computed) o["relax"] = relax_json(g.relax);
     arr.push_back(o);
   }
   j["by_gpu"] = arr;
   j["configurations_scanned"] = x.configurations_scanned;
+  if (x.relax.computed) j["relax"] = relax_json(x.relax);
+  if (x.longest.computed) {
+    j["longest_prompt"] = {{"isl_tokens", x.longest.found ? nlohmann::ordered_json(static_cast<std::int64_t>(x.longest.to)) : nlohmann::ordered_json(nullptr)},
+                           {"tail_isl_tokens", x.longest.from},
+                           {"searches", x.longest.searches}};
+  }
   return j;
 }
 
 std::string infeasible_text(const infeasible_explanation& x) {
   std::string s = "No configuration meets every constraint.\n";
-  for (const infeasible_gpu& g : x.by_gpu) s += "  " + wrap(g.detail, table_width() - 2, 4);
+  for (const infeasible_gpu& g : x.by_gpu) {
+    s += "  " + wrap(g.detail, table_width() - 2, 4);
+    if (g.relax.computed) s += "    " + wrap(relax_text(g.relax) + " on " + g.gpu, table_width() - 4, 6);
+  }
+  if (x.relax.computed) s += wrap("To make a configuration feasible: " + relax_text(x.relax) + ".");
+  if (x.longest.computed) s += wrap("Shorter prompts: " + longest_prompt_text(x.longest) + ".");
   s += wrap("Most configurations were ruled out by " + std::string(reason_name(x.most_ruled_out)) + " (" +
             group_digits(x.most_ruled_out_count) + "); the counts by check are above.");
   return s;

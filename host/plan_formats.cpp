@@ -154,6 +154,11 @@ std::string fleet_md(const fleet_result& r) {
     }
     o.back() = '\n';
   }
+  if (!fleet_relaxed_lines(r).empty()) {
+    o += "- **Shortfall:** even with every GPU on offer the target does not fit; the least it takes:";
+    for (const std::string& line : fleet_relaxed_lines(r)) o += " " + md_cell(line) + ";";
+    o.back() = '\n';
+  }
   o += "- **Capacity:** ";
   if (r.capacity.solved) {
     o += "the cluster as it is carries " + fixed(r.capacity.scale, 2) + "x the target = " +
@@ -285,7 +290,12 @@ std::string plan_to_markdown(const plan_result& r, const fleet_result& f) {
   o += "\n- **Engine:** " + md_cell(in.engine) + ", objective " + objective_name(in.goal) + "\n\n";
   if (r.top.empty()) {
     o += "### No feasible configuration\n\n";
-    for (const infeasible_gpu& g : r.no_feasible.by_gpu) o += "- " + md_cell(g.detail) + "\n";
+    for (const infeasible_gpu& g : r.no_feasible.by_gpu) {
+      o += "- " + md_cell(g.detail) + "\n";
+      if (g.relax.computed) o += "  - " + md_cell(relax_text(g.relax) + " on " + g.gpu) + "\n";
+    }
+    if (r.no_feasible.relax.computed) o += "- **To make a configuration feasible:** " + md_cell(relax_text(r.no_feasible.relax)) + "\n";
+    if (r.no_feasible.longest.computed) o += "- **Shorter prompts:** " + md_cell(longest_prompt_text(r.no_feasible.longest)) + "\n";
     o += "- Most configurations were ruled out by " + std::string(reason_name(r.no_feasible.most_ruled_out)) + " (" +
          group_digits(r.no_feasible.most_ruled_out_count) + ")\n\n";
   } else {

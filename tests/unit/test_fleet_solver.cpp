@@ -93,6 +93,65 @@ TEST_P(FleetSolverOn, PowerCappedCheapestSiteFillsToItsCapThenTheNext) {
   EXPECT_EQ(s.gpus_used[1], 56.0);
 }
 
+TEST_P(FleetSolverOn, ShortfallIsTheLeastPowerOverTheCapsThenTheLeastCost) {
+  // 100 requests/s at 10 per node: 10 nodes of 8 kW, 80 kW; the caps allow 30 + 20 kW. With n
+  // nodes at a, the kW over the caps are max(0, 8n - 30) + max(0, 8(10 - n) - 20): 30 for n in
+  // 4..7, more otherwise. Of those, a (1 USD/GPU-h) is cheaper than b (2): n = 7, 26 kW over
+  // at a and 4 at b, 7 x 8 x 24 x 1 + 3 x 8 x 24 x 2 = 2,496 USD/day.
+  fleet_model m = one_period(100.0);
+  m.sites = {{"a", 30.0}, {"b", 20.0}};
+  m.pools = {lease_pool(0, 1000, 1.0), lease_pool(1, 1000, 2.0)};
+  m.options = {node_option(0, 0, 10.0), node_option(0, 1, 10.0)};
+  fleet_solve_options o = opts();
+  o.allow_expansion = true;
+  EXPECT_FALSE(solve_fleet(m, o).solved);
+  fleet_solution s = solve_fleet_shortfall(m, o);
+  ASSERT_TRUE(s.solved) << s.status;
+  ASSERT_EQ(s.power_over_kw.size(), 2u);
+  EXPECT_NEAR(s.power_over_kw[0], 26.0, 1e-6);
+  EXPECT_NEAR(s.power_over_kw[1], 4.0, 1e-6);
+  EXPECT_EQ(s.gpus_over, std::vector<double>({0.0, 0.0}));
+  EXPECT_EQ(s.units[0][0], 7.0);
+  EXPECT_EQ(s.units[0][1], 3.0);
+  EXPECT_NEAR(s.objective, 2496.0, 1e-6);
+  // The caps raised by what it reports: the plain allocation fits.
+  m.sites[0].power_cap_it_kw += s.power_over_kw[0];
+  m.sites[1].power_cap_it_kw += s.power_over_kw[1];
+  EXPECT_TRUE(solve_fleet(m, o).solved);
+}
+
+TEST_P(FleetSolverOn, ShortfallCountsGpusBeyondTheOffersThenPower) {
+  // 10 nodes needed; the pool may grow to 40 + 16 = 56 GPUs (7 nodes): 24 GPUs beyond it, and
+  // then 80 kW against a 60 kW cap: 20 kW over.
+  fleet_model m = one_period(100.0);
+  m.sites = {{"a", 60.0}};
+  m.pools = {lease_pool(0, 40, 1.0)};
+  m.pools[0].expansion_max = 16.0;
+  m.options = {node_option(0, 0, 10.0)};
+  fleet_solve_options o = opts();
+  o.allow_expansion = true;
+  fleet_solution s = solve_fleet_shortfall(m, o);
+  ASSERT_TRUE(s.solved) << s.status;
+  EXPECT_EQ(s.gpus_over, std::vector<double>({24.0}));
+  EXPECT_NEAR(s.power_over_kw[0], 20.0, 1e-6);
+  EXPECT_EQ(s.units[0][0], 10.0);
+  // Both limits raised by what it reports: the plain expansion fits.
+  m.pools[0].expansion_max += s.gpus_over[0];
+  m.sites[0].power_cap_it_kw += s.power_over_kw[0];
+  EXPECT_TRUE(solve_fleet(m, o).solved);
+}
+
+TEST_P(FleetSolverOn, ShortfallWithoutAnyConfigurationSaysSo) {
+  fleet_model m = one_period(100.0);
+  m.sites = {{"a", 60.0}};
+  m.pools = {lease_pool(0, 40, 1.0)};
+  fleet_solve_options o = opts();
+  o.allow_expansion = true;
+  fleet_solution s = solve_fleet_shortfall(m, o);
+  EXPECT_FALSE(s.solved);
+  EXPECT_NE(s.status.find("no configuration"), std::string::npos) << s.status;
+}
+
 TEST_P(FleetSolverOn, InfeasibleTargetThenExpansionThenCapacity) {
   // 1,000 requests/s; each site has 40 GPUs (5 nodes, 50 requests/s): 100 requests/s in all.
   fleet_model m = one_period(1000.0);

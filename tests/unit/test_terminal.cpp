@@ -300,5 +300,85 @@ TEST(Infeasible, MemoryBindingMatchesBruteForce) {
       << g.detail;
 }
 
+// Issue 14: the least relaxed SLO and the longest prompt. With a stand-in feasibility check the
+// answers can be checked by hand; with the real search, against a pass over the whole grid.
+TEST(Infeasible, RelaxedTpotIsTheLeastTenthOfAMillisecondTheCheckAccepts) {
+  temp_dir t;
+  input_overrides o;
+  o.tpot_ms = 8;
+  plan_result r = run_plan(h20_request(t, "llama-3.1-70b", o, false));
+  ASSERT_EQ(r.no_feasible.by_gpu.size(), 1u);
+  infeasible_explanation x = r.no_feasible;
+  x.by_gpu[0].relax = {};
+  x.relax = {};
+  ASSERT_LT(x.by_gpu[0].closest, 31.2);
+  relax_slos(r.inputs, *r.prob, x, [](const problem& q) { return q.workload.tpot_slo_s >= 31.2e-3; });
+  const infeasible_relax& g = x.by_gpu[0].relax;
+  ASSERT_TRUE(g.found);
+  EXPECT_EQ(g.what, "tpot_ms");
+  EXPECT_EQ(g.from, 8.0);
+  EXPECT_EQ(g.to, 31.2);  // 31.1 fails the stand-in, 31.2 passes: the step is 0.1 ms
+  EXPECT_FALSE(g.also);
+  EXPECT_LE(g.searches, 1 + 3 + 12) << "a start, at most 3 doublings, a bisection over at most 8x the start";
+  EXPECT_EQ(x.relax.to, 31.2);
+  EXPECT_EQ(relax_text(g), "relax the TPOT SLO from 8 ms to 31.2 ms (--tpot 31.2)");
+  // A check nothing passes: the answer says how far it tried.
+  x.by_gpu[0].relax = {};
+  x.relax = {};
+  relax_slos(r.inputs, *r.prob, x, [](const problem&) { return false; });
+  EXPECT_TRUE(x.by_gpu[0].relax.computed);
+  EXPECT_FALSE(x.by_gpu[0].relax.found);
+  EXPECT_GT(x.by_gpu[0].relax.tried, 7.9 * x.by_gpu[0].closest);
+}
+
+TEST(Infeasible, RelaxedTpotMatchesBruteForce) {
+  temp_dir t;
+  input_overrides o;
+  o.tpot_ms = 8;
+  o.ttft_ms = 100000;  // TPOT alone binds
+  plan_result r = run_plan(h20_request(t, "llama-3.1-70b", o, false));
+  ASSERT_EQ(r.no_feasible.by_gpu.size(), 1u);
+  const infeasible_relax& g = r.no_feasible.by_gpu[0].relax;
+  ASSERT_TRUE(g.found) << relax_text(g);
+  ASSERT_FALSE(g.also);
+  // The least TPOT of any configuration feasible without a TPOT SLO, over the whole grid.
+  problem q = *r.prob;
+  q.workload.tpot_slo_s = 1e9;
+  double least = std::numeric_limits<double>::infinity();
+  for (std::uint64_t i = 0; i < grid_size(q.grid); ++i) {
+    const evaluation e = evaluate(q, i, eval_full);
+    if (e.reason == reason_feasible) least = std::min(least, e.m.tpot_s);
+  }
+  ASSERT_TRUE(std::isfinite(least));
+  EXPECT_GE(g.to * 1e-3, least);
+  EXPECT_LT((g.to - 0.1) * 1e-3, least) << "0.1 ms less would not do";
+}
+
+TEST(Infeasible, LongestPromptIsTheLongestTheCheckAccepts) {
+  temp_dir t;
+  plan_result r = run_plan(h20_request(t, "llama-3.1-405b", input_overrides{}, true));
+  ASSERT_EQ(r.no_feasible.by_gpu.size(), 1u);
+  ASSERT_EQ(r.no_feasible.by_gpu[0].reason, reason_memory);
+  infeasible_explanation x = r.no_feasible;
+  x.longest = {};
+  longest_prompt(r.inputs, x, [](const problem& q) {
+    EXPECT_EQ(q.workload.input_tokens, q.workload.input_tail) << "every prompt as long, as --isl sets it";
+    return q.workload.input_tail <= 3000.0;
+  });
+  ASSERT_TRUE(x.longest.found);
+  EXPECT_EQ(x.longest.to, 3000.0);
+  EXPECT_EQ(x.longest.from, r.inputs.workload.spec.input_tail);
+  EXPECT_LE(x.longest.searches, 1 + 13) << "1 token, then a bisection below the tail of " << x.longest.from;
+  EXPECT_EQ(longest_prompt_text(x.longest).rfind("the longest prompt that fits is 3,000 tokens (--isl 3000)", 0), 0u);
+  // Not even a 1-token prompt: said so.
+  x.longest = {};
+  longest_prompt(r.inputs, x, [](const problem&) { return false; });
+  EXPECT_TRUE(x.longest.computed);
+  EXPECT_FALSE(x.longest.found);
+  // The real search: 405B never fits one 96 GiB GPU, whatever the prompt.
+  EXPECT_TRUE(r.no_feasible.longest.computed);
+  EXPECT_FALSE(r.no_feasible.longest.found);
+}
+
 }  // namespace
 }  // namespace tokenplan
