@@ -30,6 +30,14 @@ namespace fs = std::filesystem;
 using testing::read_text;
 using testing::temp_dir;
 
+/// Each test starts with no inputs remembered: tests earlier in this process read files that are
+/// gone now, and a new temporary file may take one of their inode numbers (the registry is by
+/// device and inode), which would refuse it as "a file this run read as input".
+class OutputFile : public ::testing::Test {
+ protected:
+  void SetUp() override { forget_inputs(); }
+};
+
 /// Names in the folder, so a stray temporary file shows.
 std::vector<std::string> entries(const temp_dir& t) {
   std::vector<std::string> names;
@@ -44,7 +52,7 @@ struct stat stat_of(const std::string& p) {
   return st;
 }
 
-TEST(OutputFile, ReplacesWholeFileAndLeavesNoTemporaries) {
+TEST_F(OutputFile, ReplacesWholeFileAndLeavesNoTemporaries) {
   temp_dir t;
   const std::string f = t.path("out.json");
   write_file_atomic(f, "first\n");
@@ -54,7 +62,7 @@ TEST(OutputFile, ReplacesWholeFileAndLeavesNoTemporaries) {
   EXPECT_EQ(entries(t), std::vector<std::string>{"out.json"});
 }
 
-TEST(OutputFile, KeepsTheModeAndOwnerOfTheFileItReplaces) {
+TEST_F(OutputFile, KeepsTheModeAndOwnerOfTheFileItReplaces) {
   temp_dir t;
   const std::string f = t.write("secret.json", "old\n");
   ASSERT_EQ(::chmod(f.c_str(), 0600), 0);
@@ -77,7 +85,7 @@ TEST(OutputFile, KeepsTheModeAndOwnerOfTheFileItReplaces) {
   EXPECT_EQ(stat_of(t.path("fresh.json")).st_mode & 07777, 0644u);
 }
 
-TEST(OutputFile, FollowsSymbolicLinksAndReplacesTheTarget) {
+TEST_F(OutputFile, FollowsSymbolicLinksAndReplacesTheTarget) {
   temp_dir t;
   fs::create_directories(t.path("real"));
   const std::string target = t.write("real/plan.json", "old\n");
@@ -100,7 +108,7 @@ TEST(OutputFile, FollowsSymbolicLinksAndReplacesTheTarget) {
   EXPECT_THROW(write_file_atomic(t.path("loop-a"), "x"), runtime_failure);
 }
 
-TEST(OutputFile, WritesThroughAFifo) {
+TEST_F(OutputFile, WritesThroughAFifo) {
   temp_dir t;
   const std::string fifo = t.path("pipe");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
@@ -113,7 +121,7 @@ TEST(OutputFile, WritesThroughAFifo) {
   EXPECT_EQ(entries(t), std::vector<std::string>{"pipe"});
 }
 
-TEST(OutputFile, WritesThroughACharacterDevice) {
+TEST_F(OutputFile, WritesThroughACharacterDevice) {
   temp_dir t;
   const std::string dev = t.path("null");
   // The device /dev/null is (1, 3); mknod needs root (CAP_MKNOD).
@@ -126,7 +134,7 @@ TEST(OutputFile, WritesThroughACharacterDevice) {
   EXPECT_TRUE(S_ISCHR(stat_of("/dev/null").st_mode));
 }
 
-TEST(OutputFile, WritesThroughAUnixSocket) {
+TEST_F(OutputFile, WritesThroughAUnixSocket) {
   temp_dir t;
   const std::string sock = t.path("s");
   const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -151,7 +159,7 @@ TEST(OutputFile, WritesThroughAUnixSocket) {
   EXPECT_TRUE(S_ISSOCK(stat_of(sock).st_mode));
 }
 
-TEST(OutputFile, DirectoryMissingFolderAndStandardStreams) {
+TEST_F(OutputFile, DirectoryMissingFolderAndStandardStreams) {
   temp_dir t;
   fs::create_directories(t.path("adir"));
   EXPECT_THROW(write_file_atomic(t.path("adir"), "x"), usage_error);
@@ -168,7 +176,7 @@ TEST(OutputFile, DirectoryMissingFolderAndStandardStreams) {
   EXPECT_THROW(write_file_atomic("/dev/fd/987", "x"), runtime_failure);  // not open
 }
 
-TEST(OutputFile, RefusesAnInputAndTheSameFileTwice) {
+TEST_F(OutputFile, RefusesAnInputAndTheSameFileTwice) {
   temp_dir t;
   const std::string in = t.write("model.json", "{}");
   remember_input(in);
@@ -186,7 +194,7 @@ TEST(OutputFile, RefusesAnInputAndTheSameFileTwice) {
   EXPECT_EQ(entries(t), (std::vector<std::string>{"alias", "model.json"}));  // nothing committed
 }
 
-TEST(OutputFile, AFailedWriteLeavesTheOldFileAndNoTemporary) {
+TEST_F(OutputFile, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   temp_dir t;
   const std::string f = t.write("plan.json", "old\n");
   // A file size limit of 1 block makes the write fail (EFBIG) like a full disk: in a child, so
@@ -214,7 +222,7 @@ TEST(OutputFile, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   EXPECT_EQ(entries(t), std::vector<std::string>{"plan.json"});
 }
 
-TEST(OutputFile, ACancelledCommitWritesNothingAndRemovesTheTemporaries) {
+TEST_F(OutputFile, ACancelledCommitWritesNothingAndRemovesTheTemporaries) {
   temp_dir t;
   const std::string f = t.write("plan.json", "old\n");
   std::atomic<bool> cancel{false};
@@ -232,7 +240,7 @@ TEST(OutputFile, ACancelledCommitWritesNothingAndRemovesTheTemporaries) {
   EXPECT_EQ(entries(t), std::vector<std::string>{"plan.json"});
 }
 
-TEST(OutputFile, TheSignalHandlerRemovesTemporaries) {
+TEST_F(OutputFile, TheSignalHandlerRemovesTemporaries) {
   temp_dir t;
   output_set out;
   out.add(t.path("plan.json"), "new\n");
