@@ -105,10 +105,13 @@ TOKENPLAN_HD inline double tail_wait(double c, double hold_s, double tail, doubl
 }
 
 /// tail_wait, never above `budget_s`: at a utilisation from max_utilisation the wait is within
-/// the budget by construction, and the cap keeps logarithm rounding from saying otherwise.
+/// the budget by construction, and the cap keeps logarithm rounding from saying otherwise. Never
+/// below 0: with no budget left (the prompt alone outlasts the SLO, max_utilisation 0) there is
+/// no queue to wait in, and a negative "wait" would report that prompt's TTFT as the SLO itself.
 TOKENPLAN_HD inline double tail_wait_within(double c, double hold_s, double tail, double rho, double budget_s) {
   const double t = tail_wait(c, hold_s, tail, rho);
-  return t < budget_s ? t : budget_s;
+  const double capped = t < budget_s ? t : budget_s;
+  return capped > 0.0 ? capped : 0.0;
 }
 
 /// Largest utilisation (<= 0.999) at which a pool of `slots` concurrent slots, each request

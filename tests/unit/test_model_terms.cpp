@@ -238,6 +238,7 @@ TEST(Terms, UtilisationBoundAgreesWithTheSolveOnZero) {
     ASSERT_EQ(exact == 0.0, bound == 0.0) << slots << " " << hold << " " << budget << " " << tail;
     ASSERT_GE(bound, exact);
     ASSERT_LE(queueing::tail_wait_within(slots, hold, tail, exact, budget), std::max(budget, 0.0) + 1e-12);
+    ASSERT_GE(queueing::tail_wait_within(slots, hold, tail, exact, budget), 0.0);
     (exact == 0.0 ? zeros : positives) += 1;
   }
   EXPECT_GT(zeros, 100);  // both sides of the boundary were exercised
