@@ -260,7 +260,13 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& opt)
   // Site power caps, per period (soft: less the kW over the cap, one column per site).
   for (std::size_t s = 0; s < m.sites.size(); ++s) {
     if (m.sites[s].power_cap_it_kw <= 0.0) continue;
-    if (opt.soft_power_caps) over_kw[s] = lp.column(0.0, none, opt.goal == fleet_goal::min_power_over ? 1.0 : 0.0, false);
+    if (opt.soft_power_caps) {
+      const double most = s < opt.power_over_site_max_kw.size() ? opt.power_over_site_max_kw[s] : none;
+      const double price = opt.goal == fleet_goal::min_power_over         ? 1.0
+                           : opt.goal == fleet_goal::min_power_over_share ? 1.0 / m.sites[s].power_cap_it_kw
+                                                                          : 0.0;
+      over_kw[s] = lp.column(0.0, most, price, false);
+    }
     bool any_od = false;
     for (std::size_t j = 0; j < J; ++j) any_od = any_od || (m.pools[j].site == s && m.pools[j].on_demand());
     for (std::size_t t = 0; t < (any_od ? P : 1); ++t) {
@@ -413,15 +419,24 @@ fleet_solution solve_fleet_shortfall(const fleet_model& m, const fleet_solve_opt
     if (second.solved) first = std::move(second);
   }
   if (!first.solved) return first;
+  // Of the splits between sites with the least total, the one that stretches each cap least
+  // (sum of kW over / cap): the least-total stage alone picks an arbitrary one (all 57 MW of the
+  // 120T/day llama-3.1-70b example on singapore's 20 MW cap rather than riyadh-sa's 100). The
+  // cost stage then holds each site to that split. Capping only the total, so that the cost
+  // stage could move the kW between sites, was tried: the coupled problem is hard for the
+  // solvers (CBC 4.8 s on that example, and over 6 minutes in an -O1 sanitizer build whose
+  // slightly different numbers gave it another tree), so its time had no bound. Held per site,
+  // each solve is as quick as a plain one (0.7 s in all on that example).
   double over_kw = 0.0;
   for (double k : first.power_over_kw) over_kw += k;
-  // A cap on the total only, so the cost stage may move the kW over between sites: with each
-  // site held to what the first stage found instead (tried), the cost solve is as quick as a
-  // plain one, but the first stage's pick among equal totals is arbitrary (it put all 57 MW of
-  // the 120T/day llama-3.1-70b example on singapore's 20 MW cap rather than riyadh-sa's 100).
-  // The price: CBC takes ~4.8 s on that example to prove the cost gap, against 0.3 s in all
-  // when the target fits.
-  s.power_over_max_kw = slack(over_kw);
+  if (over_kw > 0.0) {
+    s.power_over_max_kw = slack(over_kw);
+    s.goal = fleet_goal::min_power_over_share;
+    fleet_solution spread = solve_fleet(m, s);
+    if (spread.solved) first = std::move(spread);
+  }
+  s.power_over_site_max_kw.assign(m.sites.size(), 0.0);
+  for (std::size_t k = 0; k < m.sites.size(); ++k) s.power_over_site_max_kw[k] = slack(first.power_over_kw[k]);
   s.goal = fleet_goal::min_cost;
   fleet_solution last = solve_fleet(m, s);
   fleet_solution& out = last.solved ? last : first;

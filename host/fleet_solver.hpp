@@ -79,6 +79,9 @@ enum class fleet_goal {
   max_scale,  ///< the largest multiple of the demand the GPUs can serve (cost ignored)
   min_power_over,  ///< the least IT kW over the sites' caps (soft_power_caps; cost ignored)
   min_gpus_over,   ///< the fewest GPUs beyond the pools' limits (soft_gpu_limits; cost ignored)
+  /// the least sum over sites of kW over the cap / the cap (soft_power_caps; cost ignored): of
+  /// the splits with the least total, the one that stretches each site's cap the least
+  min_power_over_share,
 };
 
 /// The solver's answer. Vectors are indexed like the model's options, pools, classes, periods.
@@ -123,6 +126,8 @@ struct fleet_solve_options {
   bool soft_power_caps = false;
   bool soft_gpu_limits = false;
   double power_over_max_kw = mip_problem::inf;
+  /// Per site, the most IT kW over its cap (soft_power_caps); empty: no per-site bound.
+  std::vector<double> power_over_site_max_kw;
   double gpus_over_max = mip_problem::inf;
   mip_solver solver = default_mip_solver();
   double time_limit_s = mip_problem::inf;  ///< per solve, s (> 0); inf: none
@@ -141,9 +146,10 @@ fleet_solution solve_fleet(const fleet_model& m, const fleet_solve_options& o);
 
 /// When even the expansion is infeasible: the least relaxation of the limits that meets the
 /// demand, then the least cost with it. First the power caps alone are relaxed (least total IT
-/// kW over the caps, then least cost at that total); if the GPUs on offer are too few even
-/// then, the pools' limits too (fewest GPUs beyond them, then least kW over the caps, then least
-/// cost). Each stage is its own solve (two or three in all). `o.goal` is ignored. The answer's
+/// kW over the caps; of the splits between sites with that total, the least sum of kW over / cap;
+/// then the least cost with each site held to its share); if the GPUs on offer are too few even
+/// then, the pools' limits too (fewest GPUs beyond them first). Each stage is its own solve
+/// (three or four in all). `o.goal` is ignored. The answer's
 /// power_over_kw and gpus_over say what binds and by how much; solved is false only when no
 /// relaxation helps (a class without any configuration) or a time limit ran out.
 fleet_solution solve_fleet_shortfall(const fleet_model& m, const fleet_solve_options& o);

@@ -96,8 +96,9 @@ TEST_P(FleetSolverOn, PowerCappedCheapestSiteFillsToItsCapThenTheNext) {
 TEST_P(FleetSolverOn, ShortfallIsTheLeastPowerOverTheCapsThenTheLeastCost) {
   // 100 requests/s at 10 per node: 10 nodes of 8 kW, 80 kW; the caps allow 30 + 20 kW. With n
   // nodes at a, the kW over the caps are max(0, 8n - 30) + max(0, 8(10 - n) - 20): 30 for n in
-  // 4..7, more otherwise. Of those, a (1 USD/GPU-h) is cheaper than b (2): n = 7, 26 kW over
-  // at a and 4 at b, 7 x 8 x 24 x 1 + 3 x 8 x 24 x 2 = 2,496 USD/day.
+  // 4..7, more otherwise. Of those the split that stretches the caps least (sum of kW over / cap)
+  // is n = 7: 26/30 + 4/20 = 1.07 (n = 6: 1.2, 5: 1.33, 4: 1.47). Then the cost: 7 x 8 x 24 x 1
+  // + 3 x 8 x 24 x 2 = 2,496 USD/day.
   fleet_model m = one_period(100.0);
   m.sites = {{"a", 30.0}, {"b", 20.0}};
   m.pools = {lease_pool(0, 1000, 1.0), lease_pool(1, 1000, 2.0)};
@@ -118,6 +119,16 @@ TEST_P(FleetSolverOn, ShortfallIsTheLeastPowerOverTheCapsThenTheLeastCost) {
   m.sites[0].power_cap_it_kw += s.power_over_kw[0];
   m.sites[1].power_cap_it_kw += s.power_over_kw[1];
   EXPECT_TRUE(solve_fleet(m, o).solved);
+  // With b the cheaper site (0.5 USD/GPU-h) the cost alone would take n = 4, but the split is
+  // chosen before the cost: still n = 7, 7 x 8 x 24 x 1 + 3 x 8 x 24 x 0.5 = 1,632 USD/day.
+  m.sites[0].power_cap_it_kw = 30.0;
+  m.sites[1].power_cap_it_kw = 20.0;
+  m.pools[1] = lease_pool(1, 1000, 0.5);
+  fleet_solution c = solve_fleet_shortfall(m, o);
+  ASSERT_TRUE(c.solved) << c.status;
+  EXPECT_NEAR(c.power_over_kw[0], 26.0, 1e-6);
+  EXPECT_NEAR(c.power_over_kw[1], 4.0, 1e-6);
+  EXPECT_NEAR(c.objective, 1632.0, 1e-6);
 }
 
 TEST_P(FleetSolverOn, ShortfallCountsGpusBeyondTheOffersThenPower) {
