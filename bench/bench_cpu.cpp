@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "common.hpp"
 
 namespace tokenplan {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "common.hpp"
 #include "cuda_check.cuh"
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "common.hpp"
 
 namespace {

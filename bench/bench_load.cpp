@@ -8,8 +8,8 @@
 #include <random>
 
 #include "common.hpp"
-#include "json_reader.hpp"
-#include "loaders.hpp"
+#include "io/json_reader.hpp"
+#include "io/loaders.hpp"
 
 namespace tokenplan {
 namespace {

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "loaders.hpp"
-#include "problem_builder.hpp"
+#include "io/loaders.hpp"
+#include "search/problem_builder.hpp"
 
 namespace tokenplan::bench {
 

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <string>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "cuda_check.cuh"
-#include "split_search.hpp"
+#include "search/split_search.hpp"
 
 #define TOKENPLAN_ENGINE_NS thrust_cuda
-#include "thrust_search.inl"
+#include "search/thrust_search.inl"
 
 namespace tokenplan {
 namespace {

@@ -1,7 +1,7 @@
 // Stands in for the CUDA backend when the build found no CUDA compiler: the binary still runs
 // everything on the CPU, and --backend cuda says why it cannot.
-#include "backend.hpp"
-#include "errors.hpp"
+#include "search/backend.hpp"
+#include "base/errors.hpp"
 
 namespace tokenplan {
 

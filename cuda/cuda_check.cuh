@@ -4,7 +4,7 @@
 
 #include <cuda_runtime.h>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 
 namespace tokenplan {
 

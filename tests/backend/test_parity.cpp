@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "scenarios.hpp"
 
 namespace tokenplan {

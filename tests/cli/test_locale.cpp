@@ -14,9 +14,9 @@
 #include <regex>
 #include <sstream>
 
-#include "cli.hpp"
-#include "json_reader.hpp"
-#include "sweep.hpp"
+#include "cli/cli.hpp"
+#include "io/json_reader.hpp"
+#include "sweep/sweep.hpp"
 #include "temp_dir.hpp"
 
 namespace {

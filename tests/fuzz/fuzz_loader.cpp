@@ -12,11 +12,11 @@
 #include <fstream>
 #include <string>
 
-#include "errors.hpp"
-#include "fleet.hpp"
-#include "loaders.hpp"
-#include "sweep.hpp"
-#include "validation.hpp"
+#include "base/errors.hpp"
+#include "fleet/fleet.hpp"
+#include "io/loaders.hpp"
+#include "sweep/sweep.hpp"
+#include "validate/validation.hpp"
 
 #ifndef TOKENPLAN_FUZZ_KIND
 #error "define TOKENPLAN_FUZZ_KIND (gpu, model, workload, cluster, demand, grid, calibration, validation-point, matrix)"

@@ -8,11 +8,11 @@
 #include <iostream>
 #include <string>
 
-#include "errors.hpp"
-#include "fleet.hpp"
-#include "loaders.hpp"
-#include "sweep.hpp"
-#include "validation.hpp"
+#include "base/errors.hpp"
+#include "fleet/fleet.hpp"
+#include "io/loaders.hpp"
+#include "sweep/sweep.hpp"
+#include "validate/validation.hpp"
 
 namespace {
 

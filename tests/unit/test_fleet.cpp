@@ -6,8 +6,9 @@
 
 #include <cmath>
 
-#include "errors.hpp"
-#include "fleet.hpp"
+#include "base/errors.hpp"
+#include "report/fleet_report.hpp"
+#include "fleet/fleet.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {

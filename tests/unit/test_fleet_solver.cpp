@@ -11,7 +11,7 @@
 #include <limits>
 #include <random>
 
-#include "fleet_solver.hpp"
+#include "fleet/fleet_solver.hpp"
 
 namespace tokenplan {
 namespace {

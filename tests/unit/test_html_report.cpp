@@ -9,11 +9,11 @@
 #include <regex>
 #include <set>
 
-#include "fleet.hpp"
-#include "html_report.hpp"
-#include "plan.hpp"
-#include "report.hpp"
-#include "svg.hpp"
+#include "fleet/fleet.hpp"
+#include "report/html_report.hpp"
+#include "search/plan.hpp"
+#include "base/format.hpp"
+#include "report/svg.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {

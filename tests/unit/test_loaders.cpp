@@ -2,9 +2,9 @@
 // was expected and what was found.
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "loaders.hpp"
-#include "problem_builder.hpp"
+#include "base/errors.hpp"
+#include "io/loaders.hpp"
+#include "search/problem_builder.hpp"
 #include "scenarios.hpp"
 #include "temp_dir.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "backend.hpp"
+#include "search/backend.hpp"
 #include "scenarios.hpp"
 #include "tokenplan/model.hpp"
 

@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "loaders.hpp"
+#include "io/loaders.hpp"
 #include "scenarios.hpp"
 #include "temp_dir.hpp"
 #include "tokenplan/model.hpp"

@@ -19,8 +19,8 @@
 #include <string>
 #include <thread>
 
-#include "atomic_file.hpp"
-#include "errors.hpp"
+#include "io/atomic_file.hpp"
+#include "base/errors.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {

@@ -10,12 +10,12 @@
 #include <numeric>
 #include <random>
 
-#include "backend.hpp"
-#include "loaders.hpp"
-#include "problem_builder.hpp"
+#include "search/backend.hpp"
+#include "io/loaders.hpp"
+#include "search/problem_builder.hpp"
 #include "scenarios.hpp"
 #include "grid_encode.hpp"
-#include "split_search.hpp"
+#include "search/split_search.hpp"
 #include "temp_dir.hpp"
 #include "tokenplan/search.hpp"
 

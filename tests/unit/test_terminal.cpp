@@ -8,11 +8,11 @@
 #include <limits>
 #include <locale>
 
-#include "errors.hpp"
-#include "man_page.hpp"
-#include "overrides.hpp"
-#include "plan.hpp"
-#include "plan_formats.hpp"
+#include "base/errors.hpp"
+#include "cli/man_page.hpp"
+#include "io/overrides.hpp"
+#include "search/plan.hpp"
+#include "report/plan_formats.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {

@@ -1,8 +1,8 @@
 // Utilities: SHA-256 against FIPS test vectors, suggestions (the output writer: test_output_file.cpp).
 #include <gtest/gtest.h>
 
-#include "sha256.hpp"
-#include "text.hpp"
+#include "base/sha256.hpp"
+#include "base/text.hpp"
 
 namespace tokenplan {
 namespace {

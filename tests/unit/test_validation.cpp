@@ -2,10 +2,10 @@
 // DeepSeek production day is reproduced, and the fitter recovers factors from synthetic data.
 #include <gtest/gtest.h>
 
-#include "errors.hpp"
-#include "plan.hpp"
+#include "base/errors.hpp"
+#include "search/plan.hpp"
 #include "temp_dir.hpp"
-#include "validation.hpp"
+#include "validate/validation.hpp"
 
 namespace tokenplan {
 namespace {

@@ -1,0 +1,124 @@
+// Validation against published measurements: read measured points (JSON Lines), predict each
+// with the model, report the errors, and fit the calibration factors (a few per GPU family, one
+// per serving engine) with leave-one-out refits.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/loaders.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+
+/// One measured point, as configs/validation/*.jsonl holds it (docs/config-formats.md, "Validation points").
+struct validation_point {
+  std::string file;
+  std::size_t line = 0;
+  std::string id, model, gpu, engine, engine_version;
+  std::uint32_t gpus = 0;
+  // parallelism; 0 = not published (searched)
+  std::uint32_t tp = 0, pp = 0, ep = 0, dp = 0;
+  bool attention_dp = false;  ///< TensorRT-LLM style: tp ranks run attention data-parallel
+  bool disaggregated = false;
+  std::uint32_t prefill_gpus = 0, decode_gpus = 0;
+  std::string weights, kv_cache;  ///< "" = not published (searched)
+  double input_tokens = 0, output_tokens = 0, input_max = 0, input_p50 = 0, prefix_cache_hit = 0;
+  std::string kind;               ///< offline | server_slo | concurrency | max_throughput | production
+  std::uint32_t concurrency = 0;
+  double ttft_ms = 0, tpot_ms = 0;
+  double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
+  std::uint32_t draft_tokens = 0;  ///< speculative draft tokens (0: none)
+  double draft_acceptance = 0;
+  std::string metric, scope;
+  double value = 0;
+  std::string source, notes;
+  bool fit = true;                 ///< false: reported but not used to fit the factors
+};
+
+/// Reads JSON Lines of points. Throws config_error naming file, line and field.
+std::vector<validation_point> load_points(const std::string& path);
+
+/// The prediction for one point.
+struct point_result {
+  const validation_point* point = nullptr;
+  bool predicted = false;
+  std::string why_not;  ///< when not predicted: the missing input or the infeasibility
+  double value = 0;     ///< predicted, in the point's metric and scope
+  double ape = 0;       ///< |predicted - measured| / measured
+  double log_ratio = 0; ///< ln(predicted / measured)
+  evaluation best{};    ///< the configuration the prediction comes from
+  std::string config;   ///< short description of it
+};
+
+/// Summary of errors over predicted points.
+struct error_summary {
+  std::size_t predicted = 0, skipped = 0;
+  double median_ape = 0, p90_ape = 0, mean_ape = 0;
+  double median_abs_log = 0, p90_abs_log = 0, max_ratio = 0;  ///< max of max(p/m, m/p)
+};
+error_summary summarize(const std::vector<point_result>& results);
+
+/// Predicts points. Holds each point's prepared problem and candidate configurations, so that
+/// predicting again under other factors (fitting) is cheap.
+class predictor {
+ public:
+  /// Resolves models and GPUs by name in `roots`. Points whose inputs are missing are kept and
+  /// reported as not predicted, with the reason.
+  predictor(const std::vector<validation_point>& points, const config_roots& roots, const calibration& cal);
+  ~predictor();
+  predictor(const predictor&) = delete;
+  predictor& operator=(const predictor&) = delete;
+
+  /// Applies a calibration (factors per family, per engine) to every prepared point.
+  void set_calibration(const calibration& cal);
+  const calibration& current() const { return cal_; }
+
+  /// Predicts point i by searching its candidate configurations for the best throughput. With
+  /// `shortlist`, only the candidates kept by the last full search are tried (fitting uses this
+  /// between full searches: small changes of the factors move the best configuration little).
+  point_result predict(std::size_t i, bool shortlist = false) const;
+  std::vector<point_result> predict_all() const;
+  /// Full search of every point, rebuilding the shortlists.
+  void refresh_shortlists();
+  std::size_t size() const;
+  /// GPU family of point i ("" when unresolved).
+  const std::string& family(std::size_t i) const;
+  const std::string& engine(std::size_t i) const;
+
+ private:
+  struct prepared;
+  std::vector<std::unique_ptr<prepared>> points_;
+  calibration cal_;
+};
+
+/// Options of a fit.
+struct fit_options {
+  int max_iterations = 60;
+  double huber_delta = 0.25;   ///< log-error beyond which a point's weight falls (robust fit)
+  double prior_weight = 0.1;   ///< pull towards the initial values, per prior sigma
+  std::size_t exclude = ~std::size_t(0);  ///< point left out (leave-one-out), or none
+};
+
+/// The result of fitting.
+struct fit_result {
+  calibration cal;
+  double objective = 0;
+  int iterations = 0;
+  std::vector<std::string> parameters;  ///< "hopper.gemm", "engine.vllm", ...
+};
+
+/// Fits the factors of the families and engines the points use, starting from `start`. Factors
+/// no fitted point constrains keep their start values.
+fit_result fit_calibration(predictor& pred, const calibration& start, const fit_options& opt);
+
+/// Leave-one-out: for each fitted point, refit the factors without it (warm start from `full`,
+/// at most `opt.max_iterations` steps) and predict it. Runs on `threads` threads, each with its
+/// own predictor. Returns results in point order (points not fitted are predicted with `full`).
+std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                        const calibration& full, const fit_options& opt, int threads);
+
+}  // namespace tokenplan
