@@ -208,6 +208,10 @@ config_roots default_roots(const std::string& near_file, const std::string& extr
 constexpr double min_tokens_per_day = 1.0;
 constexpr double max_tokens_per_day = 1e18;
 
+/// Applies a family's fitted factors to a GPU: they replace its efficiencies and overheads, and
+/// the all-reduce efficiency scales its bus bandwidth.
+void apply_factors(gpu_spec& g, const efficiency_factors& f);
+
 calibration load_calibration(const std::string& path);
 gpu_entry load_gpu(const std::string& path, const calibration& cal);
 model_entry load_model(const std::string& path);

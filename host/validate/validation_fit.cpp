@@ -1,0 +1,233 @@
+// Fitting the calibration factors (per GPU family, per serving engine) by robust
+// Levenberg-Marquardt on log errors, and leave-one-out refits.
+#include "validate/validation.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+namespace tokenplan {
+
+namespace {
+
+/// One fitted factor: where it lives, its bounds, and the prior it is pulled towards.
+struct parameter {
+  std::string name;
+  std::string owner;  ///< family or engine name
+  int field;          ///< index into efficiency_factors (0..9), or -1 for an engine factor
+  double lo, hi, prior, sigma;
+};
+
+double get(const calibration& c, const parameter& p) {
+  if (p.field < 0) return c.engines.at(p.owner);
+  const efficiency_factors& f = c.families.at(p.owner);
+  const double v[] = {f.gemm, f.hbm, f.layer_overhead_s, f.step_overhead_s, f.alltoall_latency_s, f.moe_overlap,
+                      f.expert_imbalance, f.sequence_overhead_s, f.allreduce_latency_s, f.allreduce_efficiency};
+  return v[p.field];
+}
+
+void set(calibration& c, const parameter& p, double x) {
+  if (p.field < 0) {
+    c.engines[p.owner] = x;
+    return;
+  }
+  efficiency_factors& f = c.families[p.owner];
+  double* v[] = {&f.gemm, &f.hbm, &f.layer_overhead_s, &f.step_overhead_s, &f.alltoall_latency_s, &f.moe_overlap,
+                 &f.expert_imbalance, &f.sequence_overhead_s, &f.allreduce_latency_s, &f.allreduce_efficiency};
+  *v[p.field] = x;
+}
+
+/// Solves A x = b for a small dense symmetric system by Gaussian elimination with pivoting.
+std::vector<double> solve(std::vector<std::vector<double>> a, std::vector<double> b) {
+  const std::size_t n = b.size();
+  for (std::size_t c = 0; c < n; ++c) {
+    std::size_t piv = c;
+    for (std::size_t r = c + 1; r < n; ++r) {
+      if (std::fabs(a[r][c]) > std::fabs(a[piv][c])) piv = r;
+    }
+    std::swap(a[c], a[piv]);
+    std::swap(b[c], b[piv]);
+    if (std::fabs(a[c][c]) < 1e-300) a[c][c] = 1e-300;
+    for (std::size_t r = c + 1; r < n; ++r) {
+      const double f = a[r][c] / a[c][c];
+      for (std::size_t k = c; k < n; ++k) a[r][k] -= f * a[c][k];
+      b[r] -= f * b[c];
+    }
+  }
+  std::vector<double> x(n);
+  for (std::size_t c = n; c-- > 0;) {
+    double s = b[c];
+    for (std::size_t k = c + 1; k < n; ++k) s -= a[c][k] * x[k];
+    x[c] = s / a[c][c];
+  }
+  return x;
+}
+
+}  // namespace
+
+fit_result fit_calibration(predictor& pred, const calibration& start, const fit_options& opt) {
+  fit_result out;
+  // Which families and engines the fitted points touch.
+  std::map<std::string, int> fam_points, eng_points, fam_moe;
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < pred.size(); ++i) {
+    if (i == opt.exclude) continue;
+    point_result r = pred.predict(i);
+    if (!r.point->fit || pred.family(i).empty()) continue;
+    if (!start.families.count(pred.family(i))) continue;
+    rows.push_back(i);
+    fam_points[pred.family(i)]++;
+    eng_points[pred.engine(i)]++;
+    if (r.predicted && r.best.cfg.main.lay.ep > 1) fam_moe[pred.family(i)]++;
+  }
+  // Bounds and priors: physical ranges, centred on the documented initial estimates.
+  std::vector<parameter> ps;
+  for (const auto& kv : fam_points) {
+    if (kv.second < 3) continue;
+    const std::string& f = kv.first;
+    const efficiency_factors& e = start.families.at(f);
+    ps.push_back({f + ".gemm", f, 0, 0.25, 0.9, e.gemm, 0.15});
+    ps.push_back({f + ".hbm", f, 1, 0.5, 0.95, e.hbm, 0.1});
+    ps.push_back({f + ".layer_overhead_us", f, 2, 0.0, 40e-6, e.layer_overhead_s, 8e-6});
+    ps.push_back({f + ".step_overhead_us", f, 3, 0.0, 6e-3, e.step_overhead_s, 1e-3});
+    ps.push_back({f + ".sequence_overhead_us", f, 7, 0.0, 20e-6, e.sequence_overhead_s, 2e-6});
+    ps.push_back({f + ".allreduce_latency_us", f, 8, 2e-6, 60e-6, e.allreduce_latency_s, 10e-6});
+    ps.push_back({f + ".allreduce_efficiency", f, 9, 0.3, 1.0, e.allreduce_efficiency, 0.2});
+    if (fam_moe[f] >= 3) {
+      ps.push_back({f + ".alltoall_latency_us", f, 4, 0.0, 300e-6, e.alltoall_latency_s, 30e-6});
+      ps.push_back({f + ".moe_overlap", f, 5, 0.0, 1.0, e.moe_overlap, 0.25});
+      ps.push_back({f + ".expert_imbalance", f, 6, 1.0, 2.5, e.expert_imbalance, 0.25});
+    }
+  }
+  for (const auto& kv : eng_points) {
+    if (kv.first == start.reference_engine || kv.second < 2) continue;
+    ps.push_back({"engine." + kv.first, kv.first, -1, 0.4, 3.0, start.engines.at(kv.first), 0.3});
+  }
+  for (const parameter& p : ps) out.parameters.push_back(p.name);
+
+  calibration cur = start;
+  std::vector<double> theta(ps.size());
+  for (std::size_t j = 0; j < ps.size(); ++j) theta[j] = get(cur, ps[j]);
+
+  std::vector<double> weights(rows.size(), 1.0);
+  auto residuals = [&](const std::vector<double>& th, bool update_weights) {
+    calibration c = start;
+    for (std::size_t j = 0; j < ps.size(); ++j) set(c, ps[j], th[j]);
+    pred.set_calibration(c);
+    std::vector<double> r;
+    r.reserve(rows.size() + ps.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      point_result pr = pred.predict(rows[k], true);
+      const double e = pr.predicted ? pr.log_ratio : 3.0;  // no feasible configuration: a large miss
+      if (update_weights) weights[k] = std::fabs(e) <= opt.huber_delta ? 1.0 : std::sqrt(opt.huber_delta / std::fabs(e));
+      r.push_back(weights[k] * e);
+    }
+    for (std::size_t j = 0; j < ps.size(); ++j) r.push_back(opt.prior_weight * (th[j] - ps[j].prior) / ps[j].sigma);
+    return r;
+  };
+  auto cost = [](const std::vector<double>& r) {
+    double s = 0;
+    for (double x : r) s += x * x;
+    return 0.5 * s;
+  };
+
+  pred.set_calibration(start);
+  pred.refresh_shortlists();
+  std::vector<double> r = residuals(theta, true);
+  double c0 = cost(r);
+  double lambda = 1e-2;
+  int it = 0;
+  bool converged = false;
+  for (; it < opt.max_iterations && !ps.empty() && !converged; ++it) {
+    // Jacobian by forward differences, steps of 2% of each range: predictions move in steps
+    // (the best batch size is discrete), so tiny steps would see flat ground.
+    std::vector<std::vector<double>> jac(r.size(), std::vector<double>(ps.size()));
+    for (std::size_t j = 0; j < ps.size(); ++j) {
+      std::vector<double> th = theta;
+      double h = 0.02 * (ps[j].hi - ps[j].lo);
+      if (th[j] + h > ps[j].hi) h = -h;
+      th[j] += h;
+      std::vector<double> rj = residuals(th, false);
+      for (std::size_t k = 0; k < r.size(); ++k) jac[k][j] = (rj[k] - r[k]) / h;
+    }
+    std::vector<std::vector<double>> jtj(ps.size(), std::vector<double>(ps.size(), 0.0));
+    std::vector<double> jtr(ps.size(), 0.0);
+    for (std::size_t k = 0; k < r.size(); ++k) {
+      for (std::size_t a = 0; a < ps.size(); ++a) {
+        jtr[a] += jac[k][a] * r[k];
+        for (std::size_t b = 0; b < ps.size(); ++b) jtj[a][b] += jac[k][a] * jac[k][b];
+      }
+    }
+    bool improved = false;
+    for (int tries = 0; tries < 8 && !improved; ++tries) {
+      std::vector<std::vector<double>> a = jtj;
+      std::vector<double> b(ps.size());
+      for (std::size_t j = 0; j < ps.size(); ++j) {
+        a[j][j] += lambda * (jtj[j][j] + 1e-9);
+        b[j] = -jtr[j];
+      }
+      std::vector<double> step = solve(a, b);
+      std::vector<double> th = theta;
+      for (std::size_t j = 0; j < ps.size(); ++j) th[j] = std::min(ps[j].hi, std::max(ps[j].lo, th[j] + step[j]));
+      std::vector<double> rn = residuals(th, false);
+      const double cn = cost(rn);
+      if (cn < c0) {
+        const double gain = (c0 - cn) / std::max(c0, 1e-12);
+        theta = th;
+        residuals(theta, false);
+        pred.refresh_shortlists();   // full search at the accepted factors
+        r = residuals(theta, true);  // re-weight (robust) at the new point
+        c0 = cost(r);
+        lambda = std::max(1e-6, lambda / 3.0);
+        improved = true;
+        if (gain < 1e-5) converged = true;
+      } else {
+        lambda *= 4.0;
+      }
+    }
+    if (!improved) break;
+  }
+  for (std::size_t j = 0; j < ps.size(); ++j) set(cur, ps[j], theta[j]);
+  pred.set_calibration(cur);
+  out.cal = cur;
+  out.objective = c0;
+  out.iterations = it;
+  return out;
+}
+
+std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                        const calibration& full, const fit_options& opt, int threads) {
+  std::vector<point_result> out(points.size());
+  std::vector<std::size_t> todo;
+  {
+    predictor pred(points, roots, full);
+    std::vector<point_result> base = pred.predict_all();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (base[i].predicted && base[i].point->fit) todo.push_back(i);
+      else out[i] = base[i];
+    }
+  }
+  std::atomic<std::size_t> next{0};
+  auto work = [&]() {
+    predictor pred(points, roots, full);  // each thread its own problems and shortlists
+    for (std::size_t k = next++; k < todo.size(); k = next++) {
+      const std::size_t i = todo[k];
+      fit_options o = opt;
+      o.exclude = i;
+      fit_result f = fit_calibration(pred, full, o);
+      pred.set_calibration(f.cal);
+      point_result r = pred.predict(i);
+      r.point = &points[i];
+      out[i] = r;
+    }
+  };
+  const int n = std::max(1, threads);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return out;
+}
+
+}  // namespace tokenplan

@@ -1,0 +1,151 @@
+// Reading validation points: JSON Lines of published measurements (configs/validation/*.jsonl),
+// each field checked, into validation_point.
+#include "validate/validation.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "base/errors.hpp"
+#include "base/text.hpp"
+
+namespace tokenplan {
+
+namespace {
+
+/// A number that may be null or absent (0 then).
+double opt_number(field_reader& r, const std::string& key, number_range range) {
+  r.allow(key);
+  if (!r.has(key) || r.raw(key).is_null()) return 0.0;
+  return r.number(key, range);
+}
+
+std::uint32_t opt_integer(field_reader& r, const std::string& key, std::uint64_t lo, std::uint64_t hi) {
+  r.allow(key);
+  if (!r.has(key) || r.raw(key).is_null()) return 0;
+  return r.integer(key, lo, hi);
+}
+
+std::string opt_string(field_reader& r, const std::string& key) {
+  r.allow(key);
+  if (!r.has(key) || r.raw(key).is_null()) return "";
+  const json& v = r.raw(key);
+  if (!v.is_string()) r.fail(key, "expected a string or null, found " + describe_json(v));
+  return v.get<std::string>();
+}
+
+bool opt_bool(field_reader& r, const std::string& key, bool fallback) {
+  r.allow(key);
+  if (!r.has(key) || r.raw(key).is_null()) return fallback;
+  return r.boolean(key);
+}
+
+const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "production"};
+const std::vector<std::string> metrics_known = {"output_tokens_per_s", "total_tokens_per_s", "input_tokens_per_s",
+                                                "requests_per_s", "tpot_ms", "ttft_ms", "output_tokens_per_s_per_user"};
+const std::vector<std::string> scopes = {"system", "per_gpu", "per_node"};
+
+void check_enum(field_reader& r, const std::string& key, const std::string& v, const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+    r.fail(key, "unknown value \"" + v + "\"; expected one of " + quoted_list(allowed));
+  }
+}
+
+}  // namespace
+
+std::vector<validation_point> load_points(const std::string& path) {
+  input_file f = read_input_file(path);
+  std::vector<validation_point> out;
+  std::istringstream in(f.text);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    input_file one;
+    one.path = path + ":" + std::to_string(n);
+    one.text = line;
+    json j = parse_json(one);
+    field_reader r(j, one.path, "$");
+    validation_point p;
+    p.file = path;
+    p.line = n;
+    p.id = r.string("id");
+    p.model = r.string("model");
+    p.gpu = r.string("gpu");
+    p.gpus = r.integer("gpus", 1, 1000000);
+    p.engine = opt_string(r, "engine");
+    p.engine_version = opt_string(r, "engine_version");
+    field_reader par = r.object("parallelism");
+    p.tp = opt_integer(par, "tp", 1, 4096);
+    p.pp = opt_integer(par, "pp", 1, 4096);
+    p.ep = opt_integer(par, "ep", 1, 65536);
+    p.dp = opt_integer(par, "dp", 1, 65536);
+    p.attention_dp = opt_bool(par, "attention_dp", false);
+    p.disaggregated = opt_bool(par, "disaggregated", false);
+    p.prefill_gpus = opt_integer(par, "prefill_gpus", 1, 1000000);
+    p.decode_gpus = opt_integer(par, "decode_gpus", 1, 1000000);
+    par.finish();
+    // TensorRT-LLM's "--tp N --ep N --enable_attention_dp" runs attention as N data-parallel
+    // ranks of TP1: the same GPUs, laid out as dp = N, tp = 1.
+    if (p.attention_dp && p.dp == 0 && p.tp > 1) {
+      p.dp = p.tp;
+      p.tp = 1;
+    }
+    field_reader prec = r.object("precision");
+    p.weights = opt_string(prec, "weights");
+    p.kv_cache = opt_string(prec, "kv_cache");
+    for (const char* k : {"weights", "kv_cache"}) {
+      std::string v = std::string(k) == "weights" ? p.weights : p.kv_cache;
+      std::uint8_t x = 0;
+      if (!v.empty() && !parse_precision(v, &x)) prec.fail(k, "unknown precision \"" + v + "\"");
+    }
+    prec.finish();
+    field_reader w = r.object("workload");
+    p.input_tokens = opt_number(w, "input_tokens_mean", at_least(1.0, 1e8));
+    p.output_tokens = opt_number(w, "output_tokens_mean", at_least(1.0, 1e8));
+    p.input_max = opt_number(w, "input_tokens_max", at_least(1.0, 1e8));
+    p.input_p50 = opt_number(w, "input_tokens_p50", at_least(1.0, 1e8));
+    if (p.input_max > 0.0 && p.input_tokens > p.input_max) {
+      w.fail("input_tokens_mean", "the mean (" + format_number(p.input_tokens) + ") is above input_tokens_max (" +
+                                      format_number(p.input_max) + ")");
+    }
+    p.prefix_cache_hit = opt_number(w, "prefix_cache_hit", at_least(0.0, 0.99));
+    opt_string(w, "dataset");
+    w.finish();
+    field_reader op = r.object("operating_point");
+    p.kind = op.string("kind");
+    check_enum(op, "kind", p.kind, kinds);
+    p.concurrency = opt_integer(op, "concurrency", 1, 100000000);
+    p.ttft_ms = opt_number(op, "ttft_ms", positive(1e9));
+    p.tpot_ms = opt_number(op, "tpot_ms", positive(1e9));
+    const std::string pct = opt_string(op, "latency_percentile");
+    p.slo_tail = pct == "mean" || pct == "median" ? 0.5 : (pct == "p90" ? 0.1 : (pct == "p95" ? 0.05 : 0.01));
+    const std::string spec = opt_string(op, "speculative");
+    p.draft_tokens = opt_integer(op, "draft_tokens", 1, 16);
+    p.draft_acceptance = opt_number(op, "draft_acceptance", {0.0, 0.99, false});
+    // Draft figures describe speculative decoding: without the method named they would be
+    // costed as drafts nobody runs, so they are an error rather than silently used.
+    if (spec.empty()) {
+      for (const char* k : {"draft_tokens", "draft_acceptance"}) {
+        if (op.has(k) && !op.raw(k).is_null()) op.fail(k, std::string(k) + " needs \"speculative\" (the method, e.g. \"mtp\") in the same operating_point");
+      }
+    }
+    if (!spec.empty() && p.draft_tokens == 0) p.draft_tokens = 1000;  // marker: speculation of unknown shape
+    op.finish();
+    p.metric = r.string("metric");
+    check_enum(r, "metric", p.metric, metrics_known);
+    p.scope = r.string("scope");
+    check_enum(r, "scope", p.scope, scopes);
+    p.value = r.number("value", positive(1e15));
+    p.source = r.string("source");
+    p.notes = opt_string(r, "notes");
+    p.fit = opt_bool(r, "fit", true);
+    r.finish();
+    out.push_back(p);
+  }
+  // Statistics of no points would read as a clean bill of health (exit 0, errors of 0).
+  if (out.empty()) throw config_error(path, "$", "no points: the file holds no JSON line; give at least one point");
+  return out;
+}
+
+}  // namespace tokenplan
