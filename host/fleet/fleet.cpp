@@ -1,39 +1,22 @@
-// Fleet planning: demand files, the per-class and per-hardware searches, the allocation model,
-// and the figures of its solutions.
+// Fleet planning: run_fleet takes the inputs, builds the allocation model (fleet_builder.cpp),
+// solves it (the plan, the expansion, the shortfall, the capacity), finds what binds and the
+// month growth runs the fleet out; summarize_fleet gives a solution's money, power and
+// utilisation. Demand files: fleet_demand.cpp.
 #include "fleet/fleet.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <map>
+#include <cstdio>
 #include <tuple>
 
 #include "base/errors.hpp"
-#include "io/json_reader.hpp"
 #include "base/format.hpp"
-#include "base/text.hpp"
+#include "fleet/fleet_detail.hpp"
 
 namespace tokenplan {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-json load_demand_json(const std::string& path, input_file* file) {
-  *file = read_input_file(path);
-  return parse_json(*file);
-}
-
-bool valid_month_text(const std::string& m) {
-  if (m.size() != 7 || m[4] != '-') return false;
-  for (int i : {0, 1, 2, 3, 5, 6}) {
-    if (m[i] < '0' || m[i] > '9') return false;
-  }
-  const int month = (m[5] - '0') * 10 + (m[6] - '0');
-  return month >= 1 && month <= 12;
-}
 
 int month_index(const std::string& m) { return std::stoi(m.substr(0, 4)) * 12 + std::stoi(m.substr(5, 2)) - 1; }
 
@@ -41,56 +24,6 @@ std::string month_text(int index) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", index / 12, index % 12 + 1);
   return buf;
-}
-
-/// A class's model, workload or grid: a path (relative to the demand file) or a shipped name.
-std::string resolve_ref(field_reader& r, const std::string& key, const std::string& kind, const fs::path& base,
-                        const config_roots& roots) {
-  const std::string arg = r.string(key);
-  const bool is_path = arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
-  if (is_path) {
-    fs::path p = fs::path(arg).is_absolute() ? fs::path(arg) : base / arg;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) r.fail(key, "file \"" + p.string() + "\" does not exist");
-    return p.string();
-  }
-  std::string found = roots.find(kind, arg);
-  if (found.empty()) {
-    std::vector<std::string> known = catalog_names(roots.dirs(kind));
-    r.fail(key, "unknown " + kind.substr(0, kind.size() - 1) + " \"" + arg + "\"" + did_you_mean(arg, known) +
-                    (known.empty() ? "" : "; shipped: " + quoted_list(known)));
-  }
-  return found;
-}
-
-std::uint8_t most_restrictive_reason(const search_stats& s) {
-  std::uint8_t best = reason_parallelism;
-  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
-    if (s.counts[k] > s.counts[best]) best = k;
-  }
-  return best;
-}
-
-bool same_layout(const layout& a, const layout& b) { return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp == b.dp; }
-
-bool same_structure(const serving_config& a, const serving_config& b) {
-  bool same = a.mode == b.mode && a.wprec == b.wprec && same_layout(a.main.lay, b.main.lay);
-  if (same && a.mode == mode_disaggregated) same = same_layout(a.prefill.lay, b.prefill.lay);
-  return same;
-}
-
-/// A pool of the model as units of whole nodes (or whole instances of a node or more).
-void unit_of(const pool_metrics& pm, double gpn, double* gpus, double* nodes, double* rps) {
-  const double gpi = pm.gpus_per_instance;
-  double per_unit = 1.0, unit_nodes = 1.0;
-  if (gpi >= gpn) {
-    unit_nodes = std::ceil(gpi / gpn);
-  } else {
-    per_unit = std::floor(gpn / gpi);
-  }
-  *gpus = unit_nodes * gpn;
-  *nodes = unit_nodes;
-  *rps = per_unit * pm.requests_per_s * pm.utilisation;
 }
 
 /// The capacity question: the largest multiple lambda of the demand the GPUs carry. The MIP is
@@ -138,112 +71,6 @@ fleet_solution solve_capacity(const fleet_model& m, const fleet_solve_options& o
 
 }  // namespace
 
-demand_entry load_demand(const std::string& path, const config_roots& roots, const calibration& cal) {
-  demand_entry d;
-  json j = load_demand_json(path, &d.file);
-  field_reader r(j, path, "$");
-  d.name = r.string("name");
-  d.description = r.string_or("description", "");
-  d.tokens_per_day = r.number("tokens_per_day", at_least(min_tokens_per_day, max_tokens_per_day));
-  const fs::path base = fs::path(path).parent_path();
-  double shares = 0.0;
-  std::vector<field_reader> classes = r.objects("classes");
-  for (std::size_t i = 0; i < classes.size(); ++i) {
-    field_reader& c = classes[i];
-    demand_class dc;
-    dc.name = c.string("name");
-    for (const demand_class& other : d.classes) {
-      if (other.name == dc.name) c.fail("name", "duplicate class name \"" + dc.name + "\"");
-    }
-    dc.share = c.number("share", {0.0, 1.0, true});
-    shares += dc.share;
-    const std::string model_path = resolve_ref(c, "model", "models", base, roots);
-    const std::string workload_path = resolve_ref(c, "workload", "workloads", base, roots);
-    std::string grid_path;
-    c.allow("grid");
-    if (c.has("grid")) grid_path = resolve_ref(c, "grid", "grids", base, roots);
-    const std::string engine = c.string_or("engine", "");
-    c.finish();
-    dc.model = load_model(model_path);
-    dc.workload = load_workload(workload_path);
-    dc.grid = grid_path.empty() ? default_grid(dc.model.spec) : load_grid(grid_path, dc.model.spec);
-    check_draft_axis(dc.grid, dc.workload);
-    if (!engine.empty() && !cal.engines.count(engine)) {
-      std::vector<std::string> names;
-      for (const auto& kv : cal.engines) names.push_back(kv.first);
-      c.fail("engine", "unknown engine \"" + engine + "\"" + did_you_mean(engine, names) + "; " + cal.file.path +
-                           " knows " + quoted_list(names));
-    }
-    dc.engine = resolve_engine(cal, dc.workload, engine.empty() ? "" : engine);
-    d.classes.push_back(std::move(dc));
-  }
-  if (std::fabs(shares - 1.0) > 1e-6) {
-    r.fail("classes", "the class shares add up to " + format_number(shares) + ", not 1");
-  }
-  field_reader prof = r.object("profile");
-  d.profile_timezone = prof.string_or("timezone", "");
-  const bool hourly = prof.has("hourly"), ptoa = prof.has("peak_to_average");
-  if (hourly == ptoa) prof.fail_here("give exactly one of \"hourly\" (24 shares of the day) or \"peak_to_average\"");
-  if (hourly) {
-    const json& h = prof.raw("hourly");
-    if (!h.is_array() || h.size() != 24) {
-      prof.fail("hourly", "expected 24 numbers, one per hour, found " + std::string(h.is_array() ? std::to_string(h.size()) + " values" : h.type_name()));
-    }
-    double total = 0.0;
-    for (std::size_t k = 0; k < 24; ++k) {
-      if (!h[k].is_number() || !(h[k].get<double>() >= 0.0) || !std::isfinite(h[k].get<double>())) {
-        throw config_error(path, prof.child_path("hourly") + "[" + std::to_string(k) + "]",
-                           "expected a share >= 0, found " + h[k].dump());
-      }
-      d.hourly.push_back(h[k].get<double>());
-      total += h[k].get<double>();
-    }
-    if (!(total > 0.0)) prof.fail("hourly", "the hourly shares add up to 0");
-    for (double& x : d.hourly) x /= total;  // relative weights per hour, normalised
-  } else {
-    d.peak_to_average = prof.number("peak_to_average", at_least(1.0, 100.0));
-  }
-  prof.finish();
-  d.deferrable_share = r.number_or("deferrable_share", 0.0, at_least(0.0, 0.95));
-  d.monthly_growth = r.number_or("monthly_growth", 0.0, at_least(0.0, 10.0));
-  d.start_month = r.string_or("start_month", "");
-  if (!d.start_month.empty() && !valid_month_text(d.start_month)) {
-    r.fail("start_month", "expected \"YYYY-MM\", found \"" + d.start_month + "\"");
-  }
-  r.finish();
-  return d;
-}
-
-demand_entry single_demand(const plan_inputs& in) {
-  demand_entry d;
-  d.name = in.workload.name;
-  d.description = in.workload.description;
-  d.tokens_per_day = in.workload.spec.tokens_per_day;
-  d.peak_to_average = in.workload.spec.peak_to_average;
-  demand_class c;
-  c.name = in.model.name;
-  c.share = 1.0;
-  c.model = in.model;
-  c.workload = in.workload;
-  c.grid = in.grid;
-  c.engine = in.engine;
-  d.classes.push_back(std::move(c));
-  return d;
-}
-
-namespace {
-
-/// Tokens per request of a class.
-double tokens_per_request(const demand_class& c) { return c.workload.spec.input_tokens + c.workload.spec.output_tokens; }
-
-/// Peak-hour factor of the demand: the busiest hour over the mean, or the file's factor.
-double peak_factor(const demand_entry& d) {
-  if (d.hourly.empty()) return d.peak_to_average;
-  return *std::max_element(d.hourly.begin(), d.hourly.end()) * 24.0;
-}
-
-}  // namespace
-
 fleet_result run_fleet(const fleet_request& req) {
   const auto start = std::chrono::steady_clock::now();
   fleet_result r;
@@ -271,202 +98,16 @@ fleet_result run_fleet(const fleet_request& req) {
                        "needed to place the GPU deliveries of " + r.cluster.file.path + " against the growth");
   }
 
-  // ---- periods and demand per class -------------------------------------------------------
-  if (dem.hourly.empty()) {
-    r.period_hours = {24.0};
-  } else {
-    r.period_hours.assign(24, 1.0);
-  }
+  // ---- the allocation model (fleet_builder.cpp) ---------------------------------------------
+  // Periods and demand per class; hardware profiles and a pool per site; the searches, each
+  // class on each profile; options, every candidate in every pool of its profile.
+  detail::fleet_builder b(req, r);
   fleet_model& m = r.model;
-  m.period_hours = r.period_hours;
-  for (const demand_class& c : dem.classes) {
-    fleet_class fc;
-    fc.name = c.name;
-    const double rps = dem.tokens_per_day * c.share / 86400.0 / tokens_per_request(c);
-    const double interactive = rps * (1.0 - dem.deferrable_share);
-    if (dem.hourly.empty()) {
-      fc.interactive_rps = {interactive * dem.peak_to_average};
-    } else {
-      for (double h : dem.hourly) fc.interactive_rps.push_back(interactive * 24.0 * h);
-    }
-    fc.deferrable_rps = rps * dem.deferrable_share;
-    m.classes.push_back(fc);
-  }
-
-  // ---- hardware profiles: sites and offers ---------------------------------------------
-  // Labelled "h200-sxm x8 @ johor-my+singapore": the GPU, node size and the sites that share
-  // the network.
-  auto profile_of = [&](std::uint32_t gpu_index, std::uint32_t gpn, const site_entry& site) {
-    for (std::size_t k = 0; k < r.profiles.size(); ++k) {
-      fleet_profile& p = r.profiles[k];
-      if (p.gpu_index == gpu_index && p.gpus_per_node == gpn && p.scale_out_gb_per_s == site.scale_out_gb_per_s &&
-          p.scale_out_latency_us == site.scale_out_latency_us) {
-        if (p.label.find(site.name) == std::string::npos) p.label += "+" + site.name;
-        return k;
-      }
-    }
-    fleet_profile p;
-    p.gpu_index = gpu_index;
-    p.gpus_per_node = gpn;
-    p.scale_out_gb_per_s = site.scale_out_gb_per_s;
-    p.scale_out_latency_us = site.scale_out_latency_us;
-    p.label = r.cluster.gpus[gpu_index].name + " x" + std::to_string(gpn) + " @ " + site.name;
-    r.profiles.push_back(p);
-    return r.profiles.size() - 1;
-  };
-  for (std::size_t s = 0; s < r.cluster.sites.size(); ++s) {
-    const site_entry& site = r.cluster.sites[s];
-    m.sites.push_back({site.name, site.power_cap_it_mw * 1000.0});
-    fleet_pool p;
-    p.site = s;
-    p.gpu = site.gpu;
-    p.gpus_now = site.gpus;
-    p.expansion_max = site.expansion_max_gpus;
-    p.gpus_per_node = site.gpus_per_node;
-    p.kw_per_gpu = r.cluster.gpus[site.gpu_index].spec.power_w / 1000.0;
-    p.pricing = site.pricing;
-    p.paid_minimum = site.pricing.kind == pricing_kind::owned ? site.gpus
-                     : site.pricing.kind == pricing_kind::lease ? site.pricing.committed_gpus : 0.0;
-    p.usd_per_kwh = site.usd_per_kwh;
-    p.pue = site.pue;
-    p.spare_fraction = site.spare_fraction >= 0.0 ? site.spare_fraction : r.cluster.spare_fraction;
-    m.pools.push_back(p);
-    r.origins.push_back({s, false, 0, profile_of(site.gpu_index, site.gpus_per_node, site)});
-  }
-  // ---- the searches: each class on each profile ---------------------------------------------
-  std::unique_ptr<backend> be = select_backend(base.backend, base.threads, &r.backend_note);
-  r.backend_name = be->name();
-  r.backend_device = be->device();
-  const double peak = peak_factor(dem);
-  std::size_t searched = 0;  // profiles [0, searched) are done
-  auto search_new_profiles = [&]() {
-  for (std::size_t c = 0; c < dem.classes.size(); ++c) {
-    const demand_class& dc = dem.classes[c];
-    for (std::size_t k = searched; k < r.profiles.size(); ++k) {
-      const fleet_profile& prof = r.profiles[k];
-      plan_inputs in;
-      in.cal = r.cal;
-      in.cluster.name = r.cluster.name;
-      in.cluster.file = r.cluster.file;
-      in.cluster.gpus = r.cluster.gpus;
-      site_entry rep;
-      rep.name = prof.label;
-      rep.gpu = r.cluster.gpus[prof.gpu_index].name;
-      rep.gpu_index = prof.gpu_index;
-      rep.gpus = 0;
-      rep.gpus_per_node = prof.gpus_per_node;
-      rep.usd_per_gpu_hour = 1.0;  // the search ranks by GPUs; prices come in the allocation
-      rep.price_includes_power = true;
-      rep.pue = 1.0;
-      rep.scale_out_gb_per_s = prof.scale_out_gb_per_s;
-      rep.scale_out_latency_us = prof.scale_out_latency_us;
-      in.cluster.sites = {rep};
-      in.model = dc.model;
-      in.workload = dc.workload;
-      in.workload.spec.tokens_per_day = dem.tokens_per_day * dc.share;
-      in.workload.spec.peak_to_average = peak;
-      in.grid = dc.grid;
-      in.grid.sites.clear();
-      in.engine = dc.engine;
-      in.goal = objective_gpus;
-      std::unique_ptr<problem> prob = build_problem(in);
-      search_options opt;
-      opt.top_n = 512;
-      opt.threads = base.threads;
-      opt.chunk_configs = base.chunk_configs;
-      opt.progress = base.progress;
-      opt.cancel = base.cancel;
-      check_search_memory(*be, *prob, opt);
-      search_result s = be->search(*prob, opt);
-      if (s.stats.interrupted) {
-        throw interrupted_error("interrupted while searching class " + dc.name + " on " + prof.label +
-                                "; nothing written");
-      }
-      fleet_search fs_;
-      fs_.cls = c;
-      fs_.profile = k;
-      fs_.stats = s.stats;
-      fs_.most_restrictive = reason_name(most_restrictive_reason(s.stats));
-      if (s.top.empty()) {
-        infeasible_explanation x = explain_infeasible(in, *prob, s.stats);
-        // The SLO that would have to relax, as the single plan says it (top-1 searches, per
-        // profile). A demand whose llama-3.1-405b class asks for 10 ms TPOT on bytedance-2026
-        // (four profiles with the B200 offer) took 0.50 s against 0.28 s without (idle 2 cores;
-        // 17 s against 3 s while another build shared them), most of it h20's TPOT-then-TTFT
-        // bisection; an early-exit feasibility search would cut it.
-        relax_slos(in, *prob, x, [&](const problem& q) {
-          search_options o1 = opt;
-          o1.top_n = 1;
-          o1.progress = nullptr;
-          const search_result f = be->search(q, o1);
-          if (f.stats.interrupted) throw interrupted_error("interrupted while searching class " + dc.name + "; nothing written");
-          return !f.top.empty();
-        });
-        for (const infeasible_gpu& g : x.by_gpu) {
-          fs_.no_configuration += (fs_.no_configuration.empty() ? "" : "; ") + g.detail;
-          if (g.relax.computed) fs_.no_configuration += "; " + relax_text(g.relax, req.demand_path.empty());
-        }
-      }
-
-      // The best configuration and the next ones of a different structure.
-      std::vector<std::uint64_t> chosen;
-      std::vector<serving_config> chosen_cfg;
-      for (const ranked& x : s.top) {
-        if (chosen.size() >= req.candidates) break;
-        serving_config cfg = decode_index(prob->grid, x.index);
-        bool dup = false;
-        for (const serving_config& y : chosen_cfg) dup = dup || same_structure(cfg, y);
-        if (dup) continue;
-        chosen.push_back(x.index);
-        chosen_cfg.push_back(cfg);
-      }
-      std::vector<evaluation> evs = be->evaluate(*prob, chosen);
-      if (!evs.empty()) {
-        win_analysis w;
-        find_binding(*prob, evs.front(), w);
-        fs_.limit = w.binding;
-        fs_.limit_detail = w.binding_detail;
-      }
-      r.searches.push_back(fs_);
-      for (const evaluation& e : evs) {
-        fleet_candidate fc;
-        fc.cls = c;
-        fc.profile = k;
-        fc.eval = e;
-        fc.prefill_share = e.m.prefill_time_share;
-        fc.unit.cls = c;
-        fc.unit.disaggregated = e.cfg.mode == mode_disaggregated;
-        const double gpn = prof.gpus_per_node;
-        if (fc.unit.disaggregated) {
-          unit_of(e.m.prefill, gpn, &fc.unit.unit_gpus[0], &fc.unit.unit_nodes[0], &fc.unit.unit_rps[0]);
-          unit_of(e.m.main, gpn, &fc.unit.unit_gpus[1], &fc.unit.unit_nodes[1], &fc.unit.unit_rps[1]);
-        } else {
-          unit_of(e.m.main, gpn, &fc.unit.unit_gpus[0], &fc.unit.unit_nodes[0], &fc.unit.unit_rps[0]);
-        }
-        if (fc.unit.unit_rps[0] <= 0.0 || (fc.unit.disaggregated && fc.unit.unit_rps[1] <= 0.0)) continue;
-        r.candidates.push_back(fc);
-      }
-      r.problem_inputs.push_back(std::move(in));
-      r.problems.push_back(std::move(prob));
-    }
-  }
-  searched = r.profiles.size();
-  };
-  search_new_profiles();
-
-  // ---- options: every candidate in every pool of its profile -------------------------------
-  auto add_options = [&](std::size_t first_pool) {
-    for (std::size_t j = first_pool; j < m.pools.size(); ++j) {
-      for (std::size_t k = 0; k < r.candidates.size(); ++k) {
-        if (r.candidates[k].profile != r.origins[j].profile) continue;
-        fleet_option o = r.candidates[k].unit;
-        o.pool = j;
-        o.tag = k;
-        m.options.push_back(o);
-      }
-    }
-  };
-  add_options(0);
+  b.add_classes();
+  b.add_sites();
+  b.open_backend();
+  b.search_new_profiles();
+  b.add_options(0);
 
   // ---- solve --------------------------------------------------------------------------------
   fleet_solve_options so;
@@ -481,30 +122,9 @@ fleet_result run_fleet(const fleet_request& req) {
     r.needs_expansion = true;
     // GPUs on offer come in only now: their hardware is searched, their pools added.
     const std::size_t first_offer_pool = m.pools.size();
-    for (std::size_t k = 0; k < r.cluster.offers.size(); ++k) {
-      const gpu_offer& of = r.cluster.offers[k];
-      for (std::size_t s = 0; s < r.cluster.sites.size(); ++s) {
-        const site_entry& site = r.cluster.sites[s];
-        if (!of.sites.empty() && std::find(of.sites.begin(), of.sites.end(), site.name) == of.sites.end()) continue;
-        if (std::find(site.blocked_gpus.begin(), site.blocked_gpus.end(), of.gpu) != site.blocked_gpus.end()) continue;
-        fleet_pool p;
-        p.site = s;
-        p.gpu = of.gpu;
-        p.offer = true;
-        p.gpus_now = 0.0;
-        p.expansion_max = of.max_gpus;
-        p.gpus_per_node = of.gpus_per_node;
-        p.kw_per_gpu = r.cluster.gpus[of.gpu_index].spec.power_w / 1000.0;
-        p.pricing = of.pricing;
-        p.usd_per_kwh = site.usd_per_kwh;
-        p.pue = site.pue;
-        p.spare_fraction = site.spare_fraction >= 0.0 ? site.spare_fraction : r.cluster.spare_fraction;
-        m.pools.push_back(p);
-        r.origins.push_back({s, true, k, profile_of(of.gpu_index, of.gpus_per_node, site)});
-      }
-    }
-    search_new_profiles();
-    add_options(first_offer_pool);
+    b.add_offer_pools();
+    b.search_new_profiles();
+    b.add_options(first_offer_pool);
     fleet_solve_options grow = so;
     grow.allow_expansion = true;
     r.expansion = solve_fleet(m, grow);
