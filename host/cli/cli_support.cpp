@@ -199,8 +199,7 @@ std::string resolve_config(const config_roots& roots, const std::string& kind, c
                            const std::string& option) {
   std::error_code ec;
   if (fs::exists(arg, ec)) return arg;
-  const bool looks_like_path = arg.find('/') != std::string::npos || (arg.size() > 5 && arg.rfind(".json") == arg.size() - 5);
-  if (!looks_like_path) {
+  if (!looks_like_path(arg)) {
     std::string f = roots.find(kind, arg);
     if (!f.empty()) return f;
     std::vector<std::string> names = catalog_names(roots.dirs(kind));

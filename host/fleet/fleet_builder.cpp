@@ -6,19 +6,12 @@
 #include <cmath>
 
 #include "base/errors.hpp"
+#include "search/describe.hpp"
 
 namespace tokenplan {
 namespace detail {
 
 namespace {
-
-std::uint8_t most_restrictive_reason(const search_stats& s) {
-  std::uint8_t best = reason_parallelism;
-  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
-    if (s.counts[k] > s.counts[best]) best = k;
-  }
-  return best;
-}
 
 bool same_layout(const layout& a, const layout& b) { return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp == b.dp; }
 
@@ -175,7 +168,7 @@ void fleet_builder::search_new_profiles() {
       fs_.cls = c;
       fs_.profile = k;
       fs_.stats = s.stats;
-      fs_.most_restrictive = reason_name(most_restrictive_reason(s.stats));
+      fs_.most_restrictive = reason_name(dominant_reason(s.stats));
       if (s.top.empty()) {
         infeasible_explanation x = explain_infeasible(in, *prob, s.stats);
         // The SLO that would have to relax, as the single plan says it (top-1 searches, per

@@ -9,6 +9,7 @@
 #include "base/format.hpp"
 #include "base/text.hpp"
 #include "io/json_reader.hpp"
+#include "io/loaders_detail.hpp"
 
 namespace tokenplan {
 
@@ -16,37 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-json load_demand_json(const std::string& path, input_file* file) {
-  *file = read_input_file(path);
-  return parse_json(*file);
-}
-
-bool valid_month_text(const std::string& m) {
-  if (m.size() != 7 || m[4] != '-') return false;
-  for (int i : {0, 1, 2, 3, 5, 6}) {
-    if (m[i] < '0' || m[i] > '9') return false;
-  }
-  const int month = (m[5] - '0') * 10 + (m[6] - '0');
-  return month >= 1 && month <= 12;
-}
-
 /// A class's model, workload or grid: a path (relative to the demand file) or a shipped name.
 std::string resolve_ref(field_reader& r, const std::string& key, const std::string& kind, const fs::path& base,
                         const config_roots& roots) {
-  const std::string arg = r.string(key);
-  const bool is_path = arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
-  if (is_path) {
-    fs::path p = fs::path(arg).is_absolute() ? fs::path(arg) : base / arg;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) r.fail(key, "file \"" + p.string() + "\" does not exist");
-    return p.string();
-  }
-  std::string found = roots.find(kind, arg);
-  if (found.empty()) {
-    std::vector<std::string> known = catalog_names(roots.dirs(kind));
-    r.fail(key, "unknown " + kind.substr(0, kind.size() - 1) + " \"" + arg + "\"" + did_you_mean(arg, known) +
-                    (known.empty() ? "" : "; shipped: " + quoted_list(known)));
-  }
+  std::string why;
+  std::string found = resolve_named_config(roots, kind, r.string(key), base.string(), &why);
+  if (found.empty()) r.fail(key, why);
   return found;
 }
 
@@ -54,7 +30,7 @@ std::string resolve_ref(field_reader& r, const std::string& key, const std::stri
 
 demand_entry load_demand(const std::string& path, const config_roots& roots, const calibration& cal) {
   demand_entry d;
-  json j = load_demand_json(path, &d.file);
+  json j = detail::load_json(path, &d.file);
   field_reader r(j, path, "$");
   d.name = r.string("name");
   d.description = r.string_or("description", "");
@@ -121,7 +97,7 @@ demand_entry load_demand(const std::string& path, const config_roots& roots, con
   d.deferrable_share = r.number_or("deferrable_share", 0.0, at_least(0.0, 0.95));
   d.monthly_growth = r.number_or("monthly_growth", 0.0, at_least(0.0, 10.0));
   d.start_month = r.string_or("start_month", "");
-  if (!d.start_month.empty() && !valid_month_text(d.start_month)) {
+  if (!d.start_month.empty() && !valid_month(d.start_month)) {
     r.fail("start_month", "expected \"YYYY-MM\", found \"" + d.start_month + "\"");
   }
   r.finish();

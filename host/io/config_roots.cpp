@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.hpp"
 #include "io/loaders.hpp"
 
 #ifndef TOKENPLAN_SOURCE_CONFIG_DIR
@@ -81,6 +82,28 @@ config_roots default_roots(const std::string& near_file, const std::string& extr
     if (seen.insert(key).second) roots.roots.push_back(c.lexically_normal().string());
   }
   return roots;
+}
+
+bool looks_like_path(const std::string& arg) {
+  return arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
+}
+
+std::string resolve_named_config(const config_roots& roots, const std::string& kind, const std::string& arg,
+                                 const std::string& base_dir, std::string* why) {
+  if (looks_like_path(arg)) {
+    fs::path p = fs::path(arg).is_absolute() ? fs::path(arg) : fs::path(base_dir) / arg;
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) return p.string();
+    *why = "file \"" + p.string() + "\" does not exist";
+    return "";
+  }
+  std::string found = roots.find(kind, arg);
+  if (found.empty()) {
+    std::vector<std::string> known = catalog_names(roots.dirs(kind));
+    *why = "unknown " + kind.substr(0, kind.size() - 1) + " \"" + arg + "\"" + did_you_mean(arg, known) +
+           (known.empty() ? "" : "; shipped: " + quoted_list(known));
+  }
+  return found;
 }
 
 }  // namespace tokenplan

@@ -38,8 +38,7 @@ double site_pricing::usd_per_gpu_hour_held(std::uint32_t gpus_per_node) const {
   return base + (capital + node_per_hour) / gpn;
 }
 
-namespace {
-
+/// "YYYY-MM" with a month from 01 to 12.
 bool valid_month(const std::string& m) {
   if (m.size() != 7 || m[4] != '-') return false;
   for (int i : {0, 1, 2, 3, 5, 6}) {
@@ -48,6 +47,8 @@ bool valid_month(const std::string& m) {
   const int month = (m[5] - '0') * 10 + (m[6] - '0');
   return month >= 1 && month <= 12;
 }
+
+namespace {
 
 /// Reads price terms: the "pricing" object, or the flat lease keys of a site
 /// ("usd_per_gpu_hour", "price_includes_power"). Node costs come from "node_costs_usd_per_month".
@@ -106,8 +107,7 @@ std::uint32_t resolve_gpu(field_reader& s, const std::string& key, const std::st
                           const std::vector<std::string>& gpu_dirs, const calibration& cal, cluster_entry& c,
                           std::map<std::string, std::uint32_t>& by_name) {
   std::string gpu_path;
-  const bool is_path =
-      gpu.find('/') != std::string::npos || (gpu.size() > 5 && gpu.compare(gpu.size() - 5, 5, ".json") == 0);
+  const bool is_path = looks_like_path(gpu);
   if (is_path) {
     gpu_path = (base / gpu).string();
     if (!fs::exists(gpu_path)) s.fail(key, "GPU file \"" + gpu_path + "\" does not exist");

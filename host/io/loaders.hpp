@@ -202,6 +202,19 @@ std::string executable_dir();
 /// configs/clusters/x.json), `extra` if given, the installed share folder, the source tree.
 config_roots default_roots(const std::string& near_file, const std::string& extra = "");
 
+/// True when a config argument is a path, not a preset name: it holds a '/' or ends in ".json".
+bool looks_like_path(const std::string& arg);
+
+/// A config a file names (a demand class's model, a sweep axis's GPU): a path, relative to
+/// `base_dir` (the naming file's folder) unless absolute, or a shipped name of `kind` ("models",
+/// "workloads", "grids", "gpus"). Returns the path; "" with the reason in *why when the file does
+/// not exist or no root has the name (with a "did you mean" and the shipped names).
+std::string resolve_named_config(const config_roots& roots, const std::string& kind, const std::string& arg,
+                                 const std::string& base_dir, std::string* why);
+
+/// "YYYY-MM" with a month from 01 to 12.
+bool valid_month(const std::string& m);
+
 /// The range of a daily token target, in files and on the command line. Below one token a day no
 /// plan means anything (1e-300/day gave Inf and NaN); 1e18 a day is ~20,000x the largest public
 /// figure (Google, ~43T/day in Oct 2025).

@@ -13,6 +13,14 @@ namespace {
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
 }
 
+std::uint8_t dominant_reason(const search_stats& s) {
+  std::uint8_t best = reason_parallelism;
+  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
+    if (s.counts[k] > s.counts[best]) best = k;
+  }
+  return best;
+}
+
 const char* bound_name(const step_breakdown& b, int c) {
   if (b.time_s[c] <= 0.0) return "none";
   if (c == comp_layer_overhead || c == comp_draft) return "overhead";

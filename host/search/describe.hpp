@@ -9,6 +9,7 @@
 
 #include "search/problem_builder.hpp"
 #include "tokenplan/model.hpp"
+#include "tokenplan/search.hpp"
 
 namespace tokenplan {
 
@@ -16,6 +17,10 @@ using ojson = nlohmann::ordered_json;
 
 /// "compute", "memory", "latency", "network" or "none" for a step component.
 const char* bound_name(const step_breakdown& b, int component);
+
+/// The check that ruled out the most configurations of a search (the first such on a tie), for
+/// "infeasible: tpot" in tables and rows.
+std::uint8_t dominant_reason(const search_stats& s);
 
 /// Short layout code: t8, t1e32d32, t8p2.
 std::string layout_code(const layout& l);

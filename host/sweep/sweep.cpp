@@ -79,14 +79,6 @@ std::string layout_text(const serving_config& c) {
   return s;
 }
 
-std::uint8_t dominant_reason(const search_stats& s) {
-  std::uint8_t best = reason_parallelism;
-  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
-    if (s.counts[k] > s.counts[best]) best = k;
-  }
-  return best;
-}
-
 }  // namespace
 
 ojson sweep_runner::run(const sweep_scenario& sc) {

@@ -25,27 +25,14 @@ std::string shortest(double x) {
   return std::string(buf, r.ptr);
 }
 
-bool looks_like_path(const std::string& arg) {
-  return arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
-}
-
 /// A name or path of the matrix (at JSON path `where`): a path relative to the matrix file, or
 /// a shipped name of `kind` ("models", "workloads", ...).
 std::string resolve_ref(const std::string& file, const std::string& where, const std::string& arg,
                         const std::string& kind, const fs::path& base, const config_roots& roots) {
   if (arg.empty()) throw config_error(file, where, "expected a non-empty string");
-  if (looks_like_path(arg)) {
-    fs::path p = fs::path(arg).is_absolute() ? fs::path(arg) : base / arg;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) throw config_error(file, where, "file \"" + p.string() + "\" does not exist");
-    return p.string();
-  }
-  std::string found = roots.find(kind, arg);
-  if (found.empty()) {
-    std::vector<std::string> known = catalog_names(roots.dirs(kind));
-    throw config_error(file, where, "unknown " + kind.substr(0, kind.size() - 1) + " \"" + arg + "\"" +
-                                        did_you_mean(arg, known) + (known.empty() ? "" : "; shipped: " + quoted_list(known)));
-  }
+  std::string why;
+  std::string found = resolve_named_config(roots, kind, arg, base.string(), &why);
+  if (found.empty()) throw config_error(file, where, why);
   return found;
 }
 
