@@ -283,10 +283,7 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
 
   std::string text;
   if (format == "json") {
-    ojson j;
-    j["schema_version"] = plan_schema_version;
-    j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
-    j["command"] = "explain";
+    ojson j = json_document("explain");
     j["model"] = {{"name", in.model.name}, {"path", in.model.file.path}, {"sha256", in.model.file.sha256},
                   {"params", in.model.params}, {"active_params", in.model.active_params}};
     j["workload"] = {{"name", in.workload.name}, {"path", in.workload.file.path}, {"sha256", in.workload.file.sha256}};

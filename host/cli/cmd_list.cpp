@@ -284,10 +284,7 @@ int cmd_list(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
 
   std::ostringstream o;
-  ojson j;
-  j["schema_version"] = plan_schema_version;
-  j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
-  j["command"] = "list";
+  ojson j = json_document("list");
   j["roots"] = roots.roots;
   std::size_t failures = 0;
   for (std::size_t k = 0; k < wanted.size(); ++k) {

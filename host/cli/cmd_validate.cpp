@@ -135,10 +135,7 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
 
   std::string text;
   if (format == "json") {
-    ojson j;
-    j["schema_version"] = plan_schema_version;
-    j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
-    j["command"] = "validate";
+    ojson j = json_document("validate");
     j["inputs"] = {{"points", in.files}, {"calibration", in.cal_path}};
     ojson pts = ojson::array();
     for (std::size_t i = 0; i < res.size(); ++i) {

@@ -310,10 +310,7 @@ ojson shortfall_json(const fleet_result& r) {
 
 /// The head every fleet document starts with: schema version, tool, command and input files.
 ojson document_head(const fleet_result& r, const char* command) {
-  ojson j;
-  j["schema_version"] = plan_schema_version;
-  j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
-  j["command"] = command;
+  ojson j = json_document(command);
   j["inputs"] = {{"cluster", {{"path", r.cluster.file.path}, {"sha256", r.cluster.file.sha256}}},
                  {"calibration", {{"path", r.cal.file.path}, {"sha256", r.cal.file.sha256}}}};
   if (r.overrides.any()) j["inputs"]["overrides"] = overrides_json(r.overrides);

@@ -14,14 +14,6 @@ using detail::fmt;
 
 namespace {
 
-std::uint8_t dominant_reason(const search_stats& s) {
-  std::uint8_t best = reason_parallelism;
-  for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {
-    if (s.counts[k] > s.counts[best]) best = k;
-  }
-  return best;
-}
-
 std::string ruled_out_text(const search_stats& s) {
   std::string t;
   for (std::uint8_t k = reason_parallelism; k < reason_count; ++k) {

@@ -43,15 +43,6 @@ std::vector<type_capacity> capacity_by_type(const plan_inputs& in) {
 
 double peak_tokens_per_s(const workload_spec& w) { return w.tokens_per_day / 86400.0 * w.peak_to_average; }
 
-/// The reason that rules out the most configurations.
-std::uint8_t dominant_reason(const search_stats& s) {
-  std::uint8_t best = reason_parallelism;
-  for (std::uint8_t r = reason_parallelism; r < reason_count; ++r) {
-    if (s.counts[r] > s.counts[best]) best = r;
-  }
-  return best;
-}
-
 std::string capacity_sentence(const plan_result& r) {
   if (r.top.empty()) return "no feasible configuration, so no capacity verdict";
   const evaluation& best = r.top.front();
@@ -127,10 +118,7 @@ ojson why_json(const plan_result& r) {
 std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   const plan_inputs& in = r.inputs;
   const workload_spec& w = r.prob->workload;
-  ojson j;
-  j["schema_version"] = plan_schema_version;
-  j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
-  j["command"] = "plan";
+  ojson j = json_document("plan");
 
   ojson inputs;
   inputs["cluster"] = file_ref(in.cluster.file);

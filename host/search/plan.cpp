@@ -11,6 +11,10 @@
 #include "search/pareto.hpp"
 #include "base/format.hpp"
 
+#ifndef TOKENPLAN_VERSION
+#define TOKENPLAN_VERSION "0.0.0-dev"
+#endif
+
 namespace tokenplan {
 
 namespace {
@@ -220,6 +224,14 @@ plan_result run_plan(plan_inputs inputs, const plan_request& req) {
   }
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+nlohmann::ordered_json json_document(const char* command) {
+  nlohmann::ordered_json j;
+  j["schema_version"] = plan_schema_version;
+  j["tool"] = {{"name", "tokenplan"}, {"version", TOKENPLAN_VERSION}};
+  j["command"] = command;
+  return j;
 }
 
 }  // namespace tokenplan

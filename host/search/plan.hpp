@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "search/backend.hpp"
 #include "search/infeasible.hpp"
 #include "io/overrides.hpp"
@@ -86,5 +88,8 @@ plan_result run_plan(plan_inputs inputs, const plan_request& req);
 
 /// Output schema version written into every JSON document.
 constexpr const char* plan_schema_version = "1.1.0";
+
+/// The head every JSON document starts with: schema_version, tool (name, version) and command.
+nlohmann::ordered_json json_document(const char* command);
 
 }  // namespace tokenplan
