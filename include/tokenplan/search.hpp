@@ -49,7 +49,7 @@ struct search_options {
   std::uint64_t blocks_per_pass = 0;
   std::uint64_t block_configs = 0;
   /// Parts the index space is split into, each searched alone and the answers merged
-  /// (host/split_search.hpp). 0: one per GPU on the CUDA backend, one on the CPU. More parts
+  /// (host/search/split_search.hpp). 0: one per GPU on the CUDA backend, one on the CPU. More parts
   /// than devices run the merge path on one device (tests split one GPU's or the CPU's work).
   std::uint64_t parts = 0;
   /// Called after each chunk with (configurations done, grid size); may be empty.

@@ -6,6 +6,7 @@
 # 2. No source file passes 500 lines unless it says why: a line with "over 500 lines" in its first
 #    20 lines.
 # 3. Every host/ layer folder has a README.md saying what it holds and may include.
+# 4. Every source path the documents name (host/..., cuda/..., include/tokenplan/...) exists.
 # Prints every breach as FILE:LINE: what and why, and fails (exit 1) if there is any.
 cmake_minimum_required(VERSION 3.22)
 if(NOT DEFINED ROOT)
@@ -122,6 +123,22 @@ foreach(rel IN LISTS sources)
     if(allowed EQUAL -1)
       string(REPLACE ";" ", " may "${allow_${layer}}")
       breach("${rel}:${line_no}: #include \"${target}\" points the wrong way: ${layer} may include only ${may} (docs/layout.md)")
+    endif()
+  endforeach()
+endforeach()
+
+# Source paths named in the documents (docs/, README.md, bench/RESULTS.md, the JSON Schemas, the
+# layer READMEs) must exist: a file moved or split leaves no stale pointer behind.
+file(GLOB_RECURSE documents RELATIVE ${ROOT} ${ROOT}/README.md ${ROOT}/docs/*.md ${ROOT}/bench/*.md
+  ${ROOT}/configs/schema/*.json ${ROOT}/host/*/README.md)
+list(SORT documents)
+foreach(rel IN LISTS documents)
+  file(READ ${ROOT}/${rel} text)
+  string(REGEX MATCHALL "(host|cuda|include/tokenplan)/[a-z_/]+[.](cpp|hpp|inl|cu|cuh)" named "${text}")
+  list(REMOVE_DUPLICATES named)
+  foreach(path IN LISTS named)
+    if(NOT EXISTS ${ROOT}/${path})
+      breach("${rel}: names ${path}, which is not in the tree")
     endif()
   endforeach()
 endforeach()

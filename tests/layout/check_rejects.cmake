@@ -40,6 +40,8 @@ file(WRITE ${WORK}/host/validate/long_ok.cpp "// Over 500 lines because it is on
 #  a layer folder without its README, and a folder that is not a layer.
 file(REMOVE ${WORK}/host/report/README.md)
 file(WRITE ${WORK}/host/misc/util.cpp "\n")
+#  a document naming a file that moved.
+file(WRITE ${WORK}/docs/guide.md "The loaders (`host/io/loaders.hpp`, `host/loaders.cpp`).\n")
 
 execute_process(COMMAND ${CMAKE_COMMAND} -DROOT=${WORK} -P ${CHECK}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -55,7 +57,8 @@ set(expected
   "host/sweep/sweep.cpp:1: #include \"io/gone.hpp\": no such file in the tree"
   "host/validate/validation.cpp: 502 lines, over 500, with no reason given"
   "host/report/: no README.md"
-  "host/misc/ is not a layer")
+  "host/misc/ is not a layer"
+  "docs/guide.md: names host/loaders.cpp, which is not in the tree")
 foreach(e IN LISTS expected)
   string(FIND "${all}" "${e}" at)
   if(at EQUAL -1)
@@ -78,6 +81,7 @@ file(WRITE ${WORK}/host/sweep/sweep.cpp "#include \"search/plan.hpp\"\n")
 file(WRITE ${WORK}/host/validate/validation.cpp "// Fits the factors.\n")
 file(WRITE ${WORK}/host/report/README.md "The report layer.\n")
 file(REMOVE_RECURSE ${WORK}/host/misc)
+file(WRITE ${WORK}/docs/guide.md "The loaders (`host/io/loaders.hpp`).\n")
 execute_process(COMMAND ${CMAKE_COMMAND} -DROOT=${WORK} -P ${CHECK}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

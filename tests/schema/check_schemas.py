@@ -63,7 +63,7 @@ def load_schema(root, name):
 
 
 def json_path(parts):
-    """$.a.b[0]["odd key"], as the loaders write paths (host/json_reader.cpp child_path)."""
+    """$.a.b[0]["odd key"], as the loaders write paths (host/io/json_reader.cpp child_path)."""
     s = "$"
     for p in parts:
         if isinstance(p, int):

@@ -1,4 +1,4 @@
-// The output writer (host/atomic_file.hpp): what each kind of path gets, and that a failure or a
+// The output writer (host/io/atomic_file.hpp): what each kind of path gets, and that a failure or a
 // signal leaves the old file and no temporary file behind.
 #include <fcntl.h>
 #include <sys/resource.h>
