@@ -1,0 +1,241 @@
+// Each pool's load, cycle and latency: the main pool's average step and its token cycle (TPOT,
+// output rate), the aggregated replica's time to first token with chunked prefill, the prefill
+// pool's cycle and TTFT, the KV transfer a disaggregated request waits for, and admission
+// queueing on each pool at the utilisation the TTFT SLO allows (the queueing maths itself is in
+// queueing.hpp). Includes only other tokenplan/ headers and the standard library.
+#pragma once
+
+#include <cstdint>
+
+#include "tokenplan/communication.hpp"
+#include "tokenplan/detail/arith.hpp"
+#include "tokenplan/evaluation.hpp"
+#include "tokenplan/hd.hpp"
+#include "tokenplan/memory.hpp"
+#include "tokenplan/pool_view.hpp"
+#include "tokenplan/queueing.hpp"
+#include "tokenplan/specs.hpp"
+#include "tokenplan/step_time.hpp"
+
+namespace tokenplan {
+namespace detail {
+
+/// The figures of the workload, site and configuration that every step of an evaluation reads.
+struct request_terms {
+  double hidden;               ///< model width (pipeline hand-offs carry hidden states)
+  double isl;                  ///< mean prompt, tokens
+  double osl;                  ///< mean output, tokens
+  double isl_new;              ///< mean prompt tokens that cost compute (past the prefix cache)
+  double isl_new_tail;         ///< the same for the tail prompt
+  double gpn;                  ///< GPUs per node
+  double draft;                ///< speculative draft tokens per step
+  double tau;                  ///< tokens a decoding sequence gains per step (tokens_per_step)
+  double ef;                   ///< the engine's step-time factor
+  double peak_requests_per_s;  ///< requests per second the fleet serves at the peak hour
+  double tail_extra;           ///< tokens a tail request holds beyond a mean one
+};
+
+TOKENPLAN_HD inline request_terms make_request_terms(const model_spec& m, const workload_spec& w,
+                                                     const site_spec& site, const serving_config& c) {
+  request_terms q{};
+  q.hidden = m.hidden;
+  q.isl = w.input_tokens;
+  q.osl = w.output_tokens;
+  const double cached = q.isl * w.prefix_cache_hit;
+  q.isl_new = q.isl - cached;  // prompt tokens that cost compute
+  q.isl_new_tail = w.input_tail * (1.0 - w.prefix_cache_hit);
+  q.gpn = site.gpus_per_node;
+  q.draft = c.draft;
+  q.tau = tokens_per_step(w.draft_acceptance, q.draft);
+  q.ef = w.engine_factor;
+  q.peak_requests_per_s = w.tokens_per_day / 86400.0 * w.peak_to_average / (q.isl + q.osl);
+  // One request at the tail beside a batch at the mean: the long request must fit too.
+  q.tail_extra = (w.input_tail + w.output_tail) - (q.isl + q.osl);
+  return q;
+}
+
+/// The main pool (aggregated replicas, or the decode pool): its shape in `d`, and its average
+/// step, returned: each micro-batch's decodes plus, aggregated, its share of prefill.
+TOKENPLAN_HD inline step_load main_pool_load(const workload_spec& w, const serving_config& c, const pool_view& dv,
+                                             const request_terms& q, bool disagg, pool_metrics& d) {
+  d.gpus_per_instance = dv.group * dv.pp;
+  d.concurrency = double(c.main.batch) * dv.dp;
+  d.micro_batches = min2(d.concurrency, dv.pp);
+  const double mb = d.concurrency / d.micro_batches;
+  d.tokens_per_cycle = q.tau;
+  d.decode_tokens_per_step = mb;
+  // Steady state: a micro-batch finishes mb x tau / OSL requests per cycle, so the same number of
+  // prompts arrive, each with isl_new tokens to prefill (aggregated only).
+  d.prefill_tokens_per_step = disagg ? 0.0 : mb * q.tau * q.isl_new / q.osl;
+  step_load avg{};
+  avg.decode_seqs = mb;
+  avg.verify_tokens = 1.0 + q.draft;
+  avg.prefill_tokens = d.prefill_tokens_per_step;
+  avg.decode_ctx = q.isl + (q.osl + 1.0) * 0.5;
+  // Prefill attention is quadratic in the prompt: a prompt of L tokens, a share h cached, costs
+  // its new tokens an average context of L (h + (1 - h) / 2). Averaged over prompts that weighs
+  // each by its length: E[L^2] / E[L] replaces L, so heavy-tailed prompts cost more than their mean.
+  const double attended = max2(w.input_sq_mean, q.isl * q.isl) / q.isl;
+  avg.prefill_ctx = attended * (w.prefix_cache_hit + (1.0 - w.prefix_cache_hit) * 0.5) + 0.5;
+  avg.logit_tokens = mb * (1.0 + q.draft) + d.prefill_tokens_per_step / q.isl_new;
+  avg.draft_tokens = q.draft;
+  avg.draft_cost_layers = w.draft_cost_layers;
+  return avg;
+}
+
+/// The main pool's token cycle at its average step `avg`: PP stages, hand-offs and host work for
+/// `batch` sequences per rank (and, aggregated, the prompts in flight), times the engine factor;
+/// then TPOT and the output and request rates of one instance.
+TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g, const pool_view& dv,
+                                         const step_load& avg, double batch, const request_terms& q, bool disagg,
+                                         pool_metrics& d) {
+  const double mb = avg.decode_seqs;
+  d.step = stage_step(m, g, dv, avg);
+  d.pp_hops_s = pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + d.prefill_tokens_per_step, q.hidden);
+  d.host_overhead_s = host_overhead(g, d.micro_batches, batch + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / q.isl_new));
+  d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + d.host_overhead_s) * q.ef;
+  d.tpot_s = d.cycle_s / q.tau;
+  d.output_tokens_per_s = d.concurrency * q.tau / d.cycle_s;
+  d.requests_per_s = d.output_tokens_per_s / q.osl;
+}
+
+/// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
+/// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
+/// half a cycle. The tail prompt sets the SLO. Sets d.prefill_chunks; returns the time.
+TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& g, const pool_view& dv,
+                                           const step_load& avg, double chunk, const request_terms& q,
+                                           pool_metrics& d) {
+  const double mb = avg.decode_seqs;
+  const double room = prefill_room(chunk, mb, q.draft, dv.dp);
+  double full_cycle = d.cycle_s;
+  if (room >= 1.0) {
+    d.prefill_chunks = ceil_div(q.isl_new_tail, room);
+    step_load with_chunk = avg;
+    with_chunk.prefill_tokens = min2(q.isl_new_tail, room) * dv.dp;
+    with_chunk.logit_tokens = mb * (1.0 + q.draft) + with_chunk.prefill_tokens / q.isl_new;
+    step_breakdown fb = stage_step(m, g, dv, with_chunk);
+    full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + with_chunk.prefill_tokens, q.hidden) +
+                  d.host_overhead_s) * q.ef;
+  }
+  return d.prefill_chunks * full_cycle + 0.5 * d.cycle_s;
+}
+
+/// Admission queueing of an aggregated replica: a pool of `concurrency` slots, each request
+/// holding one through its prefill and its OSL decode steps. The fleet runs each replica at the
+/// highest utilisation that keeps the SLO percentile of the wait within what the TTFT leaves
+/// (`bound`: eval_bound's upper bound instead of the solve). Solved only for configurations that
+/// pass every other check: the others are out anyway, and the search should not pay for them.
+TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const request_terms& q, double base_ttft,
+                                             bool bound, pool_metrics& d) {
+  const double hold = base_ttft + q.osl * d.tpot_s;
+  const double ttft_budget = w.ttft_slo_s - base_ttft;
+  if (bound) {
+    d.utilisation = queueing::utilisation_bound(d.concurrency, hold, ttft_budget, w.slo_tail);
+  } else {
+    d.utilisation = queueing::max_utilisation(d.concurrency, hold, ttft_budget, w.slo_tail);
+    d.queue_wait_s = queueing::tail_wait_within(d.concurrency, hold, w.slo_tail, d.utilisation, ttft_budget);
+  }
+}
+
+/// An aggregated configuration's latency and throughput per GPU, from its replica's.
+TOKENPLAN_HD inline void aggregated_totals(const request_terms& q, double base_ttft, pool_metrics& d, metrics& r) {
+  d.ttft_s = base_ttft + d.queue_wait_s;
+  d.prompt_tokens_per_s = d.requests_per_s * q.isl_new;
+  r.tpot_s = d.tpot_s;
+  r.ttft_s = d.utilisation > 0.0 ? d.ttft_s : base_ttft;
+  r.tokens_per_s_per_gpu = d.requests_per_s * d.utilisation * (q.isl + q.osl) / d.gpus_per_instance;
+}
+
+/// Share of an aggregated cycle the prefill tokens add: the cycle minus the same cycle without
+/// them (decodes only, host work for `batch` sequences), over the cycle.
+TOKENPLAN_HD inline double aggregated_prefill_share(const model_spec& m, const gpu_spec& g, const pool_view& dv,
+                                                    const step_load& avg, double batch, const request_terms& q,
+                                                    const pool_metrics& d) {
+  const double mb = avg.decode_seqs;
+  step_load decode_only = avg;
+  decode_only.prefill_tokens = 0.0;
+  decode_only.logit_tokens = mb * (1.0 + q.draft);
+  const step_breakdown db = stage_step(m, g, dv, decode_only);
+  const double cycle_decode = (dv.pp * db.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft), q.hidden) +
+                               host_overhead(g, d.micro_batches, batch)) * q.ef;
+  return max2(0.0, 1.0 - cycle_decode / d.cycle_s);
+}
+
+/// The prefill pool of `chunk` tokens per rank and step: its cycle, its share of the TTFT and
+/// its request rate, bounded by its NICs, which must carry the KV of everything it prefills.
+TOKENPLAN_HD inline void prefill_pool_cycle(const model_spec& m, const gpu_spec& g, const pool_view& pv, double chunk,
+                                            double prefill_ctx, std::uint8_t kvprec, const request_terms& q,
+                                            pool_metrics& f) {
+  f.gpus_per_instance = pv.group * pv.pp;
+  f.micro_batches = pv.pp;
+  f.tokens_per_cycle = 1.0;
+  f.prefill_tokens_per_step = chunk * pv.dp;
+  step_load ps{};
+  ps.verify_tokens = 1.0;
+  ps.prefill_tokens = f.prefill_tokens_per_step;
+  ps.prefill_ctx = prefill_ctx;
+  ps.logit_tokens = f.prefill_tokens_per_step / q.isl_new;
+  f.step = stage_step(m, g, pv, ps);
+  f.pp_hops_s = pp_hops(g, pv, q.gpn, f.prefill_tokens_per_step, q.hidden);
+  // Pipelined: a chunk enters every stage time; a prompt waits half a step, then its chunks
+  // and the pipeline's depth.
+  f.host_overhead_s = host_overhead(g, 1.0, chunk / q.isl_new);
+  f.cycle_s = (f.step.stage_s + f.host_overhead_s) * q.ef;
+  f.prefill_chunks = ceil_div(q.isl_new_tail, chunk);
+  f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * q.ef;
+  // Its NICs must carry the KV of everything it prefills (the cached prefix too).
+  const double kv_request = kv_model_token_bytes(m, kvprec) * q.isl;
+  const double nic_prompts_per_s = f.gpus_per_instance * g.scale_out_bytes_per_s / kv_request;
+  f.requests_per_s = min2(f.prefill_tokens_per_step / f.cycle_s / q.isl_new, nic_prompts_per_s);
+  f.prompt_tokens_per_s = f.requests_per_s * q.isl_new;
+}
+
+/// Disaggregated TTFT before queueing: the prefill pool's, plus the KV transfer of one tail
+/// request (`input_tail` tokens) over the NICs of the smaller side, overlapped layer by layer
+/// with the prefill: only what outlasts the prefill compute (at least one layer) shows. Sets
+/// r.kv_transfer_s and r.kv_transfer_exposed_s; returns the time.
+TOKENPLAN_HD inline double disaggregated_ttft(const model_spec& m, const gpu_spec& g, std::uint8_t kvprec,
+                                              double input_tail, const pool_metrics& f, const pool_metrics& d,
+                                              metrics& r) {
+  const double streams = min2(f.gpus_per_instance, d.gpus_per_instance);
+  r.kv_transfer_s = kv_transfer_time(g, kv_model_token_bytes(m, kvprec) * input_tail, streams);
+  r.kv_transfer_exposed_s = max2(r.kv_transfer_s / m.layers, r.kv_transfer_s - f.prefill_chunks * f.cycle_s);
+  return f.ttft_s + r.kv_transfer_exposed_s;
+}
+
+/// Queueing on both sides of a disaggregated configuration, each given half of what the TTFT
+/// leaves: a prompt waits for a place in a prefill step (slots = prompts per step, held for its
+/// chunks), then for a decode slot (held for OSL steps). `bound`: as aggregated_queueing.
+TOKENPLAN_HD inline void disaggregated_queueing(const workload_spec& w, const request_terms& q, double base_ttft,
+                                                bool bound, pool_metrics& f, pool_metrics& d) {
+  const double side_budget = 0.5 * (w.ttft_slo_s - base_ttft);
+  const double prefill_slots = max2(1.0, f.prefill_tokens_per_step / q.isl_new);
+  const double prefill_hold = f.prefill_chunks * f.cycle_s;
+  if (bound) {
+    f.utilisation = queueing::utilisation_bound(prefill_slots, prefill_hold, side_budget, w.slo_tail);
+    d.utilisation = queueing::utilisation_bound(d.concurrency, q.osl * d.tpot_s, side_budget, w.slo_tail);
+  } else {
+    f.utilisation = queueing::max_utilisation(prefill_slots, prefill_hold, side_budget, w.slo_tail);
+    f.queue_wait_s = queueing::tail_wait_within(prefill_slots, prefill_hold, w.slo_tail, f.utilisation, side_budget);
+    d.utilisation = queueing::max_utilisation(d.concurrency, q.osl * d.tpot_s, side_budget, w.slo_tail);
+    d.queue_wait_s = queueing::tail_wait_within(d.concurrency, q.osl * d.tpot_s, w.slo_tail, d.utilisation, side_budget);
+  }
+}
+
+/// A disaggregated configuration's latency, and its throughput per GPU and prefill share from the
+/// GPU-seconds per request on each side at the planned utilisation.
+TOKENPLAN_HD inline void disaggregated_totals(const request_terms& q, double base_ttft, const pool_metrics& f,
+                                              pool_metrics& d, metrics& r) {
+  d.ttft_s = 0.0;
+  r.tpot_s = d.tpot_s;
+  r.ttft_s = base_ttft + f.queue_wait_s + d.queue_wait_s;
+  const bool sized = f.utilisation > 0.0 && d.utilisation > 0.0;
+  const double gpu_s = sized ? f.gpus_per_instance / (f.requests_per_s * f.utilisation) +
+                                   d.gpus_per_instance / (d.requests_per_s * d.utilisation)
+                             : 0.0;
+  r.tokens_per_s_per_gpu = sized ? (q.isl + q.osl) / gpu_s : 0.0;
+  r.prefill_time_share = sized ? f.gpus_per_instance / (f.requests_per_s * f.utilisation) / gpu_s : 0.0;
+}
+
+}  // namespace detail
+}  // namespace tokenplan

@@ -1,0 +1,102 @@
+// A pool seen from one of its GPUs (pool_view: per-GPU heads, experts and layers, the achieved
+// throughputs of its formats), the checks a layout and formats must pass before anything is
+// costed (layout_valid, precision_supported), and part_sum, the two-sided time every cost term
+// of memory, step time and communication is built from (roofline, add). Includes only other
+// tokenplan/ headers and the standard library.
+#pragma once
+
+#include <cstdint>
+
+#include "tokenplan/detail/arith.hpp"
+#include "tokenplan/hd.hpp"
+#include "tokenplan/precision.hpp"
+#include "tokenplan/specs.hpp"
+
+namespace tokenplan {
+namespace detail {
+
+/// A pool's layout seen from one GPU, with the achieved throughputs it runs at.
+struct pool_view {
+  double tp, pp, ep, dp;
+  double group;               ///< tp x dp GPUs per stage
+  double expert_tp;           ///< group / ep: how each expert is split
+  double layers;              ///< layers on the slowest stage: ceil(layers / pp)
+  double moe_layers;          ///< of which MoE
+  double sliding_layers;      ///< of which sliding-window
+  double q_heads;             ///< query heads per GPU
+  double kv_heads;            ///< GQA KV heads per GPU, ceil(kv_heads / tp)
+  double local_experts;       ///< routed experts per GPU, ceil(experts / ep)
+  double weight_bytes;        ///< bytes per weight
+  double kv_bytes;            ///< bytes per KV element
+  double dispatch_bytes;      ///< bytes per activation in the EP dispatch
+  double linear_flops_per_s;
+  double attention_flops_per_s;
+  double hbm_bytes_per_s;
+};
+
+TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, const layout& lay,
+                                        std::uint8_t wprec, std::uint8_t kvprec) {
+  pool_view v{};
+  v.tp = lay.tp;
+  v.pp = lay.pp;
+  v.ep = lay.ep;
+  v.dp = lay.dp;
+  v.group = v.tp * v.dp;
+  v.expert_tp = v.group / v.ep;
+  v.layers = ceil_div(m.layers, lay.pp);
+  const double moe_share = m.experts > 0 ? double(m.layers - m.dense_layers) / m.layers : 0.0;
+  v.moe_layers = v.layers * moe_share;
+  v.sliding_layers = v.layers * (double(m.sliding_layers) / m.layers);
+  v.q_heads = double(m.heads) / lay.tp;
+  v.kv_heads = ceil_div(m.kv_heads, lay.tp);
+  v.local_experts = m.experts > 0 ? ceil_div(m.experts, lay.ep) : 0.0;
+  v.weight_bytes = precision_bytes(wprec);
+  v.kv_bytes = precision_bytes(kvprec);
+  v.dispatch_bytes = wprec == prec_bf16 ? 2.0 : 1.0;
+  v.linear_flops_per_s = g.dense_flops[wprec] * g.gemm_efficiency;
+  v.attention_flops_per_s = g.dense_flops[prec_bf16] * g.gemm_efficiency;
+  v.hbm_bytes_per_s = g.hbm_bytes_per_s * g.hbm_efficiency;
+  return v;
+}
+
+/// Parallelism the grid may propose but no engine can run for this model on this GPU.
+TOKENPLAN_HD inline bool layout_valid(const model_spec& m, const gpu_spec& g, const layout& l) {
+  if (l.tp < 1 || l.pp < 1 || l.ep < 1 || l.dp < 1) return false;
+  if (l.tp > g.scale_up_domain_gpus || m.heads % l.tp != 0 || l.pp > m.layers) return false;
+  if ((l.tp * l.dp) % l.ep != 0) return false;
+  if (m.experts == 0) return l.ep == 1 && l.dp == 1;  // a dense model has no experts to spread
+  if (l.ep > m.experts) return false;
+  if (l.dp > 1 && l.ep == 1) return false;  // attention DP feeds expert parallelism
+  return true;
+}
+
+/// Whether the GPU has tensor cores for the weight and KV formats (FP8 KV needs FP8 support).
+TOKENPLAN_HD inline bool precision_supported(const gpu_spec& g, std::uint8_t wprec, std::uint8_t kvprec) {
+  if (g.dense_flops[wprec] <= 0.0) return false;
+  if (kvprec == prec_fp4) return false;
+  if (kvprec == prec_fp8 && g.dense_flops[prec_fp8] <= 0.0) return false;
+  return true;
+}
+
+/// Accumulates one roofline part into a breakdown slot.
+struct part_sum {
+  double a, b, t;  // compute (or latency), memory (or bandwidth), time
+};
+
+TOKENPLAN_HD inline part_sum roofline(double flops, double bytes, double flops_per_s, double bytes_per_s) {
+  part_sum p{};
+  p.a = flops / flops_per_s;
+  p.b = bytes / bytes_per_s;
+  p.t = max2(p.a, p.b);
+  return p;
+}
+
+/// Adds `x`, `times` over, into `into` (a, b and t each).
+TOKENPLAN_HD inline void add(part_sum& into, const part_sum& x, double times) {
+  into.a += x.a * times;
+  into.b += x.b * times;
+  into.t += x.t * times;
+}
+
+}  // namespace detail
+}  // namespace tokenplan

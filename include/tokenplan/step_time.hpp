@@ -1,0 +1,230 @@
+// Step time by component: the load of one engine step (step_load), each layer's parts on their
+// own rooflines (attention projections and core, dense MLP, shared and routed experts, router)
+// with their collectives, the slowest pipeline stage's step with two-batch overlap, LM head and
+// speculative drafting (stage_step), the runtime's host work per cycle and the tokens a
+// speculating sequence gains per step. Includes only other tokenplan/ headers and the standard
+// library.
+#pragma once
+
+#include "tokenplan/communication.hpp"
+#include "tokenplan/detail/arith.hpp"
+#include "tokenplan/evaluation.hpp"
+#include "tokenplan/hd.hpp"
+#include "tokenplan/memory.hpp"
+#include "tokenplan/pool_view.hpp"
+#include "tokenplan/specs.hpp"
+
+namespace tokenplan {
+namespace detail {
+
+/// Attention FLOPs per (query token x context token x head): 2 x (QK dim + PV dim). MLA decode
+/// runs absorbed over the latent (576 + 512 on DeepSeek-V3); MLA prefill runs uncompressed.
+TOKENPLAN_HD inline double attention_flops_per_pair(const model_spec& m, bool decode) {
+  if (m.attention == attention_mla) {
+    if (decode) return 2.0 * ((double(m.kv_lora_rank) + m.qk_rope_head_dim) + m.kv_lora_rank);
+    return 2.0 * ((double(m.qk_nope_head_dim) + m.qk_rope_head_dim) + m.v_head_dim);
+  }
+  return 4.0 * m.head_dim;
+}
+
+/// A linear part: `tokens` rows through `params` weights, activations of `act_dims` per row in BF16.
+TOKENPLAN_HD inline part_sum linear(const pool_view& v, double tokens, double params, double act_dims) {
+  return roofline(2.0 * tokens * params, params * v.weight_bytes + tokens * act_dims * 2.0, v.linear_flops_per_s,
+                  v.hbm_bytes_per_s);
+}
+
+/// The load of one engine step of one micro-batch, all attention-DP ranks together.
+struct step_load {
+  double decode_seqs;     ///< sequences decoding this step
+  double verify_tokens;   ///< tokens each decoding sequence runs (1 + draft)
+  double prefill_tokens;  ///< uncached prompt tokens processed this step
+  double decode_ctx;      ///< mean context a decode token attends to
+  double prefill_ctx;     ///< mean context a prefill token attends to (causal mean, cached prefix included)
+  double logit_tokens;    ///< tokens that run the LM head
+  double draft_tokens;    ///< drafted tokens per decoding sequence
+  double draft_cost_layers;
+};
+
+/// Per-layer parts of one layer type, before multiplying by the layer counts.
+struct layer_parts {
+  part_sum p[comp_count];
+};
+
+/// Attention of one layer (projections and core) at context limit `ctx_limit` (0 = none).
+TOKENPLAN_HD inline void attention_layer(const model_spec& m, const gpu_spec& g, const pool_view& v,
+                                         const step_load& s, double ctx_limit, layer_parts& out) {
+  (void)g;
+  const double rank_decode = s.decode_seqs / v.dp;
+  const double rank_tokens = (s.decode_seqs * s.verify_tokens + s.prefill_tokens) / v.dp;
+  double rep = 0, split = 0, act = 0;
+  attention_params(m, v, &rep, &split, &act);
+  out.p[comp_attention_proj] = linear(v, rank_tokens, rep + split, act);
+  const double kvl = kv_token_layer_bytes(m, v);
+  const double dctx = ctx_limit > 0.0 ? min2(s.decode_ctx, ctx_limit) : s.decode_ctx;
+  const double pctx = ctx_limit > 0.0 ? min2(s.prefill_ctx, ctx_limit) : s.prefill_ctx;
+  // Decode: every verify token attends to the context; the KV is read once per sequence.
+  out.p[comp_attention_decode] =
+      roofline(rank_decode * s.verify_tokens * dctx * v.q_heads * attention_flops_per_pair(m, true),
+               rank_decode * dctx * kvl, v.attention_flops_per_s, v.hbm_bytes_per_s);
+  const double rank_prefill = s.prefill_tokens / v.dp;
+  out.p[comp_attention_prefill] =
+      roofline(rank_prefill * pctx * v.q_heads * attention_flops_per_pair(m, false), rank_prefill * kvl,
+               v.attention_flops_per_s, v.hbm_bytes_per_s);
+}
+
+/// Feed-forward of one layer: dense MLP or MoE, with its collectives.
+TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const pool_view& v, const step_load& s,
+                                   bool moe, layer_parts& out) {
+  const double h = m.hidden;
+  const double tokens = s.decode_seqs * s.verify_tokens + s.prefill_tokens;
+  const double rank_tokens = tokens / v.dp;
+  const double rank_msg = rank_tokens * h * 2.0;
+  part_sum ar = allreduce(g, v.tp, rank_msg);  // after attention
+  if (!moe) {
+    const double f = m.ffn / v.tp;
+    out.p[comp_dense_mlp] = linear(v, rank_tokens, 3.0 * h * f, 2.0 * h + 3.0 * f);
+    add(ar, allreduce(g, v.tp, rank_msg), 1.0);
+    out.p[comp_tp_allreduce] = ar;
+    return;
+  }
+  const double fe = m.expert_ffn;
+  if (m.shared_experts > 0) {
+    const double f = m.shared_experts * fe / v.tp;
+    out.p[comp_shared_experts] = linear(v, rank_tokens, 3.0 * h * f, 2.0 * h + 3.0 * f);
+  }
+  // Router in BF16, replicated on every GPU.
+  out.p[comp_router] = roofline(2.0 * rank_tokens * h * m.experts, h * m.experts * 2.0 + rank_tokens * h * 2.0,
+                                v.attention_flops_per_s, v.hbm_bytes_per_s);
+  // Routed experts: the busiest GPU gets its share of the routed tokens times the imbalance; the
+  // weights read are those of the local experts the batch touches: with uniform routing of T
+  // tokens choosing k of E, an expert is touched with probability 1 - (1 - k/E)^T.
+  const double k = m.experts_per_token;
+  const double imbalance = v.ep > 1.0 ? g.expert_imbalance : 1.0;
+  const double routed = tokens * k / v.ep * imbalance;
+  const double touched = v.local_experts * (1.0 - pow_whole(1.0 - k / m.experts, ceil_pos(tokens)));
+  const double expert_params = 3.0 * h * fe / v.expert_tp;
+  out.p[comp_routed_experts] =
+      roofline(2.0 * routed * expert_params,
+               touched * expert_params * v.weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
+               v.linear_flops_per_s, v.hbm_bytes_per_s);
+  if (v.ep > 1.0) {
+    // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in
+    // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16. The busiest GPU sets the pace.
+    const double dec = s.decode_seqs * s.verify_tokens / v.group * imbalance;
+    const double pre = s.prefill_tokens / v.group * imbalance;
+    part_sum a2a = alltoall(g, v.ep, k, dec, pre, h * v.dispatch_bytes);
+    add(a2a, alltoall(g, v.ep, k, dec, pre, h * 2.0), 1.0);
+    out.p[comp_ep_alltoall] = a2a;
+    if (m.shared_experts > 0) add(ar, allreduce(g, v.tp, rank_msg), 1.0);
+    if (v.expert_tp > 1.0) add(ar, allreduce(g, v.expert_tp, routed * h * 2.0), 1.0);
+  } else {
+    add(ar, allreduce(g, v.tp, rank_msg), 1.0);  // experts split by TP: reduce like a dense MLP
+  }
+  out.p[comp_tp_allreduce] = ar;
+}
+
+TOKENPLAN_HD inline double parts_time(const layer_parts& l) {
+  double t = 0.0;
+  for (int c = 0; c < comp_count; ++c) t += l.p[c].t;
+  return t;
+}
+
+/// Time of one engine step on the slowest pipeline stage.
+TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spec& g, const pool_view& v,
+                                              const step_load& s) {
+  step_breakdown b{};
+  part_sum total[comp_count] = {};
+  const double full_layers = v.layers - v.sliding_layers;
+  // Attention: full-context layers and sliding-window layers.
+  layer_parts att_full{}, att_slide{};
+  attention_layer(m, g, v, s, 0.0, att_full);
+  if (v.sliding_layers > 0.0) attention_layer(m, g, v, s, double(m.sliding_window), att_slide);
+  for (int c = 0; c < comp_count; ++c) {
+    add(total[c], att_full.p[c], full_layers);
+    add(total[c], att_slide.p[c], v.sliding_layers);
+  }
+  const double dense_layers = v.layers - v.moe_layers;
+  if (dense_layers > 0.0) {
+    layer_parts dense{};
+    ffn_layer(m, g, v, s, false, dense);
+    for (int c = 0; c < comp_count; ++c) add(total[c], dense.p[c], dense_layers);
+  }
+  if (v.moe_layers > 0.0) {
+    layer_parts moe{};
+    ffn_layer(m, g, v, s, true, moe);
+    for (int c = 0; c < comp_count; ++c) add(total[c], moe.p[c], v.moe_layers);
+    if (v.ep > 1.0) {
+      // Two-batch overlap: two half micro-batches, one computing while the other communicates.
+      // It hides min(compute, communication) x moe_overlap, at the price of running each half
+      // separately (weights are read twice). Engines turn it on where it pays.
+      step_load half = s;
+      half.decode_seqs *= 0.5;
+      half.prefill_tokens *= 0.5;
+      layer_parts hatt{}, hmoe{};
+      attention_layer(m, g, v, half, 0.0, hatt);
+      ffn_layer(m, g, v, half, true, hmoe);
+      const double comm_full = moe.p[comp_ep_alltoall].t;
+      const double comp_full = parts_time(moe) - comm_full + parts_time(att_full);
+      const double comm_half = 2.0 * hmoe.p[comp_ep_alltoall].t;
+      const double comp_half = 2.0 * (parts_time(hmoe) - hmoe.p[comp_ep_alltoall].t + parts_time(hatt));
+      const double plain = comp_full + comm_full;
+      const double overlapped = comp_half + comm_half - g.moe_overlap * min2(comp_half, comm_half);
+      if (overlapped < plain) {
+        b.two_batch_overlap = 1.0;
+        b.overlap_hidden_s = (plain - overlapped) * v.moe_layers;
+      }
+    }
+  }
+  // Fixed kernel overheads per layer (the runtime's host work is added per cycle).
+  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s;
+  total[comp_layer_overhead].b = total[comp_layer_overhead].t;
+  // LM head in BF16 on the last stage (quantised checkpoints keep it in BF16), split by TP.
+  total[comp_lm_head] = roofline(2.0 * (s.logit_tokens / v.dp) * m.hidden * m.vocab / v.tp,
+                                 double(m.hidden) * m.vocab / v.tp * 2.0, v.attention_flops_per_s, v.hbm_bytes_per_s);
+  // Speculative drafting: per drafted token, `draft_cost_layers` average layers and an LM head
+  // over the decoding sequences (DeepSeek's MTP module is one transformer layer).
+  if (s.draft_tokens > 0.0) {
+    step_load d = s;
+    d.verify_tokens = 1.0;
+    d.prefill_tokens = 0.0;
+    layer_parts da{}, df{};
+    attention_layer(m, g, v, d, 0.0, da);
+    ffn_layer(m, g, v, d, v.moe_layers > 0.0, df);
+    const double layer_t = parts_time(da) + parts_time(df) + g.layer_overhead_s;
+    part_sum head = roofline(2.0 * (s.decode_seqs / v.dp) * m.hidden * m.vocab / v.tp,
+                             double(m.hidden) * m.vocab / v.tp * 2.0, v.attention_flops_per_s, v.hbm_bytes_per_s);
+    total[comp_draft].t = s.draft_tokens * (s.draft_cost_layers * layer_t + head.t);
+    total[comp_draft].a = total[comp_draft].t;
+  }
+  double sum = 0.0;
+  for (int c = 0; c < comp_count; ++c) {
+    b.time_s[c] = total[c].t;
+    b.side_a_s[c] = total[c].a;
+    b.side_b_s[c] = total[c].b;
+    sum += total[c].t;
+  }
+  b.stage_s = sum - b.overlap_hidden_s;
+  return b;
+}
+
+/// Host work of one token cycle: the scheduler and sampler run once per micro-batch step, and the
+/// per-sequence work once per sequence of the rank (all micro-batches).
+TOKENPLAN_HD inline double host_overhead(const gpu_spec& g, double micro_batches, double rank_sequences) {
+  return micro_batches * g.step_overhead_s + rank_sequences * g.sequence_overhead_s;
+}
+
+/// Expected tokens a decoding sequence gains per step with d drafts of acceptance a:
+/// (1 - a^(d+1)) / (1 - a).
+TOKENPLAN_HD inline double tokens_per_step(double a, double d) {
+  if (d <= 0.0) return 1.0;
+  return (1.0 - pow_whole(a, d + 1.0)) / (1.0 - a);
+}
+
+/// Step token budget a rank has left for prefill after its micro-batch's decode tokens:
+/// `chunk` minus `decode_seqs` sequences of 1 + `draft` tokens over `dp` ranks.
+TOKENPLAN_HD inline double prefill_room(double chunk, double decode_seqs, double draft, double dp) {
+  return chunk - decode_seqs * (1.0 + draft) / dp;
+}
+
+}  // namespace detail
+}  // namespace tokenplan
