@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, in one call on the GPU machine: build for sm_90, run the whole test
-# suite (CUDA parity included), the GPU and CPU benchmarks, and the example plan on both
-# backends. A summary and one archive of every log go to $OUT (at most 8 files come back from the
-# device machine).
-#   Here, once:  bash ../shared/device/pack-deps.sh && bash bench/pack-glpk.sh
-#   Device run:  carry [".deps"], command: bash bench/device.sh
+# Everything that needs a GPU, in one call on the GPU machine: build for sm_90, the CPU/CUDA parity
+# tests, the test suite, the GPU benchmark, the example plan on both backends, the large grids,
+# and the CUDA kernels under compute-sanitizer. Steps run most important first, each under its own
+# time limit, and each appends its result to $OUT/summary.txt as it ends, so a run cut short by the
+# device lease still returns what it measured. Every log goes to $OUT/logs.tar.gz.
+#   Here, once:  bash ../shared/device/pack-deps.sh && bash bench/pack-solvers.sh
+#   Device run:  carry [".deps"], command: bash bench/device.sh   (about 8 minutes on an H200 machine)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,7 +17,8 @@ if [ -d .deps/usr ]; then
 fi
 [ -d /usr/local/cuda/bin ] && export PATH=/usr/local/cuda/bin:$PATH
 summary=$out/summary.txt
-logs=$(mktemp -d)
+logs=$out/logs
+mkdir -p "$logs"
 {
   echo "tokenplan device run, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
@@ -25,52 +27,61 @@ logs=$(mktemp -d)
 } > "$summary"
 
 status=0
+# The whole run ends by TOKENPLAN_DEVICE_SECONDS (default 540, inside the device call's 600 s), so
+# the summary and the log archive always come back: a step gets what is left, or is skipped.
+deadline=$(( $(date +%s) + ${TOKENPLAN_DEVICE_SECONDS:-540} ))
+# step NAME LIMIT_S FILTER COMMAND...: runs COMMAND under a time limit into logs/NAME.log, then appends
+# "NAME: rc, seconds" and the log lines matching FILTER (an extended regex; "" for none) to the summary.
 step() {
-  local name=$1
-  shift
+  local name=$1 limit=$2 filter=$3
+  shift 3
   local t0=$(date +%s)
-  "$@" >> "$logs/$name.log" 2>&1
+  local left=$(( deadline - t0 - 10 ))
+  if (( left < 15 )); then
+    echo "$name: skipped (the run's time is spent)" >> "$summary"
+    status=1
+    return 1
+  fi
+  (( limit > left )) && limit=$left
+  timeout "$limit" "$@" >> "$logs/$name.log" 2>&1
   local rc=$?
-  echo "$name: rc=$rc, $(( $(date +%s) - t0 )) s" >> "$summary"
+  {
+    echo "$name: rc=$rc$([ $rc -eq 124 ] && echo ' (time limit)'), $(( $(date +%s) - t0 )) s"
+    [ -n "$filter" ] && grep -E "$filter" "$logs/$name.log" | head -40 | sed 's/^/  /'
+  } >> "$summary"
   [ $rc -eq 0 ] || status=1
   return $rc
+}
+finish() {
+  tar czf "$out/logs.tar.gz" -C "$logs" . && rm -rf "$logs"
+  cat "$summary"
+  exit $status
 }
 
 example=(--cluster configs/clusters/bytedance-h200-overseas.json --model configs/models/llama-3.1-70b.json
          --workload configs/workloads/chat-30tn.json --format table --quiet)
-step build cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 &&
-step build cmake --build build-device -j"$(nproc)" || { cat "$summary"; exit 1; }
-step ctest ctest --test-dir build-device --output-on-failure -j8
-step parity ./build-device/tests/tokenplan_parity_tests
-# The CUDA kernels under compute-sanitizer: memcheck on the hand case and 200 random scenarios,
+step configure 120 "" cmake -S . -B build-device -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 || finish
+step build 420 "error|CUDA backend" cmake --build build-device -j"$(nproc)" || finish
+# CPU/CUDA parity first: the CUDA backend must give the CPU backend's ranking, byte for byte.
+step parity 120 "PASSED|FAILED|Skipped|SKIPPED" ./build-device/tests/tokenplan_parity_tests
+step ctest 300 "tests passed|tests failed|\(Failed\)|Timeout" \
+  ctest --test-dir build-device --output-on-failure -j8 -LE 'browser|docs|schema'
+step bench_gpu 120 "." ./build-device/bench/bench_gpu
+step plans 120 "^real|search:" bash -c "time ./build-device/tokenplan plan ${example[*]} --backend cuda; time ./build-device/tokenplan plan ${example[*]} --backend cpu"
+# Issue 5's grids: the streaming engine on the H200 for the three, the CPU cores on the dense one
+# (the GPU vs CPU ratio), and the chunked engine on the GPU for the dense grid, to compare.
+step grids 240 "." bash -c "for s in dense moe giant; do ./build-device/bench/bench_grid \$s --backend cuda | head -1; done; ./build-device/bench/bench_grid dense --threads $(nproc) | head -1; ./build-device/bench/bench_grid dense --backend cuda --chunked | head -1"
+# The CUDA kernels under compute-sanitizer: memcheck on the hand case and the random scenarios,
 # racecheck (shared-memory hazards) on the hand case.
 if command -v compute-sanitizer >/dev/null; then
-  step memcheck timeout 240 compute-sanitizer --tool memcheck --error-exitcode 1 ./build-device/tests/tokenplan_parity_tests \
-    --gtest_filter='Parity.HandCase:Parity.RandomScenarios'
-  step racecheck timeout 120 compute-sanitizer --tool racecheck --error-exitcode 1 ./build-device/tests/tokenplan_parity_tests \
-    --gtest_filter='Parity.HandCase'
+  step memcheck 180 "ERROR SUMMARY|PASSED|FAILED" compute-sanitizer --tool memcheck --error-exitcode 1 \
+    ./build-device/tests/tokenplan_parity_tests --gtest_filter='Parity.HandCase:Parity.RandomScenarios'
+  step racecheck 90 "ERROR SUMMARY|PASSED|FAILED" compute-sanitizer --tool racecheck --error-exitcode 1 \
+    ./build-device/tests/tokenplan_parity_tests --gtest_filter='Parity.HandCase'
 fi
-step bench_gpu ./build-device/bench/bench_gpu
-step bench_cpu ./build-device/bench/bench_cpu --benchmark_min_time=0.5
-# Issue 5's grids on the H200 and on the machine's CPU cores, from the same run (GPU vs CPU ratio).
-# The streaming engine on both; the chunked engine on the GPU for the dense grid, to compare.
-step grids bash -c "for s in dense moe giant; do ./build-device/bench/bench_grid \$s --backend cuda | head -1; ./build-device/bench/bench_grid \$s --threads $(nproc) | head -1; done; ./build-device/bench/bench_grid dense --backend cuda --chunked | head -1"
 # Instructions executed per configuration on the GPU (ncu's executed-instruction counter) on the
 # 1.2e6 grid: divide by the grid size and compare with the H200's issue rate.
-command -v ncu >/dev/null && step ncu ncu --metrics smsp__inst_executed.sum,sm__cycles_elapsed.max --csv ./build-device/bench/bench_grid scale-6 --backend cuda
-step plans bash -c "time ./build-device/tokenplan plan ${example[*]} --backend cuda; time ./build-device/tokenplan plan ${example[*]} --backend cpu"
-
-{
-  echo
-  grep -E "tests passed|tests failed|Skipped" "$logs/ctest.log"
-  grep -E "PASSED|FAILED" "$logs/parity.log"
-  grep -h "ERROR SUMMARY" "$logs/memcheck.log" "$logs/racecheck.log"
-  cat "$logs/bench_gpu.log"
-  cat "$logs/grids.log"
-  grep -E "inst_executed|cycles_elapsed" "$logs/ncu.log" | head -40
-  grep -E "^BM_" "$logs/bench_cpu.log"
-  grep -E "^real|search:" "$logs/plans.log"
-} >> "$summary" 2>/dev/null
-tar czf "$out/logs.tar.gz" -C "$logs" .
-cat "$summary"
-exit $status
+command -v ncu >/dev/null && step ncu 120 "inst_executed|cycles_elapsed" \
+  ncu --metrics smsp__inst_executed.sum,sm__cycles_elapsed.max --csv ./build-device/bench/bench_grid scale-6 --backend cuda
+step bench_cpu 90 "^BM_" ./build-device/bench/bench_cpu --benchmark_min_time=0.2
+finish
