@@ -4,7 +4,7 @@
 #    folder ("io/loaders.hpp", "tokenplan/model.hpp"), and a file may include only its own layer
 #    and the layers its row below allows. A layer's own row is the whole of what it may use.
 # 2. No source file passes 500 lines unless it says why: a line with "over 500 lines" in its first
-#    20 lines.
+#    20 lines. This one also holds for tests/, bench/, the CMake files and .ci/.
 # 3. Every host/ layer folder has a README.md saying what it holds and may include.
 # 4. Every source path the documents name (host/..., cuda/..., include/tokenplan/...) exists.
 # Prints every breach as FILE:LINE: what and why, and fails (exit 1) if there is any.
@@ -45,6 +45,31 @@ function(layer_of_path rel out)
   set(${out} "${layer}" PARENT_SCOPE)
 endfunction()
 
+# A file over max_lines lines must say why in its first 20 lines.
+function(check_length rel text)
+  string(REGEX REPLACE "[^\n]" "" newlines "${text}")
+  string(LENGTH "${newlines}" count)
+  if(count GREATER max_lines)
+    # The first 20 lines (CMake's regular expressions have no {m,n}).
+    set(head "")
+    set(tail "${text}")
+    foreach(i RANGE 1 20)
+      string(FIND "${tail}" "\n" nl)
+      if(nl EQUAL -1)
+        break()
+      endif()
+      math(EXPR nl "${nl} + 1")
+      string(SUBSTRING "${tail}" 0 ${nl} piece)
+      string(APPEND head "${piece}")
+      string(SUBSTRING "${tail}" ${nl} -1 tail)
+    endforeach()
+    string(TOLOWER "${head}" head)
+    if(NOT head MATCHES "over ${max_lines} lines")
+      set(breaches "${breaches}${rel}: ${count} lines, over ${max_lines}, with no reason given (a comment with \"over ${max_lines} lines\" and why, in its first 20 lines)\n" PARENT_SCOPE)
+    endif()
+  endif()
+endfunction()
+
 file(GLOB_RECURSE sources RELATIVE ${ROOT}
   ${ROOT}/include/*.hpp ${ROOT}/host/*.hpp ${ROOT}/host/*.cpp ${ROOT}/host/*.inl
   ${ROOT}/cuda/*.cu ${ROOT}/cuda/*.cuh ${ROOT}/cuda/*.cpp ${ROOT}/cuda/*.hpp)
@@ -65,27 +90,7 @@ foreach(rel IN LISTS sources)
     continue()
   endif()
   file(READ ${ROOT}/${rel} text)
-  string(REGEX REPLACE "[^\n]" "" newlines "${text}")
-  string(LENGTH "${newlines}" count)
-  if(count GREATER max_lines)
-    # The first 20 lines (CMake's regular expressions have no {m,n}).
-    set(head "")
-    set(tail "${text}")
-    foreach(i RANGE 1 20)
-      string(FIND "${tail}" "\n" nl)
-      if(nl EQUAL -1)
-        break()
-      endif()
-      math(EXPR nl "${nl} + 1")
-      string(SUBSTRING "${tail}" 0 ${nl} piece)
-      string(APPEND head "${piece}")
-      string(SUBSTRING "${tail}" ${nl} -1 tail)
-    endforeach()
-    string(TOLOWER "${head}" head)
-    if(NOT head MATCHES "over ${max_lines} lines")
-      breach("${rel}: ${count} lines, over ${max_lines}, with no reason given (a comment with \"over ${max_lines} lines\" and why, in its first 20 lines)")
-    endif()
-  endif()
+  check_length("${rel}" "${text}")
   # Quoted includes, with their line numbers.
   string(REGEX MATCHALL "(^|\n)[ \t]*#[ \t]*include[ \t]*\"[^\"]*\"" found "${text}")
   foreach(inc IN LISTS found)
@@ -125,6 +130,16 @@ foreach(rel IN LISTS sources)
       breach("${rel}:${line_no}: #include \"${target}\" points the wrong way: ${layer} may include only ${may} (docs/layout.md)")
     endif()
   endforeach()
+endforeach()
+
+# The tests, benchmarks and build scripts follow the length rule too (their includes are free).
+file(GLOB_RECURSE support_sources RELATIVE ${ROOT} ${ROOT}/tests/*.cpp ${ROOT}/tests/*.hpp ${ROOT}/tests/*.py
+  ${ROOT}/tests/*.sh ${ROOT}/tests/*.cmake ${ROOT}/bench/*.cpp ${ROOT}/bench/*.hpp ${ROOT}/bench/*.cu ${ROOT}/bench/*.sh
+  ${ROOT}/CMakeLists.txt ${ROOT}/tests/CMakeLists.txt ${ROOT}/bench/CMakeLists.txt ${ROOT}/.ci/*)
+list(SORT support_sources)
+foreach(rel IN LISTS support_sources)
+  file(READ ${ROOT}/${rel} text)
+  check_length("${rel}" "${text}")
 endforeach()
 
 # Source paths named in the documents (docs/, README.md, bench/RESULTS.md, the JSON Schemas, the

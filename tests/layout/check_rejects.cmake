@@ -37,6 +37,8 @@ file(WRITE ${WORK}/host/sweep/sweep.cpp "#include \"io/gone.hpp\"\n")
 string(REPEAT "int x;\n" 501 long_body)
 file(WRITE ${WORK}/host/validate/validation.cpp "// Fits the factors.\n${long_body}")
 file(WRITE ${WORK}/host/validate/long_ok.cpp "// Over 500 lines because it is one table.\n${long_body}")
+#  a test over 500 lines (the length rule holds outside the layers too);
+file(WRITE ${WORK}/tests/unit/test_long.cpp "// Tests.\n${long_body}")
 #  a layer folder without its README, and a folder that is not a layer.
 file(REMOVE ${WORK}/host/report/README.md)
 file(WRITE ${WORK}/host/misc/util.cpp "\n")
@@ -58,7 +60,8 @@ set(expected
   "host/validate/validation.cpp: 502 lines, over 500, with no reason given"
   "host/report/: no README.md"
   "host/misc/ is not a layer"
-  "docs/guide.md: names host/loaders.cpp, which is not in the tree")
+  "docs/guide.md: names host/loaders.cpp, which is not in the tree"
+  "tests/unit/test_long.cpp: 502 lines, over 500")
 foreach(e IN LISTS expected)
   string(FIND "${all}" "${e}" at)
   if(at EQUAL -1)
@@ -82,6 +85,7 @@ file(WRITE ${WORK}/host/validate/validation.cpp "// Fits the factors.\n")
 file(WRITE ${WORK}/host/report/README.md "The report layer.\n")
 file(REMOVE_RECURSE ${WORK}/host/misc)
 file(WRITE ${WORK}/docs/guide.md "The loaders (`host/io/loaders.hpp`).\n")
+file(WRITE ${WORK}/tests/unit/test_long.cpp "// Tests.\n")
 execute_process(COMMAND ${CMAKE_COMMAND} -DROOT=${WORK} -P ${CHECK}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
