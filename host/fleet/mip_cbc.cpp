@@ -78,7 +78,7 @@ mip_result solve_mip_cbc(const mip_problem& p, const mip_options& o) {
   Cbc_setParameter(cbc, "log", "0");
   Cbc_setParameter(cbc, "slog", "0");
   // CBC 2.10.8's two-step MIR cuts (CglTwomir) cut off the optimum of some capacity questions:
-  // on random fleets (tests/unit/test_fleet_solver.cpp, GlpkAndCbcAgreeOnTheOptimum) CBC proved
+  // on random fleets (tests/unit/test_fleet_solver_mip.cpp, GlpkAndCbcAgreeOnTheOptimum) CBC proved
   // 12.92 "optimal" where GLPK found a feasible 13.10 (checked row by row); with them off CBC
   // finds 13.10 too. The other cut generators stay on.
   Cbc_setParameter(cbc, "twoMirCuts", "off");
