@@ -27,6 +27,7 @@ struct validation_point {
   std::uint32_t prefill_gpus = 0, decode_gpus = 0;
   std::string weights, kv_cache;  ///< "" = not published (searched)
   double input_tokens = 0, output_tokens = 0, input_max = 0, input_p50 = 0, prefix_cache_hit = 0;
+  double input_p99 = 0;            ///< the data set's 99th-percentile prompt (0: not published)
   std::string kind;               ///< offline | server_slo | concurrency | max_throughput | production
   std::uint32_t concurrency = 0;
   double ttft_ms = 0, tpot_ms = 0;
@@ -36,6 +37,7 @@ struct validation_point {
   std::string metric, scope;
   double value = 0;
   std::string source, notes;
+  std::string source_group;        ///< leave-one-source-out unit ("mlperf-inference-v5.1"); default: the id
   bool fit = true;                 ///< false: reported but not used to fit the factors
 };
 

@@ -105,6 +105,11 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.output_tokens = opt_number(w, "output_tokens_mean", at_least(1.0, 1e8));
     p.input_max = opt_number(w, "input_tokens_max", at_least(1.0, 1e8));
     p.input_p50 = opt_number(w, "input_tokens_p50", at_least(1.0, 1e8));
+    p.input_p99 = opt_number(w, "input_tokens_p99", at_least(1.0, 1e8));
+    if (p.input_max > 0.0 && p.input_p99 > p.input_max) {
+      w.fail("input_tokens_p99", "the p99 (" + format_number(p.input_p99) + ") is above input_tokens_max (" +
+                                     format_number(p.input_max) + ")");
+    }
     if (p.input_max > 0.0 && p.input_tokens > p.input_max) {
       w.fail("input_tokens_mean", "the mean (" + format_number(p.input_tokens) + ") is above input_tokens_max (" +
                                       format_number(p.input_max) + ")");
@@ -138,6 +143,10 @@ std::vector<validation_point> load_points(const std::string& path) {
     check_enum(r, "scope", p.scope, scopes);
     p.value = r.number("value", positive(1e15));
     p.source = r.string("source");
+    // The source the point belongs to (one MLPerf round, one blog, one paper): leave-one-source-out
+    // refits without all of a group's points. Without it, the point is its own source.
+    p.source_group = opt_string(r, "source_group");
+    if (p.source_group.empty()) p.source_group = p.id;
     p.notes = opt_string(r, "notes");
     p.fit = opt_bool(r, "fit", true);
     r.finish();
