@@ -45,7 +45,7 @@ Commands:
             binds (GPUs, power, no configuration), and when growth runs it out
   explain   one configuration's full breakdown: memory by part, step time by component and
             the roofline bound of each, TPOT, TTFT, throughput
-  validate  predicted vs measured on published measurements, with leave-one-out errors
+  validate  predicted vs measured on published measurements, cross-validated by source
   calibrate fit the factors per GPU family and per engine to published measurements
   sweep     plan a matrix of scenarios (targets x models x GPUs x prices ...), one row per
             scenario with its best plan, as JSON Lines or CSV; resumable after Ctrl-C

@@ -68,6 +68,15 @@ calibration load_calibration(const std::string& path) {
     c.engines[it.key()] = eng.number(it.key(), positive(10.0));
   }
   r.allow("fit");  // provenance written by 'tokenplan calibrate'
+  if (r.has("priors")) {
+    field_reader pr = r.object("priors");
+    field_reader fam_prior = pr.object("family");
+    read_factors(fam_prior, c.family_prior, true);
+    fam_prior.finish();
+    c.engine_prior = pr.number("engine", positive(10.0));
+    pr.finish();
+    c.has_priors = true;
+  }
   auto ref = c.engines.find(c.reference_engine);
   if (ref == c.engines.end() || ref->second != 1.0) {
     eng.fail("reference", "the reference engine \"" + c.reference_engine + "\" must be listed with factor 1");

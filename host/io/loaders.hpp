@@ -34,6 +34,13 @@ struct calibration {
   std::map<std::string, efficiency_factors> families;
   std::map<std::string, double> engines;
   std::string reference_engine;  ///< the engine whose factor is 1 by definition
+  /// What 'calibrate' pulls the factors towards and starts from: the documented estimates of the
+  /// "priors" block, one set for every family (datasheet-relative fractions carry across
+  /// families) and one step-time factor for every engine. Fixed, never fitted: without the block
+  /// (an older file), each family's own values serve, as before.
+  bool has_priors = false;
+  efficiency_factors family_prior{};
+  double engine_prior = 1.0;
 };
 
 /// A GPU type from configs/gpus/<name>.json, with its family's factors applied.

@@ -1,6 +1,6 @@
 // Validation against published measurements: read measured points (JSON Lines), predict each
 // with the model, report the errors, and fit the calibration factors (a few per GPU family, one
-// per serving engine) with leave-one-out refits.
+// per serving engine) from fixed priors, with leave-one-source-out refits.
 #pragma once
 
 #include <cstdint>
@@ -61,8 +61,16 @@ struct error_summary {
   std::size_t predicted = 0, skipped = 0;
   double median_ape = 0, p90_ape = 0, mean_ape = 0;
   double median_abs_log = 0, p90_abs_log = 0, max_ratio = 0;  ///< max of max(p/m, m/p)
+  std::size_t over_1_5x = 0;   ///< points off by more than 1.5x either way
+  double share_over_1_5x = 0;  ///< over_1_5x / predicted
 };
 error_summary summarize(const std::vector<point_result>& results);
+
+/// The error categories validate reports (docs/validation.md): throughput of dense models and of
+/// MoE models, TTFT, TPOT, and per-user speed.
+const std::vector<std::string>& error_categories();
+/// Category of a point: by its metric, and for throughput by whether `moe` (its model has experts).
+std::string point_category(const validation_point& p, bool moe);
 
 /// Predicts points. Holds each point's prepared problem and candidate configurations, so that
 /// predicting again under other factors (fitting) is cheap.
@@ -90,6 +98,8 @@ class predictor {
   /// GPU family of point i ("" when unresolved).
   const std::string& family(std::size_t i) const;
   const std::string& engine(std::size_t i) const;
+  /// Error category of point i (point_category; "" when its model is unknown).
+  const std::string& category(std::size_t i) const;
 
  private:
   struct prepared;
@@ -101,8 +111,15 @@ class predictor {
 struct fit_options {
   int max_iterations = 60;
   double huber_delta = 0.25;   ///< log-error beyond which a point's weight falls (robust fit)
-  double prior_weight = 0.1;   ///< pull towards the initial values, per prior sigma
-  std::size_t exclude = ~std::size_t(0);  ///< point left out (leave-one-out), or none
+  double prior_weight = 0.1;   ///< pull towards the priors, per prior sigma
+  std::string exclude_group;   ///< source group left out (leave-one-source-out), or none
+};
+
+/// One fitted factor: its name ("hopper.gemm", "engine.vllm"), value and fixed prior.
+struct fitted_factor {
+  std::string name;
+  double value = 0, prior = 0;
+  std::size_t points = 0;  ///< fitted points that identify it (its family's, or its engine's)
 };
 
 /// The result of fitting.
@@ -111,16 +128,41 @@ struct fit_result {
   double objective = 0;
   int iterations = 0;
   std::vector<std::string> parameters;  ///< "hopper.gemm", "engine.vllm", ...
+  std::vector<fitted_factor> factors;   ///< the same, with values and priors
+  std::vector<std::string> held;        ///< factors left at their prior, and why
 };
 
-/// Fits the factors of the families and engines the points use, starting from `start`. Factors
-/// no fitted point constrains keep their start values.
+/// The calibration every fit starts from: each family's factors at the file's fixed priors and
+/// every engine at its prior (the reference engine at 1). Without a priors block, `cal` itself.
+calibration prior_calibration(const calibration& cal);
+
+/// Fits, from prior_calibration(start), the factors the fitted points identify:
+///  - a GPU family's seven base factors when it has at least 14 fitted points from at least two
+///    source groups (two points per factor), its three expert-parallel factors when at
+///    least 6 of those points run expert parallelism, again from two groups or more;
+///  - an engine's factor when at least 4 fitted points on at least two GPU types use it, so that
+///    an engine is never identified by one GPU's points (engine and hardware confounded).
+/// Everything else stays at its prior (listed in fit_result::held). `pred` ends holding the fit.
 fit_result fit_calibration(predictor& pred, const calibration& start, const fit_options& opt);
 
-/// Leave-one-out: for each fitted point, refit the factors without it (warm start from `full`,
-/// at most `opt.max_iterations` steps) and predict it. Runs on `threads` threads, each with its
-/// own predictor. Returns results in point order (points not fitted are predicted with `full`).
-std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
-                                        const calibration& full, const fit_options& opt, int threads);
+/// The value of a factor named as fit_result::parameters names it ("hopper.gemm",
+/// "engine.vllm") in `cal`; false when `cal` has no such factor.
+bool factor_value(const calibration& cal, const std::string& name, double* value);
+
+/// One fold of leave-one-source-out: the group left out and the factors fitted without it.
+struct fold_result {
+  std::string group;
+  std::size_t points = 0;  ///< points of the group predicted with the fold's factors
+  fit_result fit;
+};
+
+/// Leave-one-source-out: for each source group among the predicted points, refit the factors from
+/// the priors without any of the group's points and predict all of them (fitted or not) with that
+/// fold's factors. Runs on `threads` threads, each with its own predictor. Returns results in
+/// point order (points with no prediction come back as predict_all gives them); `folds`, when
+/// given, receives each fold's fit, in group order.
+std::vector<point_result> leave_one_source_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                               const calibration& cal, const fit_options& opt, int threads,
+                                               std::vector<fold_result>* folds = nullptr);
 
 }  // namespace tokenplan

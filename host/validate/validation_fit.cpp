@@ -1,10 +1,11 @@
 // Fitting the calibration factors (per GPU family, per serving engine) by robust
-// Levenberg-Marquardt on log errors, and leave-one-out refits.
+// Levenberg-Marquardt on log errors, from fixed priors, and leave-one-source-out refits.
 #include "validate/validation.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <set>
 #include <thread>
 
 namespace tokenplan {
@@ -66,26 +67,72 @@ std::vector<double> solve(std::vector<std::vector<double>> a, std::vector<double
 
 }  // namespace
 
-fit_result fit_calibration(predictor& pred, const calibration& start, const fit_options& opt) {
+bool factor_value(const calibration& cal, const std::string& name, double* value) {
+  static const char* const fields[] = {"gemm", "hbm", "layer_overhead_us", "step_overhead_us", "alltoall_latency_us",
+                                       "moe_overlap", "expert_imbalance", "sequence_overhead_us", "allreduce_latency_us",
+                                       "allreduce_efficiency"};
+  const std::size_t dot = name.find('.');
+  if (dot == std::string::npos) return false;
+  const std::string owner = name.substr(0, dot), field = name.substr(dot + 1);
+  if (owner == "engine") {
+    auto it = cal.engines.find(field);
+    if (it == cal.engines.end()) return false;
+    *value = it->second;
+    return true;
+  }
+  if (!cal.families.count(owner)) return false;
+  for (int k = 0; k < 10; ++k) {
+    if (field != fields[k]) continue;
+    *value = get(cal, parameter{name, owner, k, 0, 0, 0, 0});
+    return true;
+  }
+  return false;
+}
+
+calibration prior_calibration(const calibration& cal) {
+  calibration c = cal;
+  if (!cal.has_priors) return c;
+  for (auto& kv : c.families) kv.second = cal.family_prior;
+  for (auto& kv : c.engines) kv.second = kv.first == cal.reference_engine ? 1.0 : cal.engine_prior;
+  return c;
+}
+
+fit_result fit_calibration(predictor& pred, const calibration& start_file, const fit_options& opt) {
   fit_result out;
-  // Which families and engines the fitted points touch.
+  const calibration start = prior_calibration(start_file);
+  // Which families and engines the fitted points touch, from how many source groups and GPU types.
   std::map<std::string, int> fam_points, eng_points, fam_moe;
+  std::map<std::string, std::set<std::string>> fam_groups, fam_moe_groups, eng_gpus;
   std::vector<std::size_t> rows;
+  pred.set_calibration(start);
   for (std::size_t i = 0; i < pred.size(); ++i) {
-    if (i == opt.exclude) continue;
     point_result r = pred.predict(i);
     if (!r.point->fit || pred.family(i).empty()) continue;
+    if (!opt.exclude_group.empty() && r.point->source_group == opt.exclude_group) continue;
     if (!start.families.count(pred.family(i))) continue;
     rows.push_back(i);
     fam_points[pred.family(i)]++;
+    fam_groups[pred.family(i)].insert(r.point->source_group);
     eng_points[pred.engine(i)]++;
-    if (r.predicted && r.best.cfg.main.lay.ep > 1) fam_moe[pred.family(i)]++;
+    eng_gpus[pred.engine(i)].insert(r.point->gpu);
+    if (r.predicted && r.best.cfg.main.lay.ep > 1) {
+      fam_moe[pred.family(i)]++;
+      fam_moe_groups[pred.family(i)].insert(r.point->source_group);
+    }
   }
+  // Identification: at least two fitted points per factor, from more than one source, or the
+  // factor stays at its prior.
+  constexpr int family_min_points = 14, moe_min_points = 6, engine_min_points = 4;
   // Bounds and priors: physical ranges, centred on the documented initial estimates.
   std::vector<parameter> ps;
-  for (const auto& kv : fam_points) {
-    if (kv.second < 3) continue;
+  for (const auto& kv : start.families) {
     const std::string& f = kv.first;
+    const int n = fam_points.count(f) ? fam_points[f] : 0;
+    if (n < family_min_points || fam_groups[f].size() < 2) {
+      out.held.push_back(f + ": " + std::to_string(n) + " fitted point(s) from " + std::to_string(fam_groups[f].size()) +
+                         " source(s); its factors need " + std::to_string(family_min_points) + " from two or more");
+      continue;
+    }
     const efficiency_factors& e = start.families.at(f);
     ps.push_back({f + ".gemm", f, 0, 0.25, 0.9, e.gemm, 0.15});
     ps.push_back({f + ".hbm", f, 1, 0.5, 0.95, e.hbm, 0.1});
@@ -94,17 +141,32 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
     ps.push_back({f + ".sequence_overhead_us", f, 7, 0.0, 20e-6, e.sequence_overhead_s, 2e-6});
     ps.push_back({f + ".allreduce_latency_us", f, 8, 2e-6, 60e-6, e.allreduce_latency_s, 10e-6});
     ps.push_back({f + ".allreduce_efficiency", f, 9, 0.3, 1.0, e.allreduce_efficiency, 0.2});
-    if (fam_moe[f] >= 3) {
+    if (fam_moe[f] < moe_min_points || fam_moe_groups[f].size() < 2) {
+      out.held.push_back(f + " expert-parallel factors: " + std::to_string(fam_moe[f]) + " expert-parallel point(s) from " +
+                         std::to_string(fam_moe_groups[f].size()) + " source(s); they need " +
+                         std::to_string(moe_min_points) + " from two or more");
+    } else {
       ps.push_back({f + ".alltoall_latency_us", f, 4, 0.0, 300e-6, e.alltoall_latency_s, 30e-6});
       ps.push_back({f + ".moe_overlap", f, 5, 0.0, 1.0, e.moe_overlap, 0.25});
       ps.push_back({f + ".expert_imbalance", f, 6, 1.0, 2.5, e.expert_imbalance, 0.25});
     }
   }
-  for (const auto& kv : eng_points) {
-    if (kv.first == start.reference_engine || kv.second < 2) continue;
-    ps.push_back({"engine." + kv.first, kv.first, -1, 0.4, 3.0, start.engines.at(kv.first), 0.3});
+  for (const auto& kv : start.engines) {
+    if (kv.first == start.reference_engine) continue;
+    const int n = eng_points.count(kv.first) ? eng_points[kv.first] : 0;
+    if (n < engine_min_points || eng_gpus[kv.first].size() < 2) {
+      out.held.push_back("engine." + kv.first + ": " + std::to_string(n) + " fitted point(s) on " +
+                         std::to_string(eng_gpus[kv.first].size()) + " GPU type(s); it needs " +
+                         std::to_string(engine_min_points) + " on two or more");
+      continue;
+    }
+    ps.push_back({"engine." + kv.first, kv.first, -1, 0.4, 3.0, kv.second, 0.3});
   }
-  for (const parameter& p : ps) out.parameters.push_back(p.name);
+  for (const parameter& p : ps) {
+    out.parameters.push_back(p.name);
+    const std::size_t n = p.field < 0 ? eng_points[p.owner] : fam_points[p.owner];
+    out.factors.push_back({p.name, 0.0, p.prior, n});
+  }
 
   calibration cur = start;
   std::vector<double> theta(ps.size());
@@ -188,7 +250,10 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
     }
     if (!improved) break;
   }
-  for (std::size_t j = 0; j < ps.size(); ++j) set(cur, ps[j], theta[j]);
+  for (std::size_t j = 0; j < ps.size(); ++j) {
+    set(cur, ps[j], theta[j]);
+    out.factors[j].value = theta[j];
+  }
   pred.set_calibration(cur);
   out.cal = cur;
   out.objective = c0;
@@ -196,30 +261,38 @@ fit_result fit_calibration(predictor& pred, const calibration& start, const fit_
   return out;
 }
 
-std::vector<point_result> leave_one_out(const std::vector<validation_point>& points, const config_roots& roots,
-                                        const calibration& full, const fit_options& opt, int threads) {
+std::vector<point_result> leave_one_source_out(const std::vector<validation_point>& points, const config_roots& roots,
+                                               const calibration& cal, const fit_options& opt, int threads,
+                                               std::vector<fold_result>* folds) {
   std::vector<point_result> out(points.size());
-  std::vector<std::size_t> todo;
+  std::vector<std::string> groups;
   {
-    predictor pred(points, roots, full);
+    predictor pred(points, roots, cal);
     std::vector<point_result> base = pred.predict_all();
+    std::set<std::string> seen;
     for (std::size_t i = 0; i < points.size(); ++i) {
-      if (base[i].predicted && base[i].point->fit) todo.push_back(i);
-      else out[i] = base[i];
+      out[i] = base[i];
+      if (base[i].predicted && seen.insert(points[i].source_group).second) groups.push_back(points[i].source_group);
     }
   }
+  std::sort(groups.begin(), groups.end());
+  std::vector<fold_result> fold(groups.size());
   std::atomic<std::size_t> next{0};
   auto work = [&]() {
-    predictor pred(points, roots, full);  // each thread its own problems and shortlists
-    for (std::size_t k = next++; k < todo.size(); k = next++) {
-      const std::size_t i = todo[k];
+    predictor pred(points, roots, cal);  // each thread its own problems and shortlists
+    for (std::size_t k = next++; k < groups.size(); k = next++) {
       fit_options o = opt;
-      o.exclude = i;
-      fit_result f = fit_calibration(pred, full, o);
-      pred.set_calibration(f.cal);
-      point_result r = pred.predict(i);
-      r.point = &points[i];
-      out[i] = r;
+      o.exclude_group = groups[k];
+      fold[k].group = groups[k];
+      fold[k].fit = fit_calibration(pred, cal, o);
+      pred.set_calibration(fold[k].fit.cal);
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        if (points[i].source_group != groups[k] || !out[i].predicted) continue;
+        point_result r = pred.predict(i);
+        r.point = &points[i];
+        out[i] = r;
+        ++fold[k].points;
+      }
     }
   };
   const int n = std::max(1, threads);
@@ -227,6 +300,7 @@ std::vector<point_result> leave_one_out(const std::vector<validation_point>& poi
   for (int t = 1; t < n; ++t) pool.emplace_back(work);
   work();
   for (std::thread& t : pool) t.join();
+  if (folds) *folds = std::move(fold);
   return out;
 }
 

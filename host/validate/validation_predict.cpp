@@ -1,5 +1,6 @@
 // Predicting validation points with the model (predictor: a prepared problem and candidate
-// configurations per point, searched for the best throughput), and the summary of the errors.
+// configurations per point, searched for the best throughput). The error summary is in
+// validation_summary.cpp.
 #include "validate/validation.hpp"
 
 #include <algorithm>
@@ -11,44 +12,6 @@
 #include "base/text.hpp"
 
 namespace tokenplan {
-
-// ---- statistics -----------------------------------------------------------------------------
-
-namespace {
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  double pos = q * (v.size() - 1);
-  std::size_t lo = static_cast<std::size_t>(std::floor(pos));
-  std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-}
-
-}  // namespace
-
-error_summary summarize(const std::vector<point_result>& results) {
-  error_summary s;
-  std::vector<double> ape, lg;
-  for (const point_result& r : results) {
-    if (!r.predicted) {
-      ++s.skipped;
-      continue;
-    }
-    ++s.predicted;
-    ape.push_back(r.ape);
-    lg.push_back(std::fabs(r.log_ratio));
-    s.max_ratio = std::max(s.max_ratio, std::exp(std::fabs(r.log_ratio)));
-  }
-  s.median_ape = percentile(ape, 0.5);
-  s.p90_ape = percentile(ape, 0.9);
-  double sum = 0;
-  for (double a : ape) sum += a;
-  s.mean_ape = ape.empty() ? 0.0 : sum / ape.size();
-  s.median_abs_log = percentile(lg, 0.5);
-  s.p90_abs_log = percentile(lg, 0.9);
-  return s;
-}
 
 // ---- prediction -----------------------------------------------------------------------------
 
@@ -65,6 +28,7 @@ struct predictor::prepared {
   std::vector<std::size_t> shortlist;        ///< candidate indices the last full search kept
   bool prefill_metric = false;
   bool latency_metric = false;
+  std::string category;  ///< point_category, "" while the model is unknown
 };
 
 namespace {
@@ -103,6 +67,7 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     if (!models.count(vp.model)) { bail("no model config '" + vp.model + "'"); continue; }
     if (!gpus.count(vp.gpu)) { bail("no GPU config '" + vp.gpu + "'"); continue; }
     const model_entry& me = models[vp.model];
+    x.category = point_category(vp, me.spec.experts > 0);
     const gpu_entry& ge = gpus[vp.gpu];
     x.family = ge.family;
     x.prefill_metric = vp.metric == "input_tokens_per_s" && vp.disaggregated;
@@ -234,6 +199,7 @@ predictor::~predictor() = default;
 std::size_t predictor::size() const { return points_.size(); }
 const std::string& predictor::family(std::size_t i) const { return points_[i]->family; }
 const std::string& predictor::engine(std::size_t i) const { return points_[i]->engine; }
+const std::string& predictor::category(std::size_t i) const { return points_[i]->category; }
 
 void predictor::set_calibration(const calibration& cal) {
   cal_ = cal;

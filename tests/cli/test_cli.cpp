@@ -376,11 +376,15 @@ TEST(Cli, ValidateAndCalibrateOnAFewPoints) {
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["summary"]["points_predicted"], kept);
-  EXPECT_TRUE(j.contains("leave_one_out"));
-  EXPECT_TRUE(j["points"][0].contains("loo_ape"));
+  EXPECT_EQ(j["schema_version"], "2.0.0");
+  EXPECT_TRUE(j.contains("leave_one_source_out"));
+  EXPECT_TRUE(j["points"][0].contains("loso_ape"));
+  EXPECT_EQ(j["points"][0]["category"], "dense_throughput");
+  EXPECT_TRUE(j["categories"].contains("dense_throughput"));
   r = run_tool({"validate", points, "--no-loo"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("absolute percentage error: median"), std::string::npos);
+  EXPECT_NE(r.out.find("dense throughput"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Leave-one-source-out"), std::string::npos) << "--no-loo: in-sample only";
   r = run_tool({"calibrate", points, "--out", t.path("cal.json"), "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
   json c = tokenplan::testing::read_json_file(t.path("cal.json"));
