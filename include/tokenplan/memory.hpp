@@ -78,11 +78,14 @@ TOKENPLAN_HD inline void pool_memory(const model_spec& m, const gpu_spec& g, con
   const double tables = (v.pp == 1.0 && !m.tie_embeddings) ? 2.0 : 1.0;
   r.weight_embedding_bytes = tables * double(m.vocab) * h / v.tp * 2.0;
   r.weight_bytes = r.weight_attention_bytes + r.weight_dense_bytes + r.weight_expert_bytes + r.weight_embedding_bytes;
-  // Peak activation workspace of a full step on one rank: hidden states and the widest MLP
-  // intermediate in BF16.
-  const double dense_ffn = (m.experts == 0 || m.dense_layers > 0) ? m.ffn / v.tp : 0.0;
-  const double widest = m.experts > 0 ? max2(dense_ffn, 3.0 * m.expert_ffn) : dense_ffn;
-  r.activation_bytes = step_tokens * (h + 3.0 * widest) * 2.0;
+  // Peak activation workspace of a full step on one rank (`step_tokens` tokens): the hidden
+  // states and the widest MLP intermediate (gate, up and activated outputs) in BF16. A dense MLP
+  // splits its width by TP. Routed experts: the pool's dp x step_tokens tokens make k rows each,
+  // an EP group takes 1/ep of the rows and each of its GPUs 1/expert_tp of each expert's width.
+  const double dense_ffn = (m.experts == 0 || m.dense_layers > 0) ? 3.0 * m.ffn / v.tp : 0.0;
+  const double routed_ffn = m.experts > 0 ? v.dp * double(m.experts_per_token) / v.ep * 3.0 * m.expert_ffn / v.expert_tp
+                                          : 0.0;
+  r.activation_bytes = step_tokens * (h + max2(dense_ffn, routed_ffn)) * 2.0;
   r.kv_bytes_per_token = kv_sequence_bytes(m, v, 1.0);
   // The KV cache takes the usable share of what is left after weights, workspace and the
   // runtime's reserve (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, 0.9 by default).

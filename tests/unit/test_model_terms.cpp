@@ -72,6 +72,26 @@ TEST(ModelTerms, RoutedExpertsReadOnlyTheExpertsTheBatchTouches) {
 // Prefill (DeepEP normal) sends one copy per remote node: the 8 experts land on 2 x (1 - 2^-8)
 // = 1.992 nodes, 0.996 of them remote, so 40,800 B cross the NIC (1.63 us) and 307,200 B go over
 // NVLink (3.07 us): 33.07 us.
+// The activation workspace of a step on one rank, in BF16: hidden states plus the widest MLP
+// intermediate (gate, up, activated: 3 x width), counted once and split like the weights.
+TEST(ModelTerms, ActivationWorkspaceSplitsLikeTheMlp) {
+  const gpu_spec g = testing::hand_gpu();
+  pool_metrics a{};
+  // Dense Llama-8B shape at TP2: 10 tokens x (4096 + 3 x 14336 / 2) x 2 B = 512,000 B.
+  const model_spec dense = testing::llama8b_shape();
+  detail::pool_memory(dense, g, detail::make_view(dense, g, layout{2, 1, 1, 1}, prec_bf16, prec_bf16), 10, a);
+  EXPECT_DOUBLE_EQ(a.activation_bytes, 512000.0);
+  // MoE, EP8 over 8 attention-DP ranks: 8 ranks x 100 tokens x top-2 rows over 8 groups = 200
+  // rows per GPU of 3 x 512: 100 x (1024 + 8 x 2 / 8 x 1536) x 2 B = 819,200 B.
+  const model_spec m = tiny_moe();
+  detail::pool_memory(m, g, detail::make_view(m, g, layout{1, 1, 8, 8}, prec_bf16, prec_bf16), 100, a);
+  EXPECT_DOUBLE_EQ(a.activation_bytes, 819200.0);
+  // The same experts split by TP8 (EP1): every GPU sees all 200 rows at 1/8 of the width:
+  // 100 x (1024 + 2 x 1536 / 8) x 2 B = 281,600 B.
+  detail::pool_memory(m, g, detail::make_view(m, g, layout{8, 1, 1, 1}, prec_bf16, prec_bf16), 100, a);
+  EXPECT_DOUBLE_EQ(a.activation_bytes, 281600.0);
+}
+
 TEST(ModelTerms, AllToAllSplitsNvlinkAndNicAndDeduplicatesPrefill) {
   gpu_spec g = testing::hand_gpu();
   g.scale_up_domain_gpus = 8;
