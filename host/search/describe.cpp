@@ -154,6 +154,17 @@ ojson evaluation_json(const plan_inputs& in, const problem& p, const evaluation&
     lat["kv_transfer_ms"] = m.kv_transfer_s * 1e3;
     lat["kv_transfer_exposed_ms"] = m.kv_transfer_exposed_s * 1e3;
   }
+  // What the plan delivers at its planned load (latency_dist.hpp): the SLO figures above size it.
+  const latency_dist& l = m.latency;
+  ojson dist;
+  dist["ttft_mean_ms"] = l.ttft_mean_s * 1e3;
+  dist["ttft_p50_ms"] = l.ttft_p50_s * 1e3;
+  dist["ttft_p90_ms"] = l.ttft_p90_s * 1e3;
+  dist["ttft_p99_ms"] = l.ttft_p99_s * 1e3;
+  dist["tpot_mean_ms"] = l.tpot_mean_s * 1e3;
+  dist["tpot_p99_ms"] = l.tpot_p99_s * 1e3;
+  dist["itl_p99_ms"] = l.itl_p99_s * 1e3;
+  lat["at_planned_load"] = dist;
   j["latency"] = lat;
   ojson pools;
   if (e.cfg.mode == mode_disaggregated) {

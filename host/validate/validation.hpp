@@ -32,6 +32,7 @@ struct validation_point {
   std::uint32_t concurrency = 0;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
+  std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)
   std::uint32_t draft_tokens = 0;  ///< speculative draft tokens (0: none)
   double draft_acceptance = 0;
   std::string metric, scope;

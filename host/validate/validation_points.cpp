@@ -124,6 +124,7 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.ttft_ms = opt_number(op, "ttft_ms", positive(1e9));
     p.tpot_ms = opt_number(op, "tpot_ms", positive(1e9));
     const std::string pct = opt_string(op, "latency_percentile");
+    p.latency_percentile = pct;
     p.slo_tail = pct == "mean" || pct == "median" ? 0.5 : (pct == "p90" ? 0.1 : (pct == "p95" ? 0.05 : 0.01));
     const std::string spec = opt_string(op, "speculative");
     p.draft_tokens = opt_integer(op, "draft_tokens", 1, 16);

@@ -137,6 +137,12 @@ struct pool_metrics {
   double tpot_s;
   double ttft_s;                   ///< aggregated: time to first token; prefill pool: its share
   double prefill_chunks;
+  // what the latency distribution (latency_dist.hpp) reads back
+  double chunk_tokens;             ///< prompt tokens one step prefills per rank (aggregated: the room the decodes leave)
+  double cycle_decode_s;           ///< aggregated: the cycle with decodes only (0 when not computed)
+  double prefill_s_per_token;      ///< aggregated: what one more prompt token in a step adds to the cycle
+  double queue_slots;              ///< the M/M/c pool the admission queue is solved on: slots
+  double queue_hold_s;             ///< and how long a request holds one
   // queueing at the planned load
   double utilisation;              ///< share of capacity the fleet is sized to run at (TTFT tail)
   double queue_wait_s;             ///< the SLO-percentile wait for a slot at that utilisation
@@ -149,6 +155,19 @@ struct pool_metrics {
   double gpus;
   double nodes;
   double gpus_billed;
+};
+
+/// Latency as a distribution at the planned load (latency_dist.hpp; full evaluations only, else
+/// zero): TTFT is a random prompt's prefill plus the wait for a slot, TPOT a request's mean time
+/// per output token, ITL one step's.
+struct latency_dist {
+  double ttft_mean_s;
+  double ttft_p50_s;
+  double ttft_p90_s;
+  double ttft_p99_s;
+  double tpot_mean_s;
+  double tpot_p99_s;  ///< the 99th percentile over requests of each request's mean TPOT
+  double itl_p99_s;   ///< the 99th percentile over steps of the time per output token
 };
 
 /// Everything the model derives for one configuration. Units are in the names.
@@ -175,6 +194,7 @@ struct metrics {
   /// over the cycle); disaggregated, the prefill pool's share of the GPU-seconds per request.
   /// Splits cost per million tokens into input and output.
   double prefill_time_share;
+  latency_dist latency;          ///< what the plan delivers at its planned utilisation
 };
 
 /// evaluation::index of a configuration that does not come from the grid.

@@ -101,23 +101,44 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
 
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
-/// half a cycle. The tail prompt sets the SLO. Sets d.prefill_chunks; returns the time.
+/// half a cycle. The tail prompt sets the SLO. A last partial chunk costs its real size: the
+/// cycle is affine in the prompt tokens a step carries between the decode-only cycle and the
+/// cycle with a full chunk (both computed), so it costs the decode-only cycle plus its tokens at
+/// that slope. `full` (or a partial last chunk) also computes the decode-only cycle and the slope
+/// for latency_dist.hpp. Sets d.prefill_chunks, d.chunk_tokens, d.cycle_decode_s and
+/// d.prefill_s_per_token; returns the time.
 TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& g, const pool_view& dv,
-                                           const step_load& avg, double chunk, const request_terms& q,
+                                           const step_load& avg, double chunk, const request_terms& q, bool full,
                                            pool_metrics& d) {
   const double mb = avg.decode_seqs;
   const double room = prefill_room(chunk, mb, q.draft, dv.dp);
-  double full_cycle = d.cycle_s;
+  d.chunk_tokens = room;
+  double prefill_s = 0.0;
   if (room >= 1.0) {
     d.prefill_chunks = ceil_div(q.isl_new_tail, room);
+    const double x_full = min2(q.isl_new_tail, room);
     step_load with_chunk = avg;
-    with_chunk.prefill_tokens = min2(q.isl_new_tail, room) * dv.dp;
+    with_chunk.prefill_tokens = x_full * dv.dp;
     with_chunk.logit_tokens = mb * (1.0 + q.draft) + with_chunk.prefill_tokens / q.isl_new;
     step_breakdown fb = stage_step(m, g, dv, with_chunk);
-    full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + with_chunk.prefill_tokens, q.hidden) +
-                  d.host_overhead_s) * q.ef;
+    const double full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + with_chunk.prefill_tokens, q.hidden) +
+                               d.host_overhead_s) * q.ef;
+    const double whole = floor_pos(q.isl_new_tail / room);
+    const double rest = q.isl_new_tail - whole * room;
+    const bool partial = whole >= 1.0 && rest > 0.0;
+    if (full || partial) {
+      step_load decode_only = avg;
+      decode_only.prefill_tokens = 0.0;
+      decode_only.logit_tokens = mb * (1.0 + q.draft);
+      const step_breakdown db = stage_step(m, g, dv, decode_only);
+      d.cycle_decode_s = (dv.pp * db.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft), q.hidden) +
+                          d.host_overhead_s) * q.ef;
+      d.prefill_s_per_token = max2(0.0, full_cycle - d.cycle_decode_s) / x_full;
+    }
+    prefill_s = partial ? whole * full_cycle + min2(full_cycle, d.cycle_decode_s + d.prefill_s_per_token * rest)
+                        : d.prefill_chunks * full_cycle;
   }
-  return d.prefill_chunks * full_cycle + 0.5 * d.cycle_s;
+  return prefill_s + 0.5 * d.cycle_s;
 }
 
 /// Admission queueing of an aggregated replica: a pool of `concurrency` slots, each request
@@ -129,6 +150,18 @@ TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const reque
                                              bool bound, pool_metrics& d) {
   const double hold = base_ttft + q.osl * d.tpot_s;
   const double ttft_budget = w.ttft_slo_s - base_ttft;
+  d.queue_slots = d.concurrency;
+  d.queue_hold_s = hold;
+  if (w.closed_loop) {
+    // A closed loop never queues: a user sends its next request only when its slot is free. Each
+    // slot decodes for OSL steps and spends the rest of its turn on its own prompt (the mean
+    // prompt: d.chunk_tokens per cycle), so that share of the decode rate is delivered.
+    const double decode_s = q.osl * d.tpot_s;
+    const double prompt_s = d.chunk_tokens >= 1.0 ? max2(1.0, q.isl_new / d.chunk_tokens) * d.cycle_s + 0.5 * d.cycle_s : 0.0;
+    d.utilisation = decode_s / (decode_s + prompt_s);
+    d.queue_wait_s = 0.0;
+    return;
+  }
   if (bound) {
     d.utilisation = queueing::utilisation_bound(d.concurrency, hold, ttft_budget, w.slo_tail);
   } else {
@@ -170,6 +203,7 @@ TOKENPLAN_HD inline void prefill_pool_cycle(const model_spec& m, const gpu_spec&
   f.micro_batches = pv.pp;
   f.tokens_per_cycle = 1.0;
   f.prefill_tokens_per_step = chunk * pv.dp;
+  f.chunk_tokens = chunk;
   step_load ps{};
   ps.verify_tokens = 1.0;
   ps.prefill_tokens = f.prefill_tokens_per_step;
@@ -211,6 +245,19 @@ TOKENPLAN_HD inline void disaggregated_queueing(const workload_spec& w, const re
   const double side_budget = 0.5 * (w.ttft_slo_s - base_ttft);
   const double prefill_slots = max2(1.0, f.prefill_tokens_per_step / q.isl_new);
   const double prefill_hold = f.prefill_chunks * f.cycle_s;
+  f.queue_slots = prefill_slots;
+  f.queue_hold_s = prefill_hold;
+  d.queue_slots = d.concurrency;
+  d.queue_hold_s = q.osl * d.tpot_s;
+  if (w.closed_loop) {
+    // No queue in a closed loop (aggregated_queueing): each decode slot is busy but for its own
+    // prompt's TTFT, and the prefill pool serves the rate that leaves.
+    d.utilisation = d.queue_hold_s / (d.queue_hold_s + base_ttft);
+    f.utilisation = min2(0.999, d.utilisation * d.requests_per_s / f.requests_per_s);
+    f.queue_wait_s = 0.0;
+    d.queue_wait_s = 0.0;
+    return;
+  }
   if (bound) {
     f.utilisation = queueing::utilisation_bound(prefill_slots, prefill_hold, side_budget, w.slo_tail);
     d.utilisation = queueing::utilisation_bound(d.concurrency, q.osl * d.tpot_s, side_budget, w.slo_tail);

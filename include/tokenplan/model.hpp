@@ -19,7 +19,7 @@
 // memory.hpp weights, KV bytes and the memory fit; communication.hpp all-reduce, all-to-all,
 // pipeline hand-offs and the KV transfer; step_time.hpp the step by component (stage_step), host
 // work and speculation; latency.hpp each pool's cycle, TTFT and admission queueing (whose maths is
-// queueing.hpp); cost.hpp the fleet's size, power and cost. Everything but the entry points and
+// queueing.hpp); latency_dist.hpp the latency distribution at the planned load; cost.hpp the fleet's size, power and cost. Everything but the entry points and
 // the result types is in namespace detail.
 #pragma once
 
@@ -31,6 +31,7 @@
 #include "tokenplan/evaluation.hpp"
 #include "tokenplan/hd.hpp"
 #include "tokenplan/latency.hpp"
+#include "tokenplan/latency_dist.hpp"
 #include "tokenplan/memory.hpp"
 #include "tokenplan/pool_view.hpp"
 #include "tokenplan/precision.hpp"
@@ -219,7 +220,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
 
   // ---- TTFT, queueing and throughput ----------------------------------------------------------
   if (!disagg) {
-    const double base_ttft = aggregated_ttft(m, g, dv, avg, double(c.main.chunk), q, d);
+    const double base_ttft = aggregated_ttft(m, g, dv, avg, double(c.main.chunk), q, full, d);
     if (fits && budget_ok && d.tpot_s <= w.tpot_slo_s) aggregated_queueing(w, q, base_ttft, bound, d);
     aggregated_totals(q, base_ttft, d, r);
     if (full && d.cycle_s > 0.0) {
@@ -243,11 +244,34 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   if (disagg) size_pool(r.prefill, q.peak_requests_per_s, q.gpn);
   size_pool(d, q.peak_requests_per_s, q.gpn);
   fleet_cost(g, site, w, r);
+  // What the plan delivers at its planned load, as a distribution (full evaluations only: the
+  // search ranks by the SLO sizing above, and the percentiles cost a few thousand exponentials).
+  if (full) r.latency = latency_at(m, w, q, disagg, dv.dp, r, d.utilisation, r.prefill.utilisation);
 
   e.reason = verdict(w, fits, budget_ok, disagg, r);
   e.key = objective_key(p.goal, r);
   e.tie = tie_key(p.goal, r);
   return e;
+}
+
+/// The latency distribution of `e`, a full evaluation of a configuration of `p`, were its main
+/// pool run at utilisation `u_main` and its prefill pool (disaggregated) at `u_prefill`; at the
+/// planned utilisations it is e.m.latency. Validation asks it at the load a benchmark ran at.
+TOKENPLAN_HD inline latency_dist latency_at_load(const problem& p, const evaluation& e, double u_main,
+                                                 double u_prefill) {
+  const site_spec& site = p.sites[e.cfg.site];
+  const detail::request_terms q = detail::make_request_terms(p.model, p.workload, site, e.cfg);
+  return detail::latency_at(p.model, p.workload, q, e.cfg.mode == mode_disaggregated, double(e.cfg.main.lay.dp), e.m,
+                            u_main, u_prefill);
+}
+
+/// The highest main-pool utilisation at which `e` (a full evaluation of a configuration of
+/// `p`) keeps the share `tail` of its TTFTs within `ttft_s` (detail::utilisation_at_ttft).
+TOKENPLAN_HD inline double utilisation_at_ttft(const problem& p, const evaluation& e, double ttft_s, double tail) {
+  const site_spec& site = p.sites[e.cfg.site];
+  const detail::request_terms q = detail::make_request_terms(p.model, p.workload, site, e.cfg);
+  return detail::utilisation_at_ttft(p.model, p.workload, q, e.cfg.mode == mode_disaggregated, e.m, ttft_s, tail,
+                                     e.m.prefill.utilisation);
 }
 
 /// Evaluates grid point `index` of the problem (`depth`: as evaluate_config).

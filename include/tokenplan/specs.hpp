@@ -95,6 +95,10 @@ struct workload_spec {
   double draft_acceptance;  ///< per-token acceptance of speculative drafts, [0, 1)
   double draft_cost_layers; ///< cost of drafting one token, in target-model layers
   double engine_factor;     ///< serving engine's step-time multiplier (1 = reference engine)
+  /// true: a closed loop of a fixed number of users (a benchmark's --max-concurrency), each
+  /// sending its next request when the answer to the last one is back. Every slot is busy and no
+  /// request waits for one: no admission queue, TTFT is the prompt's own prefill.
+  bool closed_loop;
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.

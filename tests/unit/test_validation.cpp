@@ -211,6 +211,32 @@ TEST(Validation, SummaryCountsPointsOffByMoreThanOneAndAHalf) {
   EXPECT_EQ(point_category(p, false), "ttft");
 }
 
+// Latency points compared like with like. A closed loop of 4 users (vllm bench --max-concurrency
+// 4) has no admission queue: its p99 TTFT is a prefill, not the wait of an open queue run at 99.9%
+// (which was 4 million ms); its p99 TPOT is at least its mean TPOT, each from the same model.
+TEST(Validation, FixedConcurrencyLatencyPoints) {
+  std::vector<validation_point> points;
+  for (const validation_point& p : load_points(shipped("validation/candidate-points.jsonl"))) {
+    if (p.id.rfind("gpustack-dsr1-h200x8-vllm-tp8-c4-", 0) == 0) points.push_back(p);
+  }
+  ASSERT_EQ(points.size(), 4u);
+  predictor pred(points, shipped_roots(), load_calibration(shipped("calibration.json")));
+  double tpot_mean = 0.0, tpot_p99 = 0.0;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const point_result r = pred.predict(i);
+    ASSERT_TRUE(r.predicted) << points[i].id << ": " << r.why_not;
+    EXPECT_EQ(r.best.m.main.queue_wait_s, 0.0) << points[i].id;
+    if (points[i].metric == "ttft_ms") {
+      EXPECT_LT(r.value, 1000.0);
+      EXPECT_GT(r.value, 10.0);
+    }
+    if (points[i].id.find("tpot-mean") != std::string::npos) tpot_mean = r.value;
+    if (points[i].id.find("tpot-p99") != std::string::npos) tpot_p99 = r.value;
+  }
+  EXPECT_GT(tpot_mean, 0.0);
+  EXPECT_GE(tpot_p99, tpot_mean);
+}
+
 TEST(Validation, PointErrorsNameFileLineAndField) {
   testing::temp_dir t;
   const std::string good =

@@ -1,0 +1,229 @@
+// Latency as a distribution at an operating load: TTFT mean and percentiles from a random
+// prompt's prefill plus the wait for a slot, TPOT mean and p99 from the steps that carry a
+// prefill chunk. Reads back what latency.hpp left in the metrics, so it can be asked again at
+// another utilisation. Plain __host__ __device__ code; includes only other tokenplan/ headers.
+#pragma once
+
+#include "tokenplan/detail/arith.hpp"
+#include "tokenplan/evaluation.hpp"
+#include "tokenplan/hd.hpp"
+#include "tokenplan/latency.hpp"
+#include "tokenplan/queueing.hpp"
+#include "tokenplan/specs.hpp"
+
+namespace tokenplan {
+namespace detail {
+
+/// The wait for a slot in an M/M/c pool: an arrival waits with probability `p`, and then for an
+/// exponential time of rate `r` per second (c mu - lambda), as queueing.hpp's tail_wait assumes.
+struct slot_wait {
+  double p;
+  double r;
+};
+
+/// The wait at utilisation `rho` of `slots` slots each held `hold_s` seconds; none (p = 0) when
+/// the pool is idle or not queued (a closed loop).
+TOKENPLAN_HD inline slot_wait mmc_wait(double slots, double hold_s, double rho) {
+  slot_wait s{0.0, 1.0};
+  if (!(rho > 0.0) || !(slots > 0.0) || !(hold_s > 0.0)) return s;
+  const double a = rho * slots;
+  s.p = queueing::wait_probability(slots, rho, sqrt(a));
+  s.r = (slots - a) / hold_s;
+  return s;
+}
+
+/// P(Wa + Wb > x) for two independent waits (a disaggregated request waits for a prefill place,
+/// then for a decode slot; aggregated, b.p = 0). Both exponential parts together are
+/// hypoexponential: P(Xa + Xb > x) = (rb e^(-ra x) - ra e^(-rb x)) / (rb - ra), which becomes
+/// (1 + r x) e^(-r x) as the rates meet.
+TOKENPLAN_HD inline double wait_survival(const slot_wait& a, const slot_wait& b, double x) {
+  if (x < 0.0) return 1.0;
+  const double ea = queueing::exp_neg(-a.r * x);
+  const double eb = queueing::exp_neg(-b.r * x);
+  const double dr = b.r - a.r;
+  const double both = dr * dr <= 1e-12 * a.r * a.r ? (1.0 + a.r * x) * ea : (b.r * ea - a.r * eb) / dr;
+  return a.p * (1.0 - b.p) * ea + b.p * (1.0 - a.p) * eb + a.p * b.p * both;
+}
+
+/// Points of the prompt-length distribution: z = -5 .. 5 in steps of 1/8 (the normal mass
+/// outside is 6e-7, well below any percentile reported).
+constexpr int prompt_points = 81;
+
+/// Uncached prompt lengths at the grid points of a lognormal with mean `mean` and log-variance
+/// `sigma2` (0: every prompt the mean), and each point's probability (normal density, summed to 1).
+TOKENPLAN_HD inline void prompt_grid(double mean, double sigma2, double* len, double* prob) {
+  const double sigma = sigma2 > 0.0 ? sqrt(sigma2) : 0.0;
+  double total = 0.0;
+  for (int i = 0; i < prompt_points; ++i) {
+    const double z = -5.0 + 0.125 * i;
+    len[i] = mean * queueing::exp_any(sigma * z - 0.5 * sigma * sigma);
+    prob[i] = queueing::normal_pdf(z);
+    total += prob[i];
+  }
+  for (int i = 0; i < prompt_points; ++i) prob[i] /= total;
+}
+
+/// Aggregated: time from arrival at a free slot to the first token of a prompt of `tokens`
+/// uncached tokens: half a cycle to the next step, then a full chunk per cycle and the last
+/// partial chunk at its real size (aggregated_ttft's affine cycle).
+TOKENPLAN_HD inline double aggregated_prefill_s(const pool_metrics& d, double tokens) {
+  const double room = d.chunk_tokens;
+  if (!(room >= 1.0)) return 0.5 * d.cycle_s;
+  const double per_chunk = d.cycle_decode_s + d.prefill_s_per_token * room;
+  const double whole = floor_pos(tokens / room);
+  const double rest = tokens - whole * room;
+  return whole * per_chunk + (rest > 0.0 ? d.cycle_decode_s + d.prefill_s_per_token * rest : 0.0) + 0.5 * d.cycle_s;
+}
+
+/// Disaggregated: the prefill pool's time for a prompt of `tokens` uncached tokens (its chunks
+/// through the pipeline, as prefill_pool_cycle) plus the KV transfer that outlasts it
+/// (disaggregated_ttft), the transfer scaled from the tail prompt's by length.
+TOKENPLAN_HD inline double disaggregated_prefill_s(const model_spec& m, const request_terms& q, const metrics& r,
+                                                   double tokens) {
+  const pool_metrics& f = r.prefill;
+  const double chunks = ceil_div(tokens, max2(1.0, f.chunk_tokens));
+  const double prefill = (chunks + f.micro_batches - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * q.ef;
+  const double kv = q.isl_new_tail > 0.0 ? r.kv_transfer_s * tokens / q.isl_new_tail : 0.0;
+  return prefill + max2(kv / m.layers, kv - chunks * f.cycle_s);
+}
+
+/// The share of requests whose TTFT passes `t`: sum over prompts of P(prompt) x P(prefill +
+/// wait > t). Each grid point stands for its bin of prompts, whose prefill times spread evenly
+/// between the midpoints to its neighbours (a point mass would make every percentile stick to a
+/// grid point); the share of the bin still prefilling at t passes for sure, the rest if its wait
+/// outlasts t - prefill.
+TOKENPLAN_HD inline double ttft_share_over(const double* pre, const double* prob, const slot_wait& a,
+                                           const slot_wait& b, double t) {
+  double share = 0.0;
+  for (int i = 0; i < prompt_points; ++i) {
+    const double lo = i > 0 ? 0.5 * (pre[i - 1] + pre[i]) : pre[i];
+    const double hi = i + 1 < prompt_points ? 0.5 * (pre[i] + pre[i + 1]) : pre[i];
+    double done = t >= pre[i] ? 1.0 : 0.0;
+    if (hi > lo) done = min2(1.0, max2(0.0, (t - lo) / (hi - lo)));
+    share += prob[i] * ((1.0 - done) + done * wait_survival(a, b, max2(0.0, t - pre[i])));
+  }
+  return share;
+}
+
+/// The TTFT that a share `tail` of requests exceeds: bisection on ttft_share_over, 60 halvings
+/// of a bracket that holds it (the wait alone passes each half of its bound with at most tail / 2).
+TOKENPLAN_HD inline double ttft_quantile(const double* pre, const double* prob, const slot_wait& a,
+                                         const slot_wait& b, double tail) {
+  double wait_hi = 0.0;
+  if (a.p > 0.5 * tail) wait_hi = max2(wait_hi, 2.0 * queueing::log_pos(4.0 * a.p / tail) / a.r);
+  if (b.p > 0.5 * tail) wait_hi = max2(wait_hi, 2.0 * queueing::log_pos(4.0 * b.p / tail) / b.r);
+  double lo = pre[0], hi = pre[0];
+  for (int i = 1; i < prompt_points; ++i) {
+    lo = min2(lo, pre[i]);
+    hi = max2(hi, pre[i]);
+  }
+  hi += wait_hi;
+  for (int it = 0; it < 60; ++it) {
+    const double t = 0.5 * (lo + hi);
+    if (ttft_share_over(pre, prob, a, b, t) > tail) lo = t;
+    else hi = t;
+  }
+  return hi;
+}
+
+/// Standard normal 99th percentile, Phi^-1(0.99) = 2.3263 (Abramowitz & Stegun, table 26.5).
+constexpr double z_p99 = 2.3263478740408408;
+
+/// The prompts of the workload (lognormal through its mean and E[L^2], input_sq_mean) on the
+/// grid, with each one's time to its first token before any wait: `pre` and `prob`, as
+/// prompt_grid. Returns the mean of `pre`.
+TOKENPLAN_HD inline double prefill_grid(const model_spec& m, const workload_spec& w, const request_terms& q,
+                                        bool disagg, const metrics& r, double* pre, double* prob) {
+  double len[prompt_points];
+  const double sq = q.isl * q.isl;
+  const double sigma2 = w.input_sq_mean > sq ? queueing::log_pos(w.input_sq_mean / sq) : 0.0;
+  prompt_grid(q.isl_new, sigma2, len, prob);
+  double mean = 0.0;
+  for (int i = 0; i < prompt_points; ++i) {
+    pre[i] = disagg ? disaggregated_prefill_s(m, q, r, len[i]) : aggregated_prefill_s(r.main, len[i]);
+    mean += prob[i] * pre[i];
+  }
+  return mean;
+}
+
+/// The waits of the M/M/c pools the SLO sizing solved, at utilisations `u_main` and (for the
+/// prefill pool, disaggregated) `u_prefill`; none in a closed loop.
+TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, bool disagg, const metrics& r, double u_main,
+                                    double u_prefill, slot_wait& a, slot_wait& b) {
+  a = slot_wait{0.0, 1.0};
+  b = slot_wait{0.0, 1.0};
+  if (w.closed_loop) return;
+  a = disagg ? mmc_wait(r.prefill.queue_slots, r.prefill.queue_hold_s, u_prefill)
+             : mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+  if (disagg) b = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+}
+
+/// The latency distribution of a configuration evaluated into `r` (latency.hpp's pool figures),
+/// at main-pool utilisation `u_main` and prefill-pool utilisation `u_prefill` (disaggregated).
+/// `dp`: the main pool's attention-DP ranks. TTFT: prefill_grid's prompts, ttft_waits' waits.
+/// TPOT: the mean is the average cycle; a request's TPOT averages its OSL / tau steps, a share
+/// f of which carries a prefill chunk (f = prefill tokens per step over the chunk: the room, at
+/// most the tail prompt), so its
+/// p99 is the mean plus z_p99 sqrt(f (1 - f) / steps) of the chunk's extra cycle (binomial, normal
+/// approximation), at most the full-chunk cycle; one step's (ITL) p99 is the full-chunk cycle when
+/// more than 1% of steps carry a chunk, else the decode-only cycle.
+TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_spec& w, const request_terms& q,
+                                            bool disagg, double dp, const metrics& r, double u_main,
+                                            double u_prefill) {
+  latency_dist out{};
+  const pool_metrics& d = r.main;
+  if (!(d.cycle_s > 0.0)) return out;
+  double pre[prompt_points], prob[prompt_points];
+  const double mean_pre = prefill_grid(m, w, q, disagg, r, pre, prob);
+  slot_wait a{}, b{};
+  ttft_waits(w, disagg, r, u_main, u_prefill, a, b);
+  out.ttft_mean_s = mean_pre + a.p / a.r + b.p / b.r;
+  out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5);
+  out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1);
+  out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01);
+
+  out.tpot_mean_s = d.tpot_s;
+  out.tpot_p99_s = d.tpot_s;
+  out.itl_p99_s = d.tpot_s;
+  if (!disagg && d.chunk_tokens >= 1.0 && d.cycle_decode_s > 0.0) {
+    // A step that carries prefill carries at most its room, and a prompt at most the tail's
+    // tokens: that chunk sets the slow steps, and the share of steps carrying one keeps the mean.
+    const double chunk = min2(d.chunk_tokens, max2(1.0, q.isl_new_tail));
+    const double full_chunk = d.cycle_decode_s + d.prefill_s_per_token * chunk;
+    const double share = min2(1.0, d.prefill_tokens_per_step / (dp * chunk));
+    const double steps = max2(1.0, q.osl / q.tau);
+    const double spread = z_p99 * sqrt(share * (1.0 - share) / steps) * max2(0.0, full_chunk - d.cycle_decode_s);
+    out.tpot_p99_s = max2(d.tpot_s, min2(full_chunk, d.cycle_s + spread) / q.tau);
+    out.itl_p99_s = (share > 0.01 ? max2(full_chunk, d.cycle_s) : d.cycle_decode_s) / q.tau;
+  }
+  return out;
+}
+
+/// The highest main-pool utilisation (<= 0.999, bisection to 1e-4) at which at most a share
+/// `tail` of requests waits longer than `ttft_s` for its first token (aggregated; the prefill
+/// pool's utilisation held at `u_prefill` when disaggregated): the load a benchmark that bounds a
+/// TTFT percentile, such as MLPerf's Server scenario, runs at. 0 when none does.
+TOKENPLAN_HD inline double utilisation_at_ttft(const model_spec& m, const workload_spec& w, const request_terms& q,
+                                               bool disagg, const metrics& r, double ttft_s, double tail,
+                                               double u_prefill) {
+  double pre[prompt_points], prob[prompt_points];
+  prefill_grid(m, w, q, disagg, r, pre, prob);
+  auto over = [&](double u) {
+    slot_wait a{}, b{};
+    ttft_waits(w, disagg, r, u, u_prefill, a, b);
+    return ttft_share_over(pre, prob, a, b, ttft_s);
+  };
+  const double cap = 0.999;
+  if (over(cap) <= tail) return cap;
+  double lo = 0.0, hi = cap;
+  if (over(lo) > tail) return 0.0;
+  for (int it = 0; it < 14; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    if (over(mid) <= tail) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+}  // namespace detail
+}  // namespace tokenplan

@@ -1,0 +1,177 @@
+// Latency as a distribution (latency_dist.hpp), the closed loop of a fixed concurrency and the
+// last partial prefill chunk (latency.hpp), each against a hand-computed case.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include "scenarios.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+namespace {
+
+using detail::slot_wait;
+
+// One wait: P(W > x) = p e^(-r x); two: the atoms times each tail plus the hypoexponential part.
+TEST(LatencyDist, WaitSurvivalByHand) {
+  const slot_wait none{0.0, 1.0};
+  EXPECT_NEAR(detail::wait_survival(slot_wait{0.5, 2.0}, none, 1.0), 0.5 * std::exp(-2.0), 1e-14);
+  EXPECT_EQ(detail::wait_survival(slot_wait{0.5, 2.0}, none, -0.1), 1.0);
+  // Both always wait, rates 1 and 2: (2 e^-1 - 1 e^-2) / (2 - 1) = 0.600424...
+  EXPECT_NEAR(detail::wait_survival(slot_wait{1.0, 1.0}, slot_wait{1.0, 2.0}, 1.0), 2.0 * std::exp(-1.0) - std::exp(-2.0),
+              1e-14);
+  // Equal rates: Erlang-2, (1 + r x) e^(-r x) = 2 e^-1 at r = x = 1.
+  EXPECT_NEAR(detail::wait_survival(slot_wait{1.0, 1.0}, slot_wait{1.0, 1.0}, 1.0), 2.0 * std::exp(-1.0), 1e-14);
+  // At 0: the chance that either waits, 1 - (1 - 0.2)(1 - 0.5) = 0.6.
+  EXPECT_NEAR(detail::wait_survival(slot_wait{0.2, 3.0}, slot_wait{0.5, 7.0}, 0.0), 0.6, 1e-14);
+}
+
+// Every prompt prefills in 0.1 s; a fifth of the arrivals wait, at rate 10/s. Then
+// P(TTFT > t) = 0.2 e^(-10 (t - 0.1)): p99 = 0.1 + ln(20) / 10, p90 = 0.1 + ln(2) / 10, and the
+// median is the prefill alone (80% never wait). The mean adds p / r = 0.02 s.
+TEST(LatencyDist, QuantileOfPrefillPlusWaitByHand) {
+  double len[detail::prompt_points], prob[detail::prompt_points], pre[detail::prompt_points];
+  detail::prompt_grid(1000.0, 0.0, len, prob);
+  double total = 0.0;
+  for (int i = 0; i < detail::prompt_points; ++i) {
+    EXPECT_NEAR(len[i], 1000.0, 1e-9);
+    pre[i] = 0.1;
+    total += prob[i];
+  }
+  EXPECT_NEAR(total, 1.0, 1e-12);
+  const slot_wait w{0.2, 10.0}, none{0.0, 1.0};
+  EXPECT_NEAR(detail::ttft_quantile(pre, prob, w, none, 0.01), 0.1 + std::log(20.0) / 10.0, 1e-9);
+  EXPECT_NEAR(detail::ttft_quantile(pre, prob, w, none, 0.1), 0.1 + std::log(2.0) / 10.0, 1e-9);
+  EXPECT_NEAR(detail::ttft_quantile(pre, prob, w, none, 0.5), 0.1, 1e-9);
+}
+
+// The p99 of a sum is not the sum of the p99s: lognormal prompts (sigma 0.5, mean 1000) whose
+// prefill costs 1 ms per token, plus the wait above. The prompt's own p99 is
+// 1000 e^(-0.125 + 2.3263 x 0.5) = 2826 tokens (2.826 s); the wait's p99 is ln(20) / 10 = 0.30 s; the
+// p99 of their sum lies above the larger part and below the two added.
+TEST(LatencyDist, P99OfTheSumIsBelowTheSumOfP99s) {
+  double len[detail::prompt_points], prob[detail::prompt_points], pre[detail::prompt_points];
+  detail::prompt_grid(1000.0, 0.25, len, prob);
+  double mean = 0.0;
+  for (int i = 0; i < detail::prompt_points; ++i) {
+    pre[i] = 1e-3 * len[i];
+    mean += prob[i] * len[i];
+  }
+  EXPECT_NEAR(mean, 1000.0, 1.0);  // the grid keeps the lognormal's mean
+  const slot_wait none{0.0, 1.0};
+  const double prompt_p99 = detail::ttft_quantile(pre, prob, none, none, 0.01);
+  EXPECT_NEAR(prompt_p99, 2.826, 2.826 * 0.01);  // a grid of 81 points, bins spread evenly
+  const double both = detail::ttft_quantile(pre, prob, slot_wait{0.2, 10.0}, none, 0.01);
+  EXPECT_GT(both, prompt_p99);
+  EXPECT_LT(both, prompt_p99 + std::log(20.0) / 10.0);
+}
+
+// A pool that prefills 1000 tokens a step: decode-only cycle 20 ms, 10 us per prompt token, so a
+// full chunk's cycle is 30 ms; average cycle 25 ms. A 2,500-token prompt: half a cycle, two full
+// chunks, and its last 500 tokens at their real size: 12.5 + 60 + 25 = 97.5 ms (not 102.5).
+TEST(LatencyDist, LastPartialChunkCostsItsRealSize) {
+  pool_metrics d{};
+  d.chunk_tokens = 1000.0;
+  d.cycle_decode_s = 0.020;
+  d.prefill_s_per_token = 1e-5;
+  d.cycle_s = 0.025;
+  EXPECT_NEAR(detail::aggregated_prefill_s(d, 2500.0), 0.0975, 1e-12);
+  EXPECT_NEAR(detail::aggregated_prefill_s(d, 2000.0), 0.0725, 1e-12);
+}
+
+// TPOT of the same pool, OSL 100, half the steps carry a chunk (500 prompt tokens per step of a
+// 1000 room): the mean is the average cycle, 25 ms; a request averages 100 steps, so its p99 is
+// 25 ms + 2.3263 sqrt(0.5 x 0.5 / 100) x 10 ms = 26.163 ms; one step's p99 is a full-chunk cycle.
+TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
+  model_spec m = testing::llama8b_shape();
+  workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
+  detail::request_terms q{};
+  q.isl = 1000.0;
+  q.isl_new = 1000.0;
+  q.isl_new_tail = 1000.0;
+  q.osl = 100.0;
+  q.tau = 1.0;
+  q.ef = 1.0;
+  metrics r{};
+  pool_metrics& d = r.main;
+  d.chunk_tokens = 1000.0;
+  d.cycle_decode_s = 0.020;
+  d.prefill_s_per_token = 1e-5;
+  d.cycle_s = 0.025;
+  d.tpot_s = 0.025;
+  d.prefill_tokens_per_step = 500.0;
+  const latency_dist l = detail::latency_at(m, w, q, false, 1.0, r, 0.0, 0.0);
+  EXPECT_NEAR(l.tpot_mean_s, 0.025, 1e-15);
+  EXPECT_NEAR(l.tpot_p99_s, 0.025 + 2.3263478740408408 * 0.05 * 0.010, 1e-12);
+  EXPECT_NEAR(l.itl_p99_s, 0.030, 1e-15);
+  // No wait (utilisation 0), every prompt 1000 tokens: one full chunk and half a cycle.
+  EXPECT_NEAR(l.ttft_p99_s, 0.030 + 0.0125, 1e-9);
+  EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
+}
+
+// A closed loop of 4 users has no admission queue: each slot is busy but for its own prompt. With
+// OSL 100 at 20 ms the slot decodes 2 s a turn; a 500-token prompt fits one 1000-token step
+// (one 20 ms cycle) after half a cycle, 30 ms: utilisation 2 / 2.03.
+TEST(LatencyDist, ClosedLoopHasNoQueue) {
+  workload_spec w = testing::plain_workload(1e9, 500.0, 100.0, 1.0, 1e9, 1e9);
+  w.closed_loop = true;
+  detail::request_terms q{};
+  q.isl_new = 500.0;
+  q.osl = 100.0;
+  pool_metrics d{};
+  d.concurrency = 4.0;
+  d.tpot_s = 0.020;
+  d.cycle_s = 0.020;
+  d.chunk_tokens = 1000.0;
+  detail::aggregated_queueing(w, q, 0.05, false, d);
+  EXPECT_NEAR(d.utilisation, 2.0 / 2.03, 1e-12);
+  EXPECT_EQ(d.queue_wait_s, 0.0);
+}
+
+// The cause of the millions of milliseconds: with no SLO (1e9 s) an open queue is run at 99.9%
+// of 4 slots, where the p99 wait is ln(100 P(wait)) x hold / 0.004, about 1,150 holds. A closed
+// loop of the same 4 users delivers TTFT of the order of its prefill, and its distribution with it.
+TEST(LatencyDist, FixedConcurrencyTtftIsThePrefillNotAnOpenQueue) {
+  auto p = testing::hand_problem();
+  p->workload.ttft_slo_s = 1e9;
+  p->workload.tpot_slo_s = 1e9;
+  serving_config c{};
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  c.mode = mode_aggregated;
+  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 4u};
+  const evaluation open = evaluate_config(*p, c);
+  ASSERT_EQ(open.reason, reason_feasible);
+  EXPECT_GT(open.m.ttft_s, 100.0 * (open.m.main.tpot_s * 200.0));
+  p->workload.closed_loop = true;
+  const evaluation closed = evaluate_config(*p, c);
+  ASSERT_EQ(closed.reason, reason_feasible);
+  EXPECT_EQ(closed.m.main.queue_wait_s, 0.0);
+  EXPECT_LT(closed.m.ttft_s, 10.0 * closed.m.main.cycle_s);
+  EXPECT_NEAR(closed.m.latency.ttft_p99_s, closed.m.ttft_s, 1e-9);  // no spread, no queue: the prompt's prefill
+  EXPECT_GT(closed.m.main.utilisation, 0.9);
+}
+
+// A prompt one token past the room costs one more token, not a second full chunk.
+TEST(LatencyDist, PartialChunkInTheSloSizing) {
+  auto p = testing::hand_problem();
+  serving_config c{};
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  c.mode = mode_aggregated;
+  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  const double room = 2048.0 - 8.0;
+  p->workload.input_tail = room;
+  const evaluation at_room = evaluate_config(*p, c);
+  p->workload.input_tail = room + 1.0;
+  const evaluation past = evaluate_config(*p, c);
+  const double chunk_cycle = at_room.m.main.cycle_decode_s + at_room.m.main.prefill_s_per_token * room;
+  const double ttft_at = at_room.m.main.ttft_s - at_room.m.main.queue_wait_s;
+  const double ttft_past = past.m.main.ttft_s - past.m.main.queue_wait_s;
+  EXPECT_NEAR(ttft_at, chunk_cycle + 0.5 * at_room.m.main.cycle_s, 1e-9 * chunk_cycle);
+  EXPECT_NEAR(ttft_past - ttft_at, past.m.main.cycle_decode_s + past.m.main.prefill_s_per_token, 1e-9);
+}
+
+}  // namespace
+}  // namespace tokenplan
