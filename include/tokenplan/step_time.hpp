@@ -161,8 +161,8 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
   const double per_expert = touched > 0.0 ? routed / touched : 0.0;
   out.p[comp_routed_experts] =
       roofline(2.0 * routed * expert_params,
-               touched * expert_params * v.weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
-               v.linear_flops_per_s * grouped_gemm_flops_ratio(per_expert),
+               touched * expert_params * v.expert_weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
+               v.expert_flops_per_s * grouped_gemm_flops_ratio(per_expert),
                v.hbm_bytes_per_s * grouped_gemm_hbm_ratio(per_expert));
   if (v.ep > 1.0) {
     // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in

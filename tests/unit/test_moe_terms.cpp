@@ -118,5 +118,32 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
   EXPECT_GT(busy.stage_s, even.stage_s);
 }
 
+// FP4 on an MoE model quantises the routed experts only. The hand GPU has no FP4 tensor cores
+// (a Hopper): the experts run weight-only, 0.5625 B per weight into BF16 GEMMs at 400 x 0.5 =
+// 200 TFLOP/s, attention and shared experts stay FP8 (1 B, 800 x 0.5 = 400 TFLOP/s) and the
+// dispatch carries BF16. Weights of the one-layer MoE: 8 experts x 1,572,864 x 0.5625 =
+// 7,077,888 B of experts. A dense model's FP4 still needs FP4 tensor cores.
+TEST(MoeTerms, Fp4ExpertsRunWeightOnlyWithoutFp4TensorCores) {
+  const model_spec m = one_layer_moe();
+  gpu_spec g = testing::hand_gpu();
+  EXPECT_TRUE(detail::precision_supported(m, g, prec_fp4, prec_fp8));
+  EXPECT_FALSE(detail::precision_supported(testing::llama8b_shape(), g, prec_fp4, prec_fp8));
+  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp4, prec_fp8);
+  EXPECT_DOUBLE_EQ(v.weight_bytes, 1.0);
+  EXPECT_DOUBLE_EQ(v.expert_weight_bytes, 0.5625);
+  EXPECT_DOUBLE_EQ(v.linear_flops_per_s, 400e12);
+  EXPECT_DOUBLE_EQ(v.expert_flops_per_s, 200e12);
+  EXPECT_DOUBLE_EQ(v.dispatch_bytes, 2.0);
+  pool_metrics r{};
+  detail::pool_memory(m, g, v, 1.0, r);
+  EXPECT_DOUBLE_EQ(r.weight_expert_bytes, 8 * 1572864.0 * 0.5625);
+  // With FP4 tensor cores (a Blackwell) the experts compute in FP4 and dispatch FP8.
+  g.dense_flops[prec_fp4] = 1600e12;
+  v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp4, prec_fp8);
+  EXPECT_DOUBLE_EQ(v.expert_flops_per_s, 800e12);
+  EXPECT_DOUBLE_EQ(v.linear_flops_per_s, 400e12);
+  EXPECT_DOUBLE_EQ(v.dispatch_bytes, 1.0);
+}
+
 }  // namespace
 }  // namespace tokenplan
