@@ -208,7 +208,8 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     std::vector<std::uint8_t> wps, kvs;
     std::uint8_t v = 0;
     if (!vp.weights.empty() && parse_precision(vp.weights, &v)) wps = {v};
-    else wps = {prec_bf16, prec_fp8, prec_fp4};
+    else if (ge.spec.dense_flops[prec_fp4] > 0.0) wps = {prec_bf16, prec_fp8, prec_fp4};
+    else wps = {prec_bf16, prec_fp8};  // weight-only FP4 only where a point publishes it
     if (!vp.kv_cache.empty() && parse_precision(vp.kv_cache, &v)) kvs = {v};
     else kvs = {prec_bf16, prec_fp8};
     const std::vector<std::uint32_t> chunks = x.prefill_metric ? std::vector<std::uint32_t>{4096, 8192, 16384, 32768}

@@ -71,6 +71,12 @@ TOKENPLAN_HD inline step_load main_pool_load(const workload_spec& w, const servi
   avg.decode_seqs = mb;
   avg.verify_tokens = 1.0 + q.draft;
   avg.prefill_tokens = d.prefill_tokens_per_step;
+  // Under attention DP a prompt is prefilled on one rank, a chunk of up to the room its step
+  // budget leaves per step: the busiest rank carries that much of the step's prefill, not 1/dp.
+  if (!disagg && dv.dp > 1.0) {
+    const double piece = min2(q.isl_new, max2(1.0, prefill_room(c.main.chunk, mb, q.draft, dv.dp)));
+    avg.rank_prefill_peak = min2(avg.prefill_tokens, max2(avg.prefill_tokens / dv.dp, piece));
+  }
   avg.decode_ctx = q.isl + (q.osl + 1.0) * 0.5;
   // Prefill attention is quadratic in the prompt: a prompt of L tokens, a share h cached, costs
   // its new tokens an average context of L (h + (1 - h) / 2). Averaged over prompts that weighs

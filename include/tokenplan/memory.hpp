@@ -72,7 +72,7 @@ TOKENPLAN_HD inline void pool_memory(const model_spec& m, const gpu_spec& g, con
   // Norms (2 x hidden per layer) and the router stay BF16.
   r.weight_dense_bytes = dense_layers * 3.0 * h * (m.ffn / v.tp) * v.weight_bytes +
                          v.moe_layers * (shared * v.weight_bytes + h * m.experts * 2.0) + v.layers * 2.0 * h * 2.0;
-  r.weight_expert_bytes = v.moe_layers * v.local_experts * 3.0 * h * m.expert_ffn / v.expert_tp * v.weight_bytes;
+  r.weight_expert_bytes = v.moe_layers * v.local_experts * 3.0 * h * m.expert_ffn / v.expert_tp * v.expert_weight_bytes;
   // Vocabulary tables stay BF16 and are split by TP. With PP the embedding sits on the first
   // stage and the LM head on the last, so the worst stage holds one table.
   const double tables = (v.pp == 1.0 && !m.tie_embeddings) ? 2.0 : 1.0;

@@ -167,7 +167,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
     e.reason = reason_parallelism;
     return e;
   }
-  if (!precision_supported(g, c.wprec, c.kvprec)) {
+  if (!precision_supported(m, g, c.wprec, c.kvprec)) {
     e.reason = reason_precision;
     return e;
   }

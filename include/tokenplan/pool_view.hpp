@@ -26,10 +26,12 @@ struct pool_view {
   double q_heads;             ///< query heads per GPU
   double kv_heads;            ///< GQA KV heads per GPU, ceil(kv_heads / tp)
   double local_experts;       ///< routed experts per GPU, ceil(experts / ep)
-  double weight_bytes;        ///< bytes per weight
+  double weight_bytes;        ///< bytes per weight of attention, dense MLP and shared experts
+  double expert_weight_bytes; ///< bytes per routed-expert weight
   double kv_bytes;            ///< bytes per KV element
   double dispatch_bytes;      ///< bytes per activation in the EP dispatch
-  double linear_flops_per_s;
+  double linear_flops_per_s;  ///< attention projections, dense MLP, shared experts
+  double expert_flops_per_s;  ///< routed experts
   double attention_flops_per_s;
   double hbm_bytes_per_s;
 };
@@ -50,10 +52,21 @@ TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, 
   v.q_heads = double(m.heads) / lay.tp;
   v.kv_heads = ceil_div(m.kv_heads, lay.tp);
   v.local_experts = m.experts > 0 ? ceil_div(m.experts, lay.ep) : 0.0;
-  v.weight_bytes = precision_bytes(wprec);
+  // FP4 checkpoints of MoE models quantise the routed experts only: NVFP4 DeepSeek runs FP8
+  // attention with FP4 experts (SGLang's GB200 "FP8 attention, NVFP4 MoE" configuration, the
+  // sglang-dsv3-gb200-*-fp8attn-nvfp4moe validation points), MXFP4 gpt-oss keeps attention in
+  // BF16 (approximated here by FP8 where the GPU has it). Without FP4 tensor cores (Hopper) the
+  // experts run weight-only: FP4 weights dequantised into BF16 GEMMs (vLLM's Marlin MXFP4 MoE).
+  const bool moe_fp4 = wprec == prec_fp4 && m.experts > 0;
+  const std::uint8_t fallback = g.dense_flops[prec_fp8] > 0.0 ? std::uint8_t(prec_fp8) : std::uint8_t(prec_bf16);
+  const std::uint8_t rest = moe_fp4 ? fallback : wprec;
+  const bool weight_only = wprec == prec_fp4 && g.dense_flops[prec_fp4] <= 0.0;
+  v.weight_bytes = precision_bytes(rest);
+  v.expert_weight_bytes = precision_bytes(wprec);
   v.kv_bytes = precision_bytes(kvprec);
-  v.dispatch_bytes = wprec == prec_bf16 ? 2.0 : 1.0;
-  v.linear_flops_per_s = g.dense_flops[wprec] * g.gemm_efficiency;
+  v.dispatch_bytes = wprec == prec_bf16 || weight_only ? 2.0 : 1.0;
+  v.linear_flops_per_s = g.dense_flops[rest] * g.gemm_efficiency;
+  v.expert_flops_per_s = g.dense_flops[weight_only ? std::uint8_t(prec_bf16) : wprec] * g.gemm_efficiency;
   v.attention_flops_per_s = g.dense_flops[prec_bf16] * g.gemm_efficiency;
   v.hbm_bytes_per_s = g.hbm_bytes_per_s * g.hbm_efficiency;
   return v;
@@ -70,9 +83,12 @@ TOKENPLAN_HD inline bool layout_valid(const model_spec& m, const gpu_spec& g, co
   return true;
 }
 
-/// Whether the GPU has tensor cores for the weight and KV formats (FP8 KV needs FP8 support).
-TOKENPLAN_HD inline bool precision_supported(const gpu_spec& g, std::uint8_t wprec, std::uint8_t kvprec) {
-  if (g.dense_flops[wprec] <= 0.0) return false;
+/// Whether the GPU can run the weight and KV formats (FP8 KV needs FP8 support). FP4 experts of
+/// an MoE model also run weight-only on a GPU without FP4 tensor cores (see make_view).
+TOKENPLAN_HD inline bool precision_supported(const model_spec& m, const gpu_spec& g, std::uint8_t wprec,
+                                             std::uint8_t kvprec) {
+  const bool weight_only = wprec == prec_fp4 && m.experts > 0 && g.dense_flops[prec_bf16] > 0.0;
+  if (g.dense_flops[wprec] <= 0.0 && !weight_only) return false;
   if (kvprec == prec_fp4) return false;
   if (kvprec == prec_fp8 && g.dense_flops[prec_fp8] <= 0.0) return false;
   return true;

@@ -33,17 +33,70 @@ TOKENPLAN_HD inline part_sum linear(const pool_view& v, double tokens, double pa
                   v.hbm_bytes_per_s);
 }
 
+/// Grouped (MoE) FP8 GEMMs stream their weights slower than a dense GEMM of the same size: each
+/// expert is a small GEMM of m rows with its own tiles, pipeline fill and scale loads. Returns the
+/// grouped kernel's achieved HBM bandwidth over the dense GEMM's, by m = tokens per active expert.
+/// Fixed priors, not fitted. The dense reference is DeepGEMM's dense FP8 GEMM at M = 64 and 128 on
+/// H800 (github.com/deepseek-ai/DeepGEMM README, Feb 2025, "Normal GEMMs": median of 12 shapes
+/// 2,299 GB/s, 0.686 of 3.35 TB/s). Grouped: SGLang's FP8 grouped-GEMM benchmark on H200
+/// (sgl-project/sglang benchmark/kernels/fbgemm/README.md: Qwen2-57B-A14B, 64 experts, 4 to 64
+/// tokens per expert; median of its three kernels, FBGEMM Triton, FBGEMM CUTLASS, SGLang Triton:
+/// 0.634, 0.631 of 4.8 TB/s at m = 4, 8 and 0.491, 0.516, 0.465 at m = 16, 32, 64) and DeepGEMM's
+/// masked grouped GEMM on H800 at m = 256 (2,064 and 2,047 GB/s, 0.61). Over the dense 0.686:
+/// 0.92 up to m = 8, 0.72 from 16 to 64, 0.90 from 256; linear in m between. The data are FP8;
+/// other formats use the same curve.
+TOKENPLAN_HD inline double grouped_gemm_hbm_ratio(double m) {
+  if (m <= 8.0) return 0.92;
+  if (m <= 16.0) return 0.92 + (0.72 - 0.92) * (m - 8.0) / 8.0;
+  if (m <= 64.0) return 0.72;
+  if (m <= 256.0) return 0.72 + (0.90 - 0.72) * (m - 64.0) / 192.0;
+  return 0.90;
+}
+
+/// A grouped GEMM's achieved tensor throughput over a large dense GEMM's, by tokens per active
+/// expert m. Fixed priors from DeepGEMM's README (H800, FP8): dense M = 4096 median of 6 shapes
+/// 1,041 TFLOPS; masked grouped at m = 256 averages 874 TFLOPS (0.84), m = 512 978 (0.94),
+/// m = 1024 1,079 (1.0, capped); contiguous grouped at 4,096 to 8,192 tokens per expert 1,194
+/// (1.0, capped). Below 256 the kernel is memory-bound and 0.84 holds; linear in m between.
+TOKENPLAN_HD inline double grouped_gemm_flops_ratio(double m) {
+  if (m <= 256.0) return 0.84;
+  if (m <= 512.0) return 0.84 + (0.94 - 0.84) * (m - 256.0) / 256.0;
+  if (m <= 1024.0) return 0.94 + (1.0 - 0.94) * (m - 512.0) / 512.0;
+  return 1.0;
+}
+
+/// Kernels an MoE layer launches beyond a dense layer's MLP, in layers' worth of overhead: each
+/// kernel costs a tenth of the per-layer overhead (the calibration's layer_overhead is "about ten kernels per layer": norm, QKV, RoPE
+/// and KV write, attention, output projection, all-reduce, norm, gate-up, activation, down).
+/// Counted from SGLang's DeepEP MoE path (python/sglang/srt/models/deepseek_v2.py forward_deepep,
+/// python/sglang/srt/layers/moe/ep_moe/layer.py forward_deepgemm_masked and _contiguous): router
+/// GEMM, top-k selection, token permute (ep_scatter) and unpermute (ep_gather), the activation's
+/// FP8 re-quantisation, on top of the dense MLP's gate-up, activation and down that the two
+/// grouped GEMMs and the activation replace: 5 more; shared experts run their own gate-up,
+/// activation and down: 3 more. Dispatch and combine are costed by the all-to-all.
+TOKENPLAN_HD inline double moe_extra_layers(const model_spec& m) {
+  return (5.0 + (m.shared_experts > 0 ? 3.0 : 0.0)) / 10.0;
+}
+
 /// The load of one engine step of one micro-batch, all attention-DP ranks together.
 struct step_load {
   double decode_seqs;     ///< sequences decoding this step
   double verify_tokens;   ///< tokens each decoding sequence runs (1 + draft)
   double prefill_tokens;  ///< uncached prompt tokens processed this step
+  double rank_prefill_peak;  ///< of them, on the busiest attention-DP rank (0: an even share)
   double decode_ctx;      ///< mean context a decode token attends to
   double prefill_ctx;     ///< mean context a prefill token attends to (causal mean, cached prefix included)
   double logit_tokens;    ///< tokens that run the LM head
   double draft_tokens;    ///< drafted tokens per decoding sequence
   double draft_cost_layers;
 };
+
+/// Prompt tokens the busiest attention-DP rank prefills this step. Each rank schedules its own
+/// requests, so a prompt's chunk stays on one rank, and the expert all-to-all makes every rank
+/// wait for the slowest at every layer: the rank carrying the prefill sets the step.
+TOKENPLAN_HD inline double busy_rank_prefill(const step_load& s, const pool_view& v) {
+  return max2(s.prefill_tokens / v.dp, min2(s.rank_prefill_peak, s.prefill_tokens));
+}
 
 /// Per-layer parts of one layer type, before multiplying by the layer counts.
 struct layer_parts {
@@ -55,7 +108,8 @@ TOKENPLAN_HD inline void attention_layer(const model_spec& m, const gpu_spec& g,
                                          const step_load& s, double ctx_limit, layer_parts& out) {
   (void)g;
   const double rank_decode = s.decode_seqs / v.dp;
-  const double rank_tokens = (s.decode_seqs * s.verify_tokens + s.prefill_tokens) / v.dp;
+  const double rank_prefill = busy_rank_prefill(s, v);
+  const double rank_tokens = s.decode_seqs * s.verify_tokens / v.dp + rank_prefill;
   double rep = 0, split = 0, act = 0;
   attention_params(m, v, &rep, &split, &act);
   out.p[comp_attention_proj] = linear(v, rank_tokens, rep + split, act);
@@ -66,7 +120,6 @@ TOKENPLAN_HD inline void attention_layer(const model_spec& m, const gpu_spec& g,
   out.p[comp_attention_decode] =
       roofline(rank_decode * s.verify_tokens * dctx * v.q_heads * attention_flops_per_pair(m, true),
                rank_decode * dctx * kvl, v.attention_flops_per_s, v.hbm_bytes_per_s);
-  const double rank_prefill = s.prefill_tokens / v.dp;
   out.p[comp_attention_prefill] =
       roofline(rank_prefill * pctx * v.q_heads * attention_flops_per_pair(m, false), rank_prefill * kvl,
                v.attention_flops_per_s, v.hbm_bytes_per_s);
@@ -77,7 +130,8 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
                                    bool moe, layer_parts& out) {
   const double h = m.hidden;
   const double tokens = s.decode_seqs * s.verify_tokens + s.prefill_tokens;
-  const double rank_tokens = tokens / v.dp;
+  const double rank_prefill = busy_rank_prefill(s, v);
+  const double rank_tokens = s.decode_seqs * s.verify_tokens / v.dp + rank_prefill;  // the busiest rank
   const double rank_msg = rank_tokens * h * 2.0;
   part_sum ar = allreduce(g, v.tp, rank_msg);  // after attention
   if (!moe) {
@@ -103,15 +157,18 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
   const double routed = tokens * k / v.ep * imbalance;
   const double touched = v.local_experts * (1.0 - pow_whole(1.0 - k / m.experts, ceil_pos(tokens)));
   const double expert_params = 3.0 * h * fe / v.expert_tp;
+  // The experts run as grouped GEMMs of `per_expert` rows each, slower than one dense GEMM.
+  const double per_expert = touched > 0.0 ? routed / touched : 0.0;
   out.p[comp_routed_experts] =
       roofline(2.0 * routed * expert_params,
-               touched * expert_params * v.weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
-               v.linear_flops_per_s, v.hbm_bytes_per_s);
+               touched * expert_params * v.expert_weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
+               v.expert_flops_per_s * grouped_gemm_flops_ratio(per_expert),
+               v.hbm_bytes_per_s * grouped_gemm_hbm_ratio(per_expert));
   if (v.ep > 1.0) {
     // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in
     // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16. The busiest GPU sets the pace.
     const double dec = s.decode_seqs * s.verify_tokens / v.group * imbalance;
-    const double pre = s.prefill_tokens / v.group * imbalance;
+    const double pre = max2(s.prefill_tokens / v.group * imbalance, rank_prefill / v.tp);
     part_sum a2a = alltoall(g, v.ep, k, dec, pre, h * v.dispatch_bytes);
     add(a2a, alltoall(g, v.ep, k, dec, pre, h * 2.0), 1.0);
     out.p[comp_ep_alltoall] = a2a;
@@ -160,6 +217,7 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
       step_load half = s;
       half.decode_seqs *= 0.5;
       half.prefill_tokens *= 0.5;
+      half.rank_prefill_peak *= 0.5;
       layer_parts hatt{}, hmoe{};
       attention_layer(m, g, v, half, 0.0, hatt);
       ffn_layer(m, g, v, half, true, hmoe);
@@ -176,7 +234,8 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
     }
   }
   // Fixed kernel overheads per layer (the runtime's host work is added per cycle).
-  total[comp_layer_overhead].t = v.layers * g.layer_overhead_s;
+  // An MoE layer launches more kernels than a dense one (moe_extra_layers).
+  total[comp_layer_overhead].t = (v.layers + v.moe_layers * moe_extra_layers(m)) * g.layer_overhead_s;
   total[comp_layer_overhead].b = total[comp_layer_overhead].t;
   // LM head in BF16 on the last stage (quantised checkpoints keep it in BF16), split by TP.
   total[comp_lm_head] = roofline(2.0 * (s.logit_tokens / v.dp) * m.hidden * m.vocab / v.tp,
@@ -190,7 +249,8 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
     layer_parts da{}, df{};
     attention_layer(m, g, v, d, 0.0, da);
     ffn_layer(m, g, v, d, v.moe_layers > 0.0, df);
-    const double layer_t = parts_time(da) + parts_time(df) + g.layer_overhead_s;
+    const double extra = v.moe_layers > 0.0 ? moe_extra_layers(m) : 0.0;
+    const double layer_t = parts_time(da) + parts_time(df) + (1.0 + extra) * g.layer_overhead_s;
     part_sum head = roofline(2.0 * (s.decode_seqs / v.dp) * m.hidden * m.vocab / v.tp,
                              double(m.hidden) * m.vocab / v.tp * 2.0, v.attention_flops_per_s, v.hbm_bytes_per_s);
     total[comp_draft].t = s.draft_tokens * (s.draft_cost_layers * layer_t + head.t);

@@ -1,0 +1,149 @@
+// The MoE step's terms against hand-computed cases: the grouped-GEMM efficiency priors by tokens
+// per expert, the extra kernels of an MoE layer, and the slowest attention-DP rank.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "scenarios.hpp"
+#include "tokenplan/model.hpp"
+
+namespace tokenplan {
+namespace {
+
+// A one-layer MoE: hidden 1024, 8 heads of 128, 8 experts (top-2) of width 512, vocabulary 1000.
+model_spec one_layer_moe() {
+  model_spec m = testing::llama8b_shape();
+  m.layers = 1;
+  m.hidden = 1024;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.ffn = 0;
+  m.vocab = 1000;
+  m.experts = 8;
+  m.experts_per_token = 2;
+  m.shared_experts = 0;
+  m.expert_ffn = 512;
+  m.dense_layers = 0;
+  return m;
+}
+
+// The curves' anchors and the straight lines between them (DeepGEMM and SGLang's benchmark):
+// HBM 0.92 to m = 8, 0.72 at 16 to 64, 0.90 from 256; 12 is halfway from 8 to 16: 0.82; 160 is
+// halfway from 64 to 256: 0.81. Tensor 0.84 to 256, 0.94 at 512, 1.0 from 1024: 384 gives 0.89,
+// 768 gives 0.97.
+TEST(MoeTerms, GroupedGemmEfficiencyByTokensPerExpert) {
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_hbm_ratio(1.0), 0.92);
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_hbm_ratio(8.0), 0.92);
+  EXPECT_NEAR(detail::grouped_gemm_hbm_ratio(12.0), 0.82, 1e-12);
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_hbm_ratio(32.0), 0.72);
+  EXPECT_NEAR(detail::grouped_gemm_hbm_ratio(160.0), 0.81, 1e-12);
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_hbm_ratio(5000.0), 0.90);
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_flops_ratio(100.0), 0.84);
+  EXPECT_NEAR(detail::grouped_gemm_flops_ratio(384.0), 0.89, 1e-12);
+  EXPECT_NEAR(detail::grouped_gemm_flops_ratio(768.0), 0.97, 1e-12);
+  EXPECT_DOUBLE_EQ(detail::grouped_gemm_flops_ratio(4096.0), 1.0);
+}
+
+// 64 tokens pick 2 of 8 experts: all 8 are touched (1 - 0.75^64 = 1 - 1.0e-8), 16 tokens each:
+// HBM ratio 0.72. Bytes 8 x 1,572,864 x 2 (BF16, x (1 - 0.75^64)) + 128 x 3,584 x 2 = 26,083,328
+// at 2 TB/s x 0.75 x 0.72 = 1.08 TB/s: 24.151 us. The same bytes as one dense GEMM: 17.389 us.
+TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
+  const model_spec m = one_layer_moe();
+  const gpu_spec g = testing::hand_gpu();
+  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
+  detail::step_load s{};
+  s.decode_seqs = 64;
+  s.verify_tokens = 1;
+  s.decode_ctx = 100;
+  s.prefill_ctx = 1;
+  s.logit_tokens = 64;
+  const step_breakdown b = detail::stage_step(m, g, v, s);
+  const double touched = 8.0 * (1.0 - std::pow(0.75, 64.0));
+  const double bytes = touched * 1572864.0 * 2.0 + 128.0 * (2.0 * 1024 + 3.0 * 512) * 2.0;
+  EXPECT_NEAR(b.side_b_s[comp_routed_experts], bytes / (2e12 * 0.75 * 0.72), 1e-12);
+  EXPECT_NEAR(b.time_s[comp_routed_experts], 24.151e-6, 0.001e-6);
+}
+
+// Layer overhead 10 us per layer. A one-layer MoE without shared experts adds 5 kernels (router,
+// top-k, permute, unpermute, re-quantisation) at a tenth of a layer each: 15 us; with shared
+// experts 3 more: 18 us; a dense layer stays at 10 us.
+TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
+  model_spec m = one_layer_moe();
+  const gpu_spec g = testing::hand_gpu();
+  detail::step_load s{};
+  s.decode_seqs = 4;
+  s.verify_tokens = 1;
+  s.decode_ctx = 100;
+  s.prefill_ctx = 1;
+  s.logit_tokens = 4;
+  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
+  EXPECT_NEAR(detail::stage_step(m, g, v, s).time_s[comp_layer_overhead], 15e-6, 1e-15);
+  m.shared_experts = 1;
+  v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
+  EXPECT_NEAR(detail::stage_step(m, g, v, s).time_s[comp_layer_overhead], 18e-6, 1e-15);
+  model_spec dense = testing::llama8b_shape();
+  dense.layers = 1;
+  v = detail::make_view(dense, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
+  EXPECT_NEAR(detail::stage_step(dense, g, v, s).time_s[comp_layer_overhead], 10e-6, 1e-15);
+}
+
+// Attention DP 4 (EP 4): 4,000 prompt tokens this step, 3,000 of them on one rank. That rank
+// runs 8 / 4 = 2 decode tokens plus 3,000 prompt tokens through the attention projections, not
+// 2 + 1,000: its projections, 1024 x (1024 + 2 x 1024 + 1024) = 4,194,304 BF16 weights
+// (GQA, 8 KV heads of 128), are compute-bound: 2 x 3,002 x 4,194,304 FLOPs at 200 TFLOP/s =
+// 125.91 us. An even share is the floor: a peak below 1,000 changes nothing.
+TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
+  const model_spec m = one_layer_moe();
+  const gpu_spec g = testing::hand_gpu();
+  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 4, 4}, prec_bf16, prec_bf16);
+  detail::step_load s{};
+  s.decode_seqs = 8;
+  s.verify_tokens = 1;
+  s.decode_ctx = 100;
+  s.prefill_ctx = 500;
+  s.logit_tokens = 8;
+  s.prefill_tokens = 4000;
+  s.rank_prefill_peak = 3000;
+  EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 3000.0);
+  const step_breakdown busy = detail::stage_step(m, g, v, s);
+  EXPECT_NEAR(busy.side_a_s[comp_attention_proj], 2.0 * 3002.0 * 4194304.0 / 200e12, 1e-12);
+  EXPECT_NEAR(busy.time_s[comp_attention_proj], 125.91e-6, 0.01e-6);
+  s.rank_prefill_peak = 0;
+  EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 1000.0);
+  const step_breakdown even = detail::stage_step(m, g, v, s);
+  EXPECT_NEAR(even.side_a_s[comp_attention_proj], 2.0 * 1002.0 * 4194304.0 / 200e12, 1e-12);
+  s.rank_prefill_peak = 500;
+  EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 1000.0);
+  EXPECT_GT(busy.stage_s, even.stage_s);
+}
+
+// FP4 on an MoE model quantises the routed experts only. The hand GPU has no FP4 tensor cores
+// (a Hopper): the experts run weight-only, 0.5625 B per weight into BF16 GEMMs at 400 x 0.5 =
+// 200 TFLOP/s, attention and shared experts stay FP8 (1 B, 800 x 0.5 = 400 TFLOP/s) and the
+// dispatch carries BF16. Weights of the one-layer MoE: 8 experts x 1,572,864 x 0.5625 =
+// 7,077,888 B of experts. A dense model's FP4 still needs FP4 tensor cores.
+TEST(MoeTerms, Fp4ExpertsRunWeightOnlyWithoutFp4TensorCores) {
+  const model_spec m = one_layer_moe();
+  gpu_spec g = testing::hand_gpu();
+  EXPECT_TRUE(detail::precision_supported(m, g, prec_fp4, prec_fp8));
+  EXPECT_FALSE(detail::precision_supported(testing::llama8b_shape(), g, prec_fp4, prec_fp8));
+  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp4, prec_fp8);
+  EXPECT_DOUBLE_EQ(v.weight_bytes, 1.0);
+  EXPECT_DOUBLE_EQ(v.expert_weight_bytes, 0.5625);
+  EXPECT_DOUBLE_EQ(v.linear_flops_per_s, 400e12);
+  EXPECT_DOUBLE_EQ(v.expert_flops_per_s, 200e12);
+  EXPECT_DOUBLE_EQ(v.dispatch_bytes, 2.0);
+  pool_metrics r{};
+  detail::pool_memory(m, g, v, 1.0, r);
+  EXPECT_DOUBLE_EQ(r.weight_expert_bytes, 8 * 1572864.0 * 0.5625);
+  // With FP4 tensor cores (a Blackwell) the experts compute in FP4 and dispatch FP8.
+  g.dense_flops[prec_fp4] = 1600e12;
+  v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp4, prec_fp8);
+  EXPECT_DOUBLE_EQ(v.expert_flops_per_s, 800e12);
+  EXPECT_DOUBLE_EQ(v.linear_flops_per_s, 400e12);
+  EXPECT_DOUBLE_EQ(v.dispatch_bytes, 1.0);
+}
+
+}  // namespace
+}  // namespace tokenplan
