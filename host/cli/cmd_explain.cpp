@@ -279,7 +279,7 @@ int cmd_explain(int argc, const char* const* argv, std::ostream& out, std::ostre
   std::unique_ptr<problem> prob = build_problem(in);
   serving_config c = read_config(a["config"].as<std::string>());
   c.site = site_index;
-  evaluation e = evaluate_config(*prob, c);
+  evaluation e = evaluate_config(*prob, c, eval_report);
 
   std::string text;
   if (format == "json") {

@@ -122,7 +122,7 @@ infeasible_explanation explain_infeasible(const plan_inputs& in, const problem& 
     const bool measured = gx.reason == reason_memory || gx.reason == reason_tpot || gx.reason == reason_ttft;
     if (measured) {
       gx.has_closest = true;
-      gx.closest_eval = evaluate_config(p, decode_index(q->grid, best[t].index), eval_full);
+      gx.closest_eval = evaluate_config(p, decode_index(q->grid, best[t].index), eval_report);
       gx.closest_eval.index = no_index;
     }
     const std::string on = " of " + model + " on " + gx.gpu;

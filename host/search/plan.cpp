@@ -109,7 +109,7 @@ void find_binding(const problem& p, const evaluation& best, win_analysis& w) {
   }
   serving_config c = best.cfg;
   c.main.batch = next;
-  evaluation e = evaluate_config(p, c);
+  evaluation e = evaluate_config(p, c, eval_report);
   const std::string at = "at batch " + std::to_string(next) + " per rank ";
   switch (e.reason) {
     case reason_tpot:

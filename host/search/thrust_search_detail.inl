@@ -93,7 +93,7 @@ struct order_fn {
 
 struct eval_fn {
   const problem* p;
-  TOKENPLAN_HD evaluation operator()(std::uint64_t i) const { return evaluate(*p, i); }
+  TOKENPLAN_HD evaluation operator()(std::uint64_t i) const { return evaluate(*p, i, eval_report); }
 };
 
 // ---- the streaming engine -------------------------------------------------------------------

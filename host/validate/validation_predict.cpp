@@ -319,7 +319,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     if (rank_value > best_rank && p99_tpot_bound) {
       // MLPerf bounds the p99 over requests of each one's TPOT, not the mean the search checked:
       // a would-be best is evaluated in full for its p99 (few are, so this stays cheap).
-      if (evaluate_config(p, c).m.latency.tpot_p99_s > p.workload.tpot_slo_s) {
+      if (evaluate_config(p, c, eval_report).m.latency.tpot_p99_s > p.workload.tpot_slo_s) {
         worst_reason = std::max(worst_reason, std::uint8_t(reason_tpot));
         continue;
       }
@@ -336,7 +336,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     return r;
   }
   // The chosen configuration again at full depth: the latency distribution at its planned load.
-  r.best = evaluate_config(p, r.best.cfg);
+  r.best = evaluate_config(p, r.best.cfg, eval_report);
   // MLPerf's Server and Interactive scenarios run at the highest load whose p99 TTFT meets the
   // round's bound, not at the plan's load, which sizes a tail prompt and a p99 wait added (above
   // the p99 of their sum): the throughput and the latency there.

@@ -116,6 +116,10 @@ enum eval_depth : std::uint8_t {
   /// Disaggregated only: the checks that depend on the prefill pool alone (layout, formats,
   /// memory); reason_feasible means they pass.
   eval_prefill_side = 5,
+  /// eval_full plus the latency distribution at the planned load (m.latency): a few thousand
+  /// exponentials per configuration, so only what is reported asks for it (ranked results,
+  /// explain, validation), never a search or a test that sweeps a grid.
+  eval_report = 6,
 };
 
 namespace detail {
@@ -149,7 +153,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
                                                const pool_metrics* decode_known = nullptr,
                                                const pool_metrics* prefill_known = nullptr) {
   using namespace detail;
-  const bool full = depth == eval_full;
+  const bool full = depth == eval_full || depth == eval_report;
   const bool bound = depth == eval_bound;
   evaluation e{};
   e.index = no_index;
@@ -246,7 +250,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   fleet_cost(g, site, w, r);
   // What the plan delivers at its planned load, as a distribution (full evaluations only: the
   // search ranks by the SLO sizing above, and the percentiles cost a few thousand exponentials).
-  if (full) r.latency = latency_at(m, w, q, disagg, dv.dp, r, d.utilisation, r.prefill.utilisation);
+  if (depth == eval_report) r.latency = latency_at(m, w, q, disagg, dv.dp, r, d.utilisation, r.prefill.utilisation);
 
   e.reason = verdict(w, fits, budget_ok, disagg, r);
   e.key = objective_key(p.goal, r);

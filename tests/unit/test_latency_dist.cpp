@@ -141,11 +141,11 @@ TEST(LatencyDist, FixedConcurrencyTtftIsThePrefillNotAnOpenQueue) {
   c.kvprec = prec_bf16;
   c.mode = mode_aggregated;
   c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 4u};
-  const evaluation open = evaluate_config(*p, c);
+  const evaluation open = evaluate_config(*p, c, eval_report);
   ASSERT_EQ(open.reason, reason_feasible);
   EXPECT_GT(open.m.ttft_s, 100.0 * (open.m.main.tpot_s * 200.0));
   p->workload.closed_loop = true;
-  const evaluation closed = evaluate_config(*p, c);
+  const evaluation closed = evaluate_config(*p, c, eval_report);
   ASSERT_EQ(closed.reason, reason_feasible);
   EXPECT_EQ(closed.m.main.queue_wait_s, 0.0);
   EXPECT_LT(closed.m.ttft_s, 10.0 * closed.m.main.cycle_s);
@@ -163,9 +163,9 @@ TEST(LatencyDist, PartialChunkInTheSloSizing) {
   c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
   const double room = 2048.0 - 8.0;
   p->workload.input_tail = room;
-  const evaluation at_room = evaluate_config(*p, c);
+  const evaluation at_room = evaluate_config(*p, c, eval_report);
   p->workload.input_tail = room + 1.0;
-  const evaluation past = evaluate_config(*p, c);
+  const evaluation past = evaluate_config(*p, c, eval_report);
   const double chunk_cycle = at_room.m.main.cycle_decode_s + at_room.m.main.prefill_s_per_token * room;
   const double ttft_at = at_room.m.main.ttft_s - at_room.m.main.queue_wait_s;
   const double ttft_past = past.m.main.ttft_s - past.m.main.queue_wait_s;

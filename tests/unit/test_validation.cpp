@@ -38,9 +38,9 @@ TEST(Validation, ShippedPointsKeepTheirAccuracy) {
   }
   const error_summary s = summarize(dense);
   EXPECT_GE(s.predicted, 120u);
-  EXPECT_LE(s.median_ape, 0.11) << "median absolute percentage error, dense throughput";
-  EXPECT_LE(s.p90_ape, 0.45);
-  EXPECT_LE(s.share_over_1_5x, 0.10);
+  EXPECT_LE(s.median_ape, 0.095) << "median absolute percentage error, dense throughput (8.6% shipped)";
+  EXPECT_LE(s.p90_ape, 0.38);
+  EXPECT_LE(s.share_over_1_5x, 0.08);
 }
 
 // DeepSeek's published day (open-infra-index day 6): 226.75 nodes on average. The plan sizes the
