@@ -112,7 +112,7 @@ TEST(Search, EnginesMatchTheReferenceOnThreeHundredScenarios) {
       for (std::size_t i = 0; i < got.top.size(); ++i) ASSERT_EQ(got.top[i].tie, want.top[i].tie) << what << " rank " << i;
     }
     for (std::size_t i = 0; i < idx.size(); ++i) {
-      const evaluation ref = evaluate(*p, idx[i]);
+      const evaluation ref = evaluate(*p, idx[i], eval_report);  // the backend reports at eval_report depth
       ASSERT_EQ(exact[i].reason, reason_feasible);
       ASSERT_EQ(std::memcmp(&exact[i].m, &ref.m, sizeof(metrics)), 0) << "seed " << seed << " index " << idx[i];
     }
@@ -456,7 +456,7 @@ TEST(Search, EvaluateReturnsTheModelsNumbers) {
   std::vector<evaluation> got = make_cpu_backend(2)->evaluate(*p, idx);
   ASSERT_EQ(got.size(), idx.size());
   for (std::size_t i = 0; i < idx.size(); ++i) {
-    evaluation want = evaluate(*p, idx[i]);
+    evaluation want = evaluate(*p, idx[i], eval_report);
     EXPECT_EQ(got[i].index, idx[i]);
     EXPECT_EQ(got[i].reason, want.reason);
     EXPECT_EQ(got[i].m.cost_usd_per_day, want.m.cost_usd_per_day);
