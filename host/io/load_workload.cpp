@@ -182,6 +182,7 @@ workload_entry load_workload(const std::string& path) {
   w.input_tail = e.input.tail;
   w.input_sq_mean = e.input.sq_mean;
   w.output_tail = e.output.tail;
+  w.output_sq_mean = e.output.sq_mean;
   w.peak_to_average = r.number("peak_to_average", at_least(1.0, 100.0));
   field_reader slo = r.object("slo");
   w.ttft_slo_s = slo.number("ttft_ms", positive(1e8)) * 1e-3;

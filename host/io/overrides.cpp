@@ -157,6 +157,7 @@ void apply_workload_overrides(workload_entry& w, const input_overrides& o) {
   if (o.output_tokens > 0.0) {
     fixed(w.output, o.output_tokens);
     s.output_tokens = s.output_tail = o.output_tokens;
+    s.output_sq_mean = o.output_tokens * o.output_tokens;
   }
   if (o.ttft_ms > 0.0) s.ttft_slo_s = o.ttft_ms * 1e-3;
   if (o.tpot_ms > 0.0) s.tpot_slo_s = o.tpot_ms * 1e-3;

@@ -28,11 +28,13 @@ struct validation_point {
   std::string weights, kv_cache;  ///< "" = not published (searched)
   double input_tokens = 0, output_tokens = 0, input_max = 0, input_p50 = 0, prefix_cache_hit = 0;
   double input_p99 = 0;            ///< the data set's 99th-percentile prompt (0: not published)
+  double output_std = 0;           ///< standard deviation of the answers' lengths (0: not published)
   std::string kind;               ///< offline | server_slo | concurrency | max_throughput | production
   std::uint32_t concurrency = 0;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
   std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)
+  std::string value_statistic;      ///< latency points: what the value is ("mean", "p50", "p90", "p99"; "" unstated)
   std::uint32_t draft_tokens = 0;  ///< speculative draft tokens (0: none)
   double draft_acceptance = 0;
   std::string metric, scope;

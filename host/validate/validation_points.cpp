@@ -106,6 +106,7 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.input_max = opt_number(w, "input_tokens_max", at_least(1.0, 1e8));
     p.input_p50 = opt_number(w, "input_tokens_p50", at_least(1.0, 1e8));
     p.input_p99 = opt_number(w, "input_tokens_p99", at_least(1.0, 1e8));
+    p.output_std = opt_number(w, "output_tokens_std", at_least(0.0, 1e8));
     if (p.input_max > 0.0 && p.input_p99 > p.input_max) {
       w.fail("input_tokens_p99", "the p99 (" + format_number(p.input_p99) + ") is above input_tokens_max (" +
                                      format_number(p.input_max) + ")");
@@ -143,6 +144,17 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.scope = r.string("scope");
     check_enum(r, "scope", p.scope, scopes);
     p.value = r.number("value", positive(1e15));
+    // Which statistic a latency value is: a mean TPOT and a p99 TPOT at the same SLO differ by the
+    // prefill chunks' spread, so a point says which it is rather than leave it to be guessed.
+    p.value_statistic = opt_string(r, "value_statistic");
+    if (!p.value_statistic.empty()) {
+      static const std::vector<std::string> stats = {"mean", "p50", "p90", "p99"};
+      check_enum(r, "value_statistic", p.value_statistic, stats);
+      if (p.metric != "ttft_ms" && p.metric != "tpot_ms") {
+        r.fail("value_statistic", "only a latency point (metric ttft_ms or tpot_ms) has a statistic; metric is \"" +
+                                      p.metric + "\"");
+      }
+    }
     p.source = r.string("source");
     // The source the point belongs to (one MLPerf round, one blog, one paper): leave-one-source-out
     // refits without all of a group's points. Without it, the point is its own source.

@@ -41,18 +41,12 @@ double engine_factor(const calibration& cal, const std::string& engine) {
 /// GPUs in one node: an HGX board of 8, or a compute tray of 4 in an NVL72 rack.
 double node_gpus(const gpu_spec& g) { return g.scale_up_domain_gpus >= 72 ? 4.0 : 8.0; }
 
-/// Which statistic a latency point's value is: "mean", "p50", "p90" or "p99". Without an SLO
-/// (a closed loop) latency_percentile names the value's own; at an SLO it names the SLO's, and the
-/// curated ids end in the value's ("...-tpot-mean", "...-ttft-p99"). Default: the p99.
+/// Which statistic a latency point's value is: "mean", "p50", "p90" or "p99". The point's
+/// value_statistic; without it, in a closed loop (no SLO) latency_percentile names the value's
+/// own, and otherwise the p99 (an SLO's latency_percentile names the bound's, not the value's).
 std::string value_statistic(const validation_point& vp) {
-  auto ends = [&](const char* tail) {
-    const std::string t(tail);
-    return vp.id.size() >= t.size() && vp.id.compare(vp.id.size() - t.size(), t.size(), t) == 0;
-  };
-  std::string pct = vp.latency_percentile;
-  if (vp.kind != "concurrency" || pct.empty()) {
-    pct = ends("-mean") ? "mean" : ends("-p50") || ends("-median") ? "p50" : ends("-p90") ? "p90" : "p99";
-  }
+  if (!vp.value_statistic.empty()) return vp.value_statistic;
+  std::string pct = vp.kind == "concurrency" ? vp.latency_percentile : std::string();
   if (pct == "median") pct = "p50";
   return pct == "mean" || pct == "p50" || pct == "p90" ? pct : "p99";
 }
@@ -146,6 +140,8 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     if (vp.input_max > 0.0) tail = std::min(tail, vp.input_max);
     w.input_tail = std::max(vp.input_tokens, tail);
     w.output_tail = w.output_tokens;
+    // The answers' spread (decode attends to E[O^2] / E[O]); without it every answer the mean.
+    w.output_sq_mean = w.output_tokens * w.output_tokens + vp.output_std * vp.output_std;
     w.peak_to_average = 1.0;
     const bool slo = vp.kind == "server_slo" || vp.kind == "production";
     w.ttft_slo_s = slo && vp.ttft_ms > 0 ? vp.ttft_ms * 1e-3 : 1e9;
@@ -318,8 +314,9 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     const double rank_value = x.latency_metric ? pool.output_tokens_per_s * u * instances : value;
     if (rank_value > best_rank && p99_tpot_bound) {
       // MLPerf bounds the p99 over requests of each one's TPOT, not the mean the search checked:
-      // a would-be best is evaluated in full for its p99 (few are, so this stays cheap).
-      if (evaluate_config(p, c, eval_report).m.latency.tpot_p99_s > p.workload.tpot_slo_s) {
+      // a would-be best is evaluated in full for its p99 TPOT (few are, and without the TTFT
+      // quantiles, so this stays cheap).
+      if (tpot_tail_of(p, evaluate_config(p, c, eval_full)).tpot_p99_s > p.workload.tpot_slo_s) {
         worst_reason = std::max(worst_reason, std::uint8_t(reason_tpot));
         continue;
       }
@@ -335,8 +332,11 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     r.why_not = std::string("no feasible configuration (most restrictive: ") + reason_name(worst_reason) + ")";
     return r;
   }
-  // The chosen configuration again at full depth: the latency distribution at its planned load.
-  r.best = evaluate_config(p, r.best.cfg, eval_report);
+  // The chosen configuration again at full depth, and the latency distribution at its planned
+  // load where it is reported or measured: a fit (shortlist) predicts throughput points only by
+  // their value, which the TTFT quantiles do not change, and they are most of a fit's time.
+  const bool distribution = !shortlist || x.latency_metric;
+  r.best = evaluate_config(p, r.best.cfg, distribution ? eval_report : eval_full);
   // MLPerf's Server and Interactive scenarios run at the highest load whose p99 TTFT meets the
   // round's bound, not at the plan's load, which sizes a tail prompt and a p99 wait added (above
   // the p99 of their sum): the throughput and the latency there.
@@ -344,7 +344,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     pool_metrics& pool = r.best.m.main;
     const double u_run = std::max(pool.utilisation, utilisation_at_ttft(p, r.best, vp.ttft_ms * 1e-3, vp.slo_tail));
     pool.utilisation = u_run;
-    r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);
+    if (distribution) r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);
     const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
     if (vp.metric == "output_tokens_per_s") r.value = pool.output_tokens_per_s * u_run * best_instances;
     else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u_run * isl * best_instances;

@@ -38,6 +38,7 @@ TOKENPLAN_HD inline slot_wait mmc_wait(double slots, double hold_s, double rho) 
 /// (1 + r x) e^(-r x) as the rates meet.
 TOKENPLAN_HD inline double wait_survival(const slot_wait& a, const slot_wait& b, double x) {
   if (x < 0.0) return 1.0;
+  if (b.p == 0.0) return a.p == 0.0 ? 0.0 : a.p * queueing::exp_neg(-a.r * x);  // the sum below, term by term
   const double ea = queueing::exp_neg(-a.r * x);
   const double eb = queueing::exp_neg(-b.r * x);
   const double dr = b.r - a.r;
@@ -146,42 +147,58 @@ TOKENPLAN_HD inline double prefill_grid(const model_spec& m, const workload_spec
   return mean;
 }
 
-/// The waits of the M/M/c pools the SLO sizing solved, at utilisations `u_main` and (for the
-/// prefill pool, disaggregated) `u_prefill`; none in a closed loop.
-TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, bool disagg, const metrics& r, double u_main,
-                                    double u_prefill, slot_wait& a, slot_wait& b) {
+/// The wait of a prompt for the prefill room of its rank's steps (aggregated, chunked prefill).
+/// The room a step leaves for prompts is one first-come-first-served server: a prompt is
+/// prefilled only once those ahead of it are, each full-chunk cycle serving `chunk_tokens`
+/// prompt tokens. Prompts arrive at `u` times the full-occupancy rate (prefill_tokens_per_step
+/// over the `dp` ranks), so the room is busy a share rho = u x prefill per rank / room, and the
+/// wait is M/G/1's (Pollaczek-Khinchine) in tokens: mean W = rho / (1 - rho) x E[L^2] / (2 E[L])
+/// uncached tokens, at the full-chunk cycle per room; its tail given M/M/1's shape, P(wait > x) =
+/// rho e^(-rho x / W). The slot wait (M/M/c) is the other, independent one.
+TOKENPLAN_HD inline slot_wait prefill_room_wait(const workload_spec& w, const request_terms& q, double dp,
+                                                const pool_metrics& d, double u) {
+  slot_wait s{0.0, 1.0};
+  const double room = d.chunk_tokens;
+  if (!(room >= 1.0) || !(u > 0.0) || !(d.cycle_decode_s > 0.0) || !(q.isl_new > 0.0)) return s;
+  const double rho = min2(0.999, u * d.prefill_tokens_per_step / (max2(1.0, dp) * room));
+  if (!(rho > 0.0)) return s;
+  const double new_share = q.isl > 0.0 ? q.isl_new / q.isl : 1.0;
+  const double biased = max2(w.input_sq_mean, q.isl * q.isl) / max2(1.0, q.isl) * new_share;  // E[L^2] / E[L], uncached
+  const double per_token_s = (d.cycle_decode_s + d.prefill_s_per_token * room) / room;
+  const double mean_s = rho / (1.0 - rho) * 0.5 * biased * per_token_s;
+  if (!(mean_s > 0.0)) return s;
+  s.p = rho;
+  s.r = rho / mean_s;
+  return s;
+}
+
+/// The waits before a prompt's prefill at main-pool utilisation `u_main` and (disaggregated)
+/// prefill-pool utilisation `u_prefill`. Aggregated: the slot (the M/M/c pool the SLO sizing
+/// solved) and the prefill room (prefill_room_wait); disaggregated: a prefill place, then a
+/// decode slot. A closed loop waits for neither slot nor room (its users take turns).
+TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, const request_terms& q, bool disagg, double dp,
+                                    const metrics& r, double u_main, double u_prefill, slot_wait& a, slot_wait& b) {
   a = slot_wait{0.0, 1.0};
   b = slot_wait{0.0, 1.0};
   if (w.closed_loop) return;
-  a = disagg ? mmc_wait(r.prefill.queue_slots, r.prefill.queue_hold_s, u_prefill)
-             : mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
-  if (disagg) b = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+  if (disagg) {
+    a = mmc_wait(r.prefill.queue_slots, r.prefill.queue_hold_s, u_prefill);
+    b = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+    return;
+  }
+  a = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+  b = prefill_room_wait(w, q, dp, r.main, u_main);
 }
 
-/// The latency distribution of a configuration evaluated into `r` (latency.hpp's pool figures),
-/// at main-pool utilisation `u_main` and prefill-pool utilisation `u_prefill` (disaggregated).
-/// `dp`: the main pool's attention-DP ranks. TTFT: prefill_grid's prompts, ttft_waits' waits.
-/// TPOT: the mean is the average cycle; a request's TPOT averages its OSL / tau steps, a share
-/// f of which carries a prefill chunk (f = prefill tokens per step over the chunk: the room, at
-/// most the tail prompt), so its
-/// p99 is the mean plus z_p99 sqrt(f (1 - f) / steps) of the chunk's extra cycle (binomial, normal
-/// approximation), at most the full-chunk cycle; one step's (ITL) p99 is the full-chunk cycle when
-/// more than 1% of steps carry a chunk, else the decode-only cycle.
-TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_spec& w, const request_terms& q,
-                                            bool disagg, double dp, const metrics& r, double u_main,
-                                            double u_prefill) {
-  latency_dist out{};
+/// TPOT of a configuration evaluated into `r` (latency.hpp's pool figures): the mean is the
+/// average cycle; a request's TPOT averages its OSL / tau steps, a share f of which carries a
+/// prefill chunk (f = prefill tokens per step over the chunk: the room, at most the tail prompt),
+/// so its p99 is the mean plus z_p99 sqrt(f (1 - f) / steps) of the chunk's extra cycle (binomial,
+/// normal approximation), at most the full-chunk cycle; one step's (ITL) p99 is the full-chunk
+/// cycle when more than 1% of steps carry a chunk, else the decode-only cycle. Fills the TPOT and
+/// ITL fields of `out` only: a few operations, so a search may ask it of every candidate.
+TOKENPLAN_HD inline void tpot_tail(const request_terms& q, bool disagg, double dp, const metrics& r, latency_dist& out) {
   const pool_metrics& d = r.main;
-  if (!(d.cycle_s > 0.0)) return out;
-  double pre[prompt_points], prob[prompt_points];
-  const double mean_pre = prefill_grid(m, w, q, disagg, r, pre, prob);
-  slot_wait a{}, b{};
-  ttft_waits(w, disagg, r, u_main, u_prefill, a, b);
-  out.ttft_mean_s = mean_pre + a.p / a.r + b.p / b.r;
-  out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5);
-  out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1);
-  out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01);
-
   out.tpot_mean_s = d.tpot_s;
   out.tpot_p99_s = d.tpot_s;
   out.itl_p99_s = d.tpot_s;
@@ -196,21 +213,43 @@ TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_
     out.tpot_p99_s = max2(d.tpot_s, min2(full_chunk, d.cycle_s + spread) / q.tau);
     out.itl_p99_s = (share > 0.01 ? max2(full_chunk, d.cycle_s) : d.cycle_decode_s) / q.tau;
   }
+}
+
+/// The latency distribution of a configuration evaluated into `r` (latency.hpp's pool figures),
+/// at main-pool utilisation `u_main` and prefill-pool utilisation `u_prefill` (disaggregated).
+/// `dp`: the main pool's attention-DP ranks. TTFT: prefill_grid's prompts, ttft_waits' waits;
+/// TPOT: tpot_tail.
+TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_spec& w, const request_terms& q,
+                                            bool disagg, double dp, const metrics& r, double u_main,
+                                            double u_prefill) {
+  latency_dist out{};
+  const pool_metrics& d = r.main;
+  if (!(d.cycle_s > 0.0)) return out;
+  double pre[prompt_points], prob[prompt_points];
+  const double mean_pre = prefill_grid(m, w, q, disagg, r, pre, prob);
+  slot_wait a{}, b{};
+  ttft_waits(w, q, disagg, dp, r, u_main, u_prefill, a, b);
+  out.ttft_mean_s = mean_pre + a.p / a.r + b.p / b.r;
+  out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5);
+  out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1);
+  out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01);
+  tpot_tail(q, disagg, dp, r, out);
   return out;
 }
 
 /// The highest main-pool utilisation (<= 0.999, bisection to 1e-4) at which at most a share
-/// `tail` of requests waits longer than `ttft_s` for its first token (aggregated; the prefill
-/// pool's utilisation held at `u_prefill` when disaggregated): the load a benchmark that bounds a
-/// TTFT percentile, such as MLPerf's Server scenario, runs at. 0 when none does.
+/// `tail` of requests waits longer than `ttft_s` for its first token (aggregated, `dp` attention-DP
+/// ranks in the main pool; the prefill pool's utilisation held at `u_prefill` when disaggregated):
+/// the load a benchmark that bounds a TTFT percentile, such as MLPerf's Server scenario, runs at.
+/// 0 when none does.
 TOKENPLAN_HD inline double utilisation_at_ttft(const model_spec& m, const workload_spec& w, const request_terms& q,
-                                               bool disagg, const metrics& r, double ttft_s, double tail,
+                                               bool disagg, double dp, const metrics& r, double ttft_s, double tail,
                                                double u_prefill) {
   double pre[prompt_points], prob[prompt_points];
   prefill_grid(m, w, q, disagg, r, pre, prob);
   auto over = [&](double u) {
     slot_wait a{}, b{};
-    ttft_waits(w, disagg, r, u, u_prefill, a, b);
+    ttft_waits(w, q, disagg, dp, r, u, u_prefill, a, b);
     return ttft_share_over(pre, prob, a, b, ttft_s);
   };
   const double cap = 0.999;

@@ -269,12 +269,24 @@ TOKENPLAN_HD inline latency_dist latency_at_load(const problem& p, const evaluat
                             u_main, u_prefill);
 }
 
+/// The TPOT mean and tails of `e`, a full evaluation of a configuration of `p` (detail::tpot_tail;
+/// the TTFT fields are left 0): what latency_at_load gives for them, without the TTFT quantiles.
+TOKENPLAN_HD inline latency_dist tpot_tail_of(const problem& p, const evaluation& e) {
+  latency_dist out{};
+  if (!(e.m.main.cycle_s > 0.0)) return out;
+  const site_spec& site = p.sites[e.cfg.site];
+  const detail::request_terms q = detail::make_request_terms(p.model, p.workload, site, e.cfg);
+  detail::tpot_tail(q, e.cfg.mode == mode_disaggregated, double(e.cfg.main.lay.dp), e.m, out);
+  return out;
+}
+
 /// The highest main-pool utilisation at which `e` (a full evaluation of a configuration of
 /// `p`) keeps the share `tail` of its TTFTs within `ttft_s` (detail::utilisation_at_ttft).
 TOKENPLAN_HD inline double utilisation_at_ttft(const problem& p, const evaluation& e, double ttft_s, double tail) {
   const site_spec& site = p.sites[e.cfg.site];
   const detail::request_terms q = detail::make_request_terms(p.model, p.workload, site, e.cfg);
-  return detail::utilisation_at_ttft(p.model, p.workload, q, e.cfg.mode == mode_disaggregated, e.m, ttft_s, tail,
+  return detail::utilisation_at_ttft(p.model, p.workload, q, e.cfg.mode == mode_disaggregated,
+                                     double(e.cfg.main.lay.dp), e.m, ttft_s, tail,
                                      e.m.prefill.utilisation);
 }
 

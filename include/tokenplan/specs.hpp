@@ -87,6 +87,7 @@ struct workload_spec {
   double input_tail;        ///< tail prompt length (memory fit, TTFT), >= input_tokens
   double input_sq_mean;     ///< E[prompt length^2]: prefill attention grows with its square
   double output_tail;       ///< tail generated length (memory fit), >= output_tokens
+  double output_sq_mean;    ///< E[generated length^2] (<= output_tokens^2: every answer the mean length)
   double peak_to_average;   ///< peak-hour rate over the daily mean (>= 1)
   double ttft_slo_s;        ///< time-to-first-token target, s (> 0)
   double tpot_slo_s;        ///< time-per-output-token target, s (> 0)

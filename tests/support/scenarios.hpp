@@ -59,6 +59,25 @@ inline model_spec llama8b_shape() {
   return m;
 }
 
+/// A one-layer MoE for hand-computed cases: hidden 1024, 8 heads of 128, 8 experts (top-2) of
+/// width 512, vocabulary 1000, no shared expert and no dense layer.
+inline model_spec one_layer_moe() {
+  model_spec m = llama8b_shape();
+  m.layers = 1;
+  m.hidden = 1024;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.ffn = 0;
+  m.vocab = 1000;
+  m.experts = 8;
+  m.experts_per_token = 2;
+  m.shared_experts = 0;
+  m.expert_ffn = 512;
+  m.dense_layers = 0;
+  return m;
+}
+
 /// DeepSeek-V3's shape: MLA, 256 routed experts (top-8) + 1 shared, 3 leading dense layers.
 inline model_spec deepseek_v3_shape() {
   model_spec m{};

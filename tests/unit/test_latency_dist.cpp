@@ -110,6 +110,44 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
 }
 
+// Prompts queue for the prefill room. A pool whose steps leave 1,000 tokens of room, 500 prompt
+// tokens per step at full occupancy, run at 80%: the room is busy rho = 0.8 x 500 / 1,000 = 0.4.
+// Every prompt 500 tokens (E[L^2] / E[L] = 500), a full-chunk cycle 20 ms + 1e-5 s x 1,000 =
+// 30 ms per 1,000 tokens: the mean wait is 0.4 / 0.6 x 250 x 30 us = 5 ms, and P(wait > x) =
+// 0.4 e^(-80 x). With no slot queue (no slots), the TTFT is the prompt's own 25 ms cycle after
+// half a 25 ms cycle, 37.5 ms, plus that wait: mean 42.5 ms, p99 37.5 ms + ln(40) / 80 s.
+TEST(LatencyDist, PromptsQueueForThePrefillRoom) {
+  model_spec m = testing::llama8b_shape();
+  workload_spec w = testing::plain_workload(1e9, 500.0, 100.0, 1.0, 1e9, 1e9);
+  detail::request_terms q{};
+  q.isl = 500.0;
+  q.isl_new = 500.0;
+  q.isl_new_tail = 500.0;
+  q.osl = 100.0;
+  q.tau = 1.0;
+  q.ef = 1.0;
+  metrics r{};
+  pool_metrics& d = r.main;
+  d.chunk_tokens = 1000.0;
+  d.cycle_decode_s = 0.020;
+  d.prefill_s_per_token = 1e-5;
+  d.cycle_s = 0.025;
+  d.tpot_s = 0.025;
+  d.prefill_tokens_per_step = 500.0;
+  const detail::slot_wait b = detail::prefill_room_wait(w, q, 1.0, d, 0.8);
+  EXPECT_NEAR(b.p, 0.4, 1e-15);
+  EXPECT_NEAR(b.p / b.r, 0.005, 1e-15);
+  const latency_dist l = detail::latency_at(m, w, q, false, 1.0, r, 0.8, 0.0);
+  EXPECT_NEAR(l.ttft_mean_s, 0.0375 + 0.005, 1e-12);
+  EXPECT_NEAR(l.ttft_p99_s, 0.0375 + std::log(40.0) / 80.0, 1e-9);
+  // Two ranks share the same prompts: each room is half as busy. Idle, no wait.
+  EXPECT_NEAR(detail::prefill_room_wait(w, q, 2.0, d, 0.8).p, 0.2, 1e-15);
+  EXPECT_EQ(detail::prefill_room_wait(w, q, 1.0, d, 0.0).p, 0.0);
+  // A closed loop takes turns: neither wait.
+  w.closed_loop = true;
+  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.8, 0.0).ttft_mean_s, 0.0375, 1e-12);
+}
+
 // A closed loop of 4 users has no admission queue: each slot is busy but for its own prompt. With
 // OSL 100 at 20 ms the slot decodes 2 s a turn; a 500-token prompt fits one 1000-token step
 // (one 20 ms cycle) after half a cycle, 30 ms: utilisation 2 / 2.03.

@@ -21,22 +21,37 @@ void near_pct(double got, double want, double pct, const char* what) {
   EXPECT_NEAR(got, want, std::fabs(want) * pct / 100.0) << what;
 }
 
-// A one-layer MoE: hidden 1024, 8 heads of 128, 8 experts (top-2) of width 512, vocabulary 1000.
-model_spec tiny_moe() {
-  model_spec m = testing::llama8b_shape();
-  m.layers = 1;
-  m.hidden = 1024;
-  m.heads = 8;
-  m.kv_heads = 8;
-  m.head_dim = 128;
-  m.ffn = 0;
-  m.vocab = 1000;
-  m.experts = 8;
-  m.experts_per_token = 2;
-  m.shared_experts = 0;
-  m.expert_ffn = 512;
-  m.dense_layers = 0;
-  return m;
+// Decode attends to the length-biased answer. Prompts of 1,000 tokens and answers of mean 200 with
+// standard deviation 300: E[O^2] = 200^2 + 300^2 = 130,000, E[O^2] / E[O] = 650, so the steps in
+// flight attend on average to 1,000 + (650 + 1) / 2 = 1,325.5 tokens, not the mean request's
+// 1,000 + 201 / 2 = 1,100.5; with no spread the two agree. More context, the same batch: a longer
+// step (the KV read grows with it).
+TEST(ModelTerms, DecodeAttendsToTheLengthBiasedAnswer) {
+  const model_spec m = testing::llama8b_shape();
+  const gpu_spec g = testing::hand_gpu();
+  const site_spec site = testing::make_site(g, 8);
+  workload_spec w = testing::plain_workload(1e9, 1000.0, 200.0, 1.0, 1e9, 1e9);
+  serving_config c{};
+  c.main.lay = layout{1, 1, 1, 1};
+  c.main.batch = 64;
+  c.main.chunk = 2048;
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  const detail::pool_view v = detail::make_view(m, g, c.main.lay, c.wprec, c.kvprec);
+  auto ctx = [&](const workload_spec& wl, double* step_s) {
+    const detail::request_terms q = detail::make_request_terms(m, wl, site, c);
+    pool_metrics d{};
+    const detail::step_load s = detail::main_pool_load(wl, c, v, q, true, d);
+    *step_s = detail::stage_step(m, g, v, s).stage_s;
+    return s.decode_ctx;
+  };
+  double fixed_s = 0.0, spread_s = 0.0;
+  EXPECT_DOUBLE_EQ(ctx(w, &fixed_s), 1100.5);
+  w.output_sq_mean = 200.0 * 200.0;  // no spread: the same as unset
+  EXPECT_DOUBLE_EQ(ctx(w, &fixed_s), 1100.5);
+  w.output_sq_mean = 130000.0;
+  EXPECT_DOUBLE_EQ(ctx(w, &spread_s), 1325.5);
+  EXPECT_GT(spread_s, fixed_s);
 }
 
 // Three tokens each pick 2 of 8 experts: the expected number of distinct experts touched is
@@ -46,7 +61,7 @@ model_spec tiny_moe() {
 // expert: 10.574 us; FLOPs 2 x 6 x 1,572,864 = 1.89e7 at 200 TFLOP/s x 0.84 = 0.112 us, so the
 // layer's experts are memory-bound at 10.574 us.
 TEST(ModelTerms, RoutedExpertsReadOnlyTheExpertsTheBatchTouches) {
-  const model_spec m = tiny_moe();
+  const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
   detail::step_load s{};
@@ -85,7 +100,7 @@ TEST(ModelTerms, ActivationWorkspaceSplitsLikeTheMlp) {
   EXPECT_DOUBLE_EQ(a.activation_bytes, 512000.0);
   // MoE, EP8 over 8 attention-DP ranks: 8 ranks x 100 tokens x top-2 rows over 8 groups = 200
   // rows per GPU of 3 x 512: 100 x (1024 + 8 x 2 / 8 x 1536) x 2 B = 819,200 B.
-  const model_spec m = tiny_moe();
+  const model_spec m = testing::one_layer_moe();
   detail::pool_memory(m, g, detail::make_view(m, g, layout{1, 1, 8, 8}, prec_bf16, prec_bf16), 100, a);
   EXPECT_DOUBLE_EQ(a.activation_bytes, 819200.0);
   // The same experts split by TP8 (EP1): every GPU sees all 200 rows at 1/8 of the width:

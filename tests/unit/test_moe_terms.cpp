@@ -10,24 +10,6 @@
 namespace tokenplan {
 namespace {
 
-// A one-layer MoE: hidden 1024, 8 heads of 128, 8 experts (top-2) of width 512, vocabulary 1000.
-model_spec one_layer_moe() {
-  model_spec m = testing::llama8b_shape();
-  m.layers = 1;
-  m.hidden = 1024;
-  m.heads = 8;
-  m.kv_heads = 8;
-  m.head_dim = 128;
-  m.ffn = 0;
-  m.vocab = 1000;
-  m.experts = 8;
-  m.experts_per_token = 2;
-  m.shared_experts = 0;
-  m.expert_ffn = 512;
-  m.dense_layers = 0;
-  return m;
-}
-
 // The curves' anchors and the straight lines between them (DeepGEMM and SGLang's benchmark):
 // HBM 0.92 to m = 8, 0.72 at 16 to 64, 0.90 from 256; 12 is halfway from 8 to 16: 0.82; 160 is
 // halfway from 64 to 256: 0.81. Tensor 0.84 to 256, 0.94 at 512, 1.0 from 1024: 384 gives 0.89,
@@ -49,7 +31,7 @@ TEST(MoeTerms, GroupedGemmEfficiencyByTokensPerExpert) {
 // HBM ratio 0.72. Bytes 8 x 1,572,864 x 2 (BF16, x (1 - 0.75^64)) + 128 x 3,584 x 2 = 26,083,328
 // at 2 TB/s x 0.75 x 0.72 = 1.08 TB/s: 24.151 us. The same bytes as one dense GEMM: 17.389 us.
 TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
-  const model_spec m = one_layer_moe();
+  const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
   detail::step_load s{};
@@ -69,7 +51,7 @@ TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
 // top-k, permute, unpermute, re-quantisation) at a tenth of a layer each: 15 us; with shared
 // experts 3 more: 18 us; a dense layer stays at 10 us.
 TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
-  model_spec m = one_layer_moe();
+  model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::step_load s{};
   s.decode_seqs = 4;
@@ -94,7 +76,7 @@ TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
 // (GQA, 8 KV heads of 128), are compute-bound: 2 x 3,002 x 4,194,304 FLOPs at 200 TFLOP/s =
 // 125.91 us. An even share is the floor: a peak below 1,000 changes nothing.
 TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
-  const model_spec m = one_layer_moe();
+  const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::pool_view v = detail::make_view(m, g, layout{1, 1, 4, 4}, prec_bf16, prec_bf16);
   detail::step_load s{};
@@ -124,7 +106,7 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
 // dispatch carries BF16. Weights of the one-layer MoE: 8 experts x 1,572,864 x 0.5625 =
 // 7,077,888 B of experts. A dense model's FP4 still needs FP4 tensor cores.
 TEST(MoeTerms, Fp4ExpertsRunWeightOnlyWithoutFp4TensorCores) {
-  const model_spec m = one_layer_moe();
+  const model_spec m = testing::one_layer_moe();
   gpu_spec g = testing::hand_gpu();
   EXPECT_TRUE(detail::precision_supported(m, g, prec_fp4, prec_fp8));
   EXPECT_FALSE(detail::precision_supported(testing::llama8b_shape(), g, prec_fp4, prec_fp8));

@@ -230,8 +230,8 @@ TEST(Validation, FixedConcurrencyLatencyPoints) {
       EXPECT_LT(r.value, 1000.0);
       EXPECT_GT(r.value, 10.0);
     }
-    if (points[i].id.find("tpot-mean") != std::string::npos) tpot_mean = r.value;
-    if (points[i].id.find("tpot-p99") != std::string::npos) tpot_p99 = r.value;
+    if (points[i].metric == "tpot_ms" && points[i].value_statistic == "mean") tpot_mean = r.value;
+    if (points[i].metric == "tpot_ms" && points[i].value_statistic == "p99") tpot_p99 = r.value;
   }
   EXPECT_GT(tpot_mean, 0.0);
   EXPECT_GE(tpot_p99, tpot_mean);
@@ -258,6 +258,26 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
     EXPECT_NE(std::string(e.what()).find("unknown value \"output_tokens_per_sec\""), std::string::npos) << e.what();
   }
   EXPECT_EQ(load_points(t.write("q.jsonl", good + "\n")).size(), 1u);
+
+  // value_statistic: one of mean/p50/p90/p99, and only on a latency metric.
+  std::string stat = good;
+  stat.replace(stat.find("\"value\":2823"), 12, "\"value\":2823,\"value_statistic\":\"p95\"");
+  try {
+    load_points(t.write("r.jsonl", stat + "\n"));
+    ADD_FAILURE() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.json_path(), "$.value_statistic");
+    EXPECT_NE(std::string(e.what()).find("unknown value \"p95\""), std::string::npos) << e.what();
+  }
+  stat = good;
+  stat.replace(stat.find("\"value\":2823"), 12, "\"value\":2823,\"value_statistic\":\"p99\"");
+  try {
+    load_points(t.write("s.jsonl", stat + "\n"));
+    ADD_FAILURE() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.json_path(), "$.value_statistic");
+    EXPECT_NE(std::string(e.what()).find("only a latency point"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
