@@ -57,6 +57,10 @@ struct point_result {
   double log_ratio = 0; ///< ln(predicted / measured)
   evaluation best{};    ///< the configuration the prediction comes from
   std::string config;   ///< short description of it
+  /// Leave-one-source-out only: the point's GPU family had too few points left in the fold to
+  /// fit its factors, so it was predicted from its datasheet and the factors the fit borrowed
+  /// from the best-measured family (the case of a GPU nobody has measured).
+  bool family_unfitted = false;
 };
 
 /// Summary of errors over predicted points.
@@ -133,6 +137,8 @@ struct fit_result {
   std::vector<std::string> parameters;  ///< "hopper.gemm", "engine.vllm", ...
   std::vector<fitted_factor> factors;   ///< the same, with values and priors
   std::vector<std::string> held;        ///< factors left at their prior, and why
+  std::vector<std::string> held_families;  ///< families too thinly measured to fit their base factors
+  std::vector<std::string> borrowed;  ///< which of those took the best-measured family's factors instead
 };
 
 /// The calibration every fit starts from: each family's factors at the file's fixed priors and

@@ -2,6 +2,8 @@
 // DeepSeek production day is reproduced, and the fitter recovers factors from synthetic data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "base/errors.hpp"
@@ -161,7 +163,11 @@ TEST(Validation, LeaveOneSourceOutDropsTheWholeGroup) {
   for (std::size_t i = 0; i < points.size(); ++i) {
     ASSERT_TRUE(loo[i].predicted);
     EXPECT_DOUBLE_EQ(loo[i].value, expect[i].value) << points[i].id;
+    // Nothing left to fit Hopper with: each point was predicted from the datasheet and priors.
+    EXPECT_TRUE(loo[i].family_unfitted) << points[i].id;
   }
+  EXPECT_NE(std::find(folds[0].fit.held_families.begin(), folds[0].fit.held_families.end(), "hopper"),
+            folds[0].fit.held_families.end());
 }
 
 // The identification rules: a family needs 14 points from two sources, an engine 4 points on two
