@@ -381,7 +381,8 @@ int cmd_validate(int argc, const char* const* argv, std::ostream& out, std::ostr
                     pct(fitted.median_ape).c_str(), pct(fitted.p90_ape).c_str(), pct(fitted.share_over_1_5x).c_str());
       o << line;
       o << "(family unfitted: the point's GPU family had too few points left in its fold\n"
-        << "to fit; predicted from the datasheet and the best-measured family's factors)\n";
+        << "to fit; predicted from the datasheet and the best-measured family's factors, or\n"
+        << "the priors when no family was fitted)\n";
     }
     o << "in-sample |ln(predicted/measured)|: median " << fmt("%.3f", s.median_abs_log) << ", p90 "
       << fmt("%.3f", s.p90_abs_log) << "; worst point off by " << fmt("%.2f", s.max_ratio) << "x\n";

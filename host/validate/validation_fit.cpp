@@ -169,6 +169,76 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     out.factors.push_back({p.name, 0.0, p.prior, n});
   }
 
+  // A family too thinly measured to fit borrows the factors of the family fitted on the most
+  // points: a measured GPU's achieved fractions and host overheads are a closer guess for an
+  // unmeasured one than the hand-set priors (leave-one-source-out: 28 points predicted from the
+  // priors were off by a median 68%, against 14% for fitted families). Expert-parallel factors
+  // likewise, where the donor fits its own. Borrowed throughout the fit, so the factors fitted
+  // beside them (an engine's, say) see the held family as it will be shipped.
+  std::string donor;
+  int donor_points = 0;
+  for (const auto& kv : start.families) {
+    const std::string& f = kv.first;
+    const bool held = std::find(out.held_families.begin(), out.held_families.end(), f) != out.held_families.end();
+    const int n = fam_points.count(f) ? fam_points[f] : 0;
+    if (!held && n > donor_points) {
+      donor = f;
+      donor_points = n;
+    }
+  }
+  const bool donor_ep = !donor.empty() && fam_moe[donor] >= moe_min_points && fam_moe_groups[donor].size() >= 2;
+  std::vector<std::string> borrow_base, borrow_ep;
+  for (const auto& kv : start.families) {
+    const std::string& f = kv.first;
+    if (donor.empty() || f == donor) continue;
+    const bool held = std::find(out.held_families.begin(), out.held_families.end(), f) != out.held_families.end();
+    const bool ep_held = fam_moe[f] < moe_min_points || fam_moe_groups[f].size() < 2;
+    if (held) {
+      borrow_base.push_back(f);
+      out.borrowed.push_back(f + ": base factors from " + donor + " (fitted on " + std::to_string(donor_points) +
+                             " points)");
+    }
+    if ((held || ep_held) && donor_ep) {
+      borrow_ep.push_back(f);
+      out.borrowed.push_back(f + ": expert-parallel factors from " + donor);
+    }
+  }
+  auto borrow = [&](calibration& c) {
+    if (donor.empty()) return;
+    const efficiency_factors d = c.families.at(donor);
+    for (const std::string& f : borrow_base) {
+      efficiency_factors& e = c.families.at(f);
+      e.gemm = d.gemm;
+      e.hbm = d.hbm;
+      e.layer_overhead_s = d.layer_overhead_s;
+      e.step_overhead_s = d.step_overhead_s;
+      e.sequence_overhead_s = d.sequence_overhead_s;
+      e.allreduce_latency_s = d.allreduce_latency_s;
+      e.allreduce_efficiency = d.allreduce_efficiency;
+    }
+    for (const std::string& f : borrow_ep) {
+      efficiency_factors& e = c.families.at(f);
+      e.alltoall_latency_s = d.alltoall_latency_s;
+      e.moe_overlap = d.moe_overlap;
+      e.expert_imbalance = d.expert_imbalance;
+    }
+  };
+  // What borrows is not held at its prior: the held list keeps only what stays there.
+  std::vector<std::string> still_held;
+  for (const std::string& h : out.held) {
+    bool lent = false;
+    for (const std::string& f : borrow_base) lent = lent || h.rfind(f + ": ", 0) == 0;
+    for (const std::string& f : borrow_ep) lent = lent || h.rfind(f + " expert-parallel factors: ", 0) == 0;
+    if (!lent) still_held.push_back(h);
+  }
+  for (const std::string& f : borrow_base) {
+    if (std::find(borrow_ep.begin(), borrow_ep.end(), f) == borrow_ep.end()) {
+      still_held.push_back(f + " expert-parallel factors: at their priors (" + donor + ", whose base factors " + f +
+                           " borrows, fitted none of its own)");
+    }
+  }
+  out.held = still_held;
+
   calibration cur = start;
   std::vector<double> theta(ps.size());
   for (std::size_t j = 0; j < ps.size(); ++j) theta[j] = get(cur, ps[j]);
@@ -177,6 +247,7 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
   auto residuals = [&](const std::vector<double>& th, bool update_weights) {
     calibration c = start;
     for (std::size_t j = 0; j < ps.size(); ++j) set(c, ps[j], th[j]);
+    borrow(c);
     pred.set_calibration(c);
     std::vector<double> r;
     r.reserve(rows.size() + ps.size());
@@ -195,7 +266,11 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     return 0.5 * s;
   };
 
-  pred.set_calibration(start);
+  {
+    calibration c = start;
+    borrow(c);
+    pred.set_calibration(c);
+  }
   pred.refresh_shortlists();
   std::vector<double> r = residuals(theta, true);
   double c0 = cost(r);
@@ -255,49 +330,7 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     set(cur, ps[j], theta[j]);
     out.factors[j].value = theta[j];
   }
-  // A family too thinly measured to fit borrows the factors of the family fitted on the most
-  // points: a measured GPU's achieved fractions and host overheads are a closer guess for an
-  // unmeasured one than the hand-set priors (leave-one-source-out: 28 points predicted from the
-  // priors were off by a median 68%, against 14% for fitted families). Expert-parallel factors
-  // likewise, where the donor fitted its own.
-  std::string donor;
-  int donor_points = 0;
-  for (const auto& kv : start.families) {
-    const std::string& f = kv.first;
-    const bool held = std::find(out.held_families.begin(), out.held_families.end(), f) != out.held_families.end();
-    const int n = fam_points.count(f) ? fam_points[f] : 0;
-    if (!held && n > donor_points) {
-      donor = f;
-      donor_points = n;
-    }
-  }
-  if (!donor.empty()) {
-    const efficiency_factors& d = cur.families.at(donor);
-    const bool donor_ep = fam_moe[donor] >= moe_min_points && fam_moe_groups[donor].size() >= 2;
-    for (auto& kv : cur.families) {
-      const std::string& f = kv.first;
-      efficiency_factors& e = kv.second;
-      const bool held = std::find(out.held_families.begin(), out.held_families.end(), f) != out.held_families.end();
-      const bool ep_held = fam_moe[f] < moe_min_points || fam_moe_groups[f].size() < 2;
-      if (held) {
-        e.gemm = d.gemm;
-        e.hbm = d.hbm;
-        e.layer_overhead_s = d.layer_overhead_s;
-        e.step_overhead_s = d.step_overhead_s;
-        e.sequence_overhead_s = d.sequence_overhead_s;
-        e.allreduce_latency_s = d.allreduce_latency_s;
-        e.allreduce_efficiency = d.allreduce_efficiency;
-        out.borrowed.push_back(f + ": base factors from " + donor + " (fitted on " + std::to_string(donor_points) +
-                               " points)");
-      }
-      if (f != donor && (held || ep_held) && donor_ep) {
-        e.alltoall_latency_s = d.alltoall_latency_s;
-        e.moe_overlap = d.moe_overlap;
-        e.expert_imbalance = d.expert_imbalance;
-        out.borrowed.push_back(f + ": expert-parallel factors from " + donor);
-      }
-    }
-  }
+  borrow(cur);
   pred.set_calibration(cur);
   out.cal = cur;
   out.objective = c0;

@@ -33,7 +33,7 @@ TOKENPLAN_HD inline slot_wait mmc_wait(double slots, double hold_s, double rho) 
 }
 
 /// P(Wa + Wb > x) for two independent waits (a disaggregated request waits for a prefill place,
-/// then for a decode slot; aggregated, b.p = 0). Both exponential parts together are
+/// then for a decode slot; an aggregated one for a slot, then for the prefill room). Both exponential parts together are
 /// hypoexponential: P(Xa + Xb > x) = (rb e^(-ra x) - ra e^(-rb x)) / (rb - ra), which becomes
 /// (1 + r x) e^(-r x) as the rates meet.
 TOKENPLAN_HD inline double wait_survival(const slot_wait& a, const slot_wait& b, double x) {

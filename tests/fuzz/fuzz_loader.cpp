@@ -66,7 +66,7 @@ void check(const length_stats& l) { TOKENPLAN_FINITE(l.mean); TOKENPLAN_FINITE(l
 void check(const workload_entry& w) {
   const workload_spec& s = w.spec;
   TOKENPLAN_FINITE(s.tokens_per_day); TOKENPLAN_FINITE(s.input_tokens); TOKENPLAN_FINITE(s.output_tokens);
-  TOKENPLAN_FINITE(s.input_tail); TOKENPLAN_FINITE(s.input_sq_mean); TOKENPLAN_FINITE(s.output_tail);
+  TOKENPLAN_FINITE(s.input_tail); TOKENPLAN_FINITE(s.input_sq_mean); TOKENPLAN_FINITE(s.output_tail); TOKENPLAN_FINITE(s.output_sq_mean);
   TOKENPLAN_FINITE(s.peak_to_average); TOKENPLAN_FINITE(s.ttft_slo_s); TOKENPLAN_FINITE(s.tpot_slo_s);
   TOKENPLAN_FINITE(s.slo_tail); TOKENPLAN_FINITE(s.prefix_cache_hit); TOKENPLAN_FINITE(s.draft_acceptance);
   TOKENPLAN_FINITE(s.draft_cost_layers); TOKENPLAN_FINITE(s.engine_factor);

@@ -191,6 +191,31 @@ TEST(LatencyDist, FixedConcurrencyTtftIsThePrefillNotAnOpenQueue) {
   EXPECT_GT(closed.m.main.utilisation, 0.9);
 }
 
+// The TPOT tail alone (what validation asks of each MLPerf candidate) is the distribution's TPOT
+// bit for bit, and so are the waits without a second queue: a closed loop's TTFT mean and p99.
+TEST(LatencyDist, TpotTailAloneIsTheDistributionsTpot) {
+  auto p = testing::hand_problem();
+  serving_config c{};
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  c.mode = mode_aggregated;
+  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  const evaluation e = evaluate_config(*p, c, eval_report);
+  ASSERT_EQ(e.reason, reason_feasible);
+  const latency_dist t = tpot_tail_of(*p, e);
+  EXPECT_EQ(t.tpot_mean_s, e.m.latency.tpot_mean_s);
+  EXPECT_EQ(t.tpot_p99_s, e.m.latency.tpot_p99_s);
+  EXPECT_EQ(t.itl_p99_s, e.m.latency.itl_p99_s);
+  EXPECT_EQ(t.ttft_p99_s, 0.0);
+  // wait_survival with no second wait: the general formula's terms, each as it computes them.
+  const detail::slot_wait a{0.3, 7.0}, none{0.0, 1.0};
+  for (double x : {0.0, 0.01, 0.2, 1.5}) {
+    const double ea = queueing::exp_neg(-a.r * x);
+    EXPECT_EQ(detail::wait_survival(a, none, x), a.p * (1.0 - none.p) * ea) << x;
+  }
+  EXPECT_EQ(detail::wait_survival(none, none, 0.5), 0.0);
+}
+
 // A prompt one token past the room costs one more token, not a second full chunk.
 TEST(LatencyDist, PartialChunkInTheSloSizing) {
   auto p = testing::hand_problem();
