@@ -74,6 +74,26 @@ calibration load_calibration(const std::string& path) {
     read_factors(fam_prior, c.family_prior, true);
     fam_prior.finish();
     c.engine_prior = pr.number("engine", positive(10.0));
+    if (pr.has("microbenchmarks")) {
+      field_reader mb = pr.object("microbenchmarks");
+      const json& all = pr.raw("microbenchmarks");
+      for (auto it = all.begin(); it != all.end(); ++it) {
+        if (it.key() == "source" || it.key() == "sources") continue;
+        if (!c.families.count(it.key())) {
+          std::vector<std::string> families;
+          for (const auto& kv : c.families) families.push_back(kv.first);
+          mb.fail(it.key(), "unknown GPU family \"" + it.key() + "\"" + did_you_mean(it.key(), families) +
+                                "; families defines " + quoted_list(families));
+        }
+        field_reader one = mb.object(it.key());
+        calibration::microbenchmark m;
+        m.gemm = one.number("gemm", {0.0, 1.0, true});
+        m.hbm = one.number("hbm", {0.0, 1.0, true});
+        one.finish();
+        c.microbenchmarks[it.key()] = m;
+      }
+      mb.finish();
+    }
     pr.finish();
     c.has_priors = true;
   }

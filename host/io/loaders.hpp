@@ -41,6 +41,15 @@ struct calibration {
   bool has_priors = false;
   efficiency_factors family_prior{};
   double engine_prior = 1.0;
+  /// Published microbenchmarks per family (priors.microbenchmarks): the share of its datasheet a
+  /// family's GPUs reach in a large FP8 GEMM and in a streaming copy. Fixed, never fitted: a
+  /// family that borrows another's fitted factors (too few points of its own) scales the
+  /// borrowed GEMM and HBM fractions by the ratio of the two families' figures.
+  struct microbenchmark {
+    double gemm = 0.0;
+    double hbm = 0.0;
+  };
+  std::map<std::string, microbenchmark> microbenchmarks;
 };
 
 /// A GPU type from configs/gpus/<name>.json, with its family's factors applied.

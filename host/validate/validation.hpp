@@ -31,6 +31,11 @@ struct validation_point {
   double output_std = 0;           ///< standard deviation of the answers' lengths (0: not published)
   std::string kind;               ///< offline | server_slo | concurrency | max_throughput | production
   std::uint32_t concurrency = 0;
+  /// The engine's published cap on sequences in flight per attention-DP rank (per instance
+  /// without attention DP): vLLM max_num_seqs, TensorRT-LLM max_batch_size (MLPerf gpu_batch_size),
+  /// SGLang max_running_requests. 0: not published (the batch is searched, and admission is
+  /// capped at it).
+  std::uint32_t engine_max_batch = 0;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
   std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)

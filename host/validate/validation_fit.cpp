@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -195,8 +196,15 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     const bool ep_held = fam_moe[f] < moe_min_points || fam_moe_groups[f].size() < 2;
     if (held) {
       borrow_base.push_back(f);
-      out.borrowed.push_back(f + ": base factors from " + donor + " (fitted on " + std::to_string(donor_points) +
-                             " points)");
+      std::string how = f + ": base factors from " + donor + " (fitted on " + std::to_string(donor_points) + " points)";
+      const auto mf = start.microbenchmarks.find(f), md = start.microbenchmarks.find(donor);
+      if (mf != start.microbenchmarks.end() && md != start.microbenchmarks.end()) {
+        char ratios[96];
+        std::snprintf(ratios, sizeof ratios, ", GEMM x %.3f and HBM x %.3f (the families' microbenchmarks)",
+                      mf->second.gemm / md->second.gemm, mf->second.hbm / md->second.hbm);
+        how += ratios;
+      }
+      out.borrowed.push_back(how);
     }
     if ((held || ep_held) && donor_ep) {
       borrow_ep.push_back(f);
@@ -208,8 +216,17 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     const efficiency_factors d = c.families.at(donor);
     for (const std::string& f : borrow_base) {
       efficiency_factors& e = c.families.at(f);
-      e.gemm = d.gemm;
-      e.hbm = d.hbm;
+      // A measured family's achieved fractions, scaled by how the two families' GPUs compare on
+      // the same published microbenchmarks (where both have them): CDNA 3 reaches a smaller share
+      // of its datasheet than Hopper in the same FP8 GEMM and stream copy.
+      double gemm_ratio = 1.0, hbm_ratio = 1.0;
+      const auto mf = start.microbenchmarks.find(f), md = start.microbenchmarks.find(donor);
+      if (mf != start.microbenchmarks.end() && md != start.microbenchmarks.end()) {
+        gemm_ratio = mf->second.gemm / md->second.gemm;
+        hbm_ratio = mf->second.hbm / md->second.hbm;
+      }
+      e.gemm = std::min(1.0, d.gemm * gemm_ratio);
+      e.hbm = std::min(1.0, d.hbm * hbm_ratio);
       e.layer_overhead_s = d.layer_overhead_s;
       e.step_overhead_s = d.step_overhead_s;
       e.sequence_overhead_s = d.sequence_overhead_s;

@@ -122,6 +122,7 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.kind = op.string("kind");
     check_enum(op, "kind", p.kind, kinds);
     p.concurrency = opt_integer(op, "concurrency", 1, 100000000);
+    p.engine_max_batch = opt_integer(op, "engine_max_batch", 1, 1000000);
     p.ttft_ms = opt_number(op, "ttft_ms", positive(1e9));
     p.tpot_ms = opt_number(op, "tpot_ms", positive(1e9));
     const std::string pct = opt_string(op, "latency_percentile");

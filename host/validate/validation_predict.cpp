@@ -222,8 +222,16 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
               const double instances = vp.disaggregated || vp.scope != "system" ? 1.0 : std::max(1.0, std::floor(vp.gpus / gpi));
               double per_rank = vp.concurrency / instances / l.dp;
               batches = {static_cast<std::uint32_t>(std::max(1.0, std::round(per_rank)))};
+            } else if (x.prefill_metric) {
+              batches = {8};
+            } else if (vp.engine_max_batch > 0) {
+              // A published engine cap: no batch above it, and the cap itself is a candidate.
+              for (std::uint32_t b : ladder) {
+                if (b < vp.engine_max_batch) batches.push_back(b);
+              }
+              batches.push_back(vp.engine_max_batch);
             } else {
-              batches = x.prefill_metric ? std::vector<std::uint32_t>{8} : ladder;
+              batches = ladder;
             }
             x.structure_start.push_back(x.candidates.size());
             for (std::uint32_t b : batches) {
@@ -342,6 +350,11 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
   // the p99 of their sum): the throughput and the latency there.
   if (vp.kind == "server_slo" && vp.ttft_ms > 0.0 && !x.prefill_metric && r.best.cfg.mode == mode_aggregated) {
     pool_metrics& pool = r.best.m.main;
+    // An engine that admits more sequences than the batch chosen (its published cap above the
+    // batch the p99 TPOT allows) queues requests on all of them: the TPOT then bounds the load.
+    if (vp.engine_max_batch > 0) {
+      pool.admission_slots = std::max(pool.queue_slots, double(vp.engine_max_batch) * r.best.cfg.main.lay.dp);
+    }
     const double u_run = std::max(pool.utilisation, utilisation_at_ttft(p, r.best, vp.ttft_ms * 1e-3, vp.slo_tail));
     pool.utilisation = u_run;
     if (distribution) r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);

@@ -143,6 +143,9 @@ struct pool_metrics {
   double prefill_s_per_token;      ///< aggregated: what one more prompt token in a step adds to the cycle
   double queue_slots;              ///< the M/M/c pool the admission queue is solved on: slots
   double queue_hold_s;             ///< and how long a request holds one
+  double admission_slots;          ///< requests the engine admits at once (>= queue_slots): the slot
+                                   ///< queue's servers. Plans: queue_slots (the configured batch is the
+                                   ///< engine's cap); validate: a published engine cap above that batch
   // queueing at the planned load
   double utilisation;              ///< share of capacity the fleet is sized to run at (TTFT tail)
   double queue_wait_s;             ///< the SLO-percentile wait for a slot at that utilisation

@@ -164,6 +164,7 @@ TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const reque
   const double ttft_budget = w.ttft_slo_s - base_ttft;
   d.queue_slots = d.concurrency;
   d.queue_hold_s = hold;
+  d.admission_slots = d.concurrency;
   if (w.closed_loop) {
     // A closed loop never queues: a user sends its next request only when its slot is free. Each
     // slot decodes for OSL steps and spends the rest of its turn on its own prompt (the mean
@@ -261,6 +262,7 @@ TOKENPLAN_HD inline void disaggregated_queueing(const workload_spec& w, const re
   f.queue_hold_s = prefill_hold;
   d.queue_slots = d.concurrency;
   d.queue_hold_s = q.osl * d.tpot_s;
+  d.admission_slots = d.concurrency;
   if (w.closed_loop) {
     // No queue in a closed loop (aggregated_queueing): each decode slot is busy but for its own
     // prompt's TTFT, and the prefill pool serves the rate that leaves.

@@ -172,6 +172,16 @@ TOKENPLAN_HD inline slot_wait prefill_room_wait(const workload_spec& w, const re
   return s;
 }
 
+/// The wait for a slot of pool `d` at utilisation `u` (a share of its queue_slots' capacity: the
+/// decode batch the TPOT allows). An engine that admits more requests than that batch
+/// (admission_slots above queue_slots: vLLM's max_num_seqs, TensorRT-LLM's max_batch_size set
+/// above it) runs the same load on more servers: M/M/c with c = admission_slots and occupancy
+/// u x queue_slots / c, so a request rarely waits and the TPOT, not the TTFT, bounds the load.
+TOKENPLAN_HD inline slot_wait slot_queue_wait(const pool_metrics& d, double u) {
+  const double c = max2(d.queue_slots, d.admission_slots);
+  return mmc_wait(c, d.queue_hold_s, c > d.queue_slots ? u * d.queue_slots / c : u);
+}
+
 /// The waits before a prompt's prefill at main-pool utilisation `u_main` and (disaggregated)
 /// prefill-pool utilisation `u_prefill`. Aggregated: the slot (the M/M/c pool the SLO sizing
 /// solved) and the prefill room (prefill_room_wait); disaggregated: a prefill place, then a
@@ -183,10 +193,10 @@ TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, const request_terms&
   if (w.closed_loop) return;
   if (disagg) {
     a = mmc_wait(r.prefill.queue_slots, r.prefill.queue_hold_s, u_prefill);
-    b = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+    b = slot_queue_wait(r.main, u_main);
     return;
   }
-  a = mmc_wait(r.main.queue_slots, r.main.queue_hold_s, u_main);
+  a = slot_queue_wait(r.main, u_main);
   b = prefill_room_wait(w, q, dp, r.main, u_main);
 }
 

@@ -148,6 +148,31 @@ TEST(LatencyDist, PromptsQueueForThePrefillRoom) {
   EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.8, 0.0).ttft_mean_s, 0.0375, 1e-12);
 }
 
+// An engine that admits more requests than the decode batch the TPOT allows serves the same
+// arrivals on more slots. 100 slots held 10 s at 90%: 9 arrivals a second, a = 90 in service.
+// Admitting 400: the same a = 90 on c = 400 (occupancy 0.225), so the wait drains at
+// (c - a) / hold = 31 a second instead of 1, and hardly anyone waits. Plans (admission equal to
+// the batch, or unset) keep the M/M/c of the batch.
+TEST(LatencyDist, AnEngineAdmittingMoreThanTheBatchSpreadsTheSlotQueue) {
+  pool_metrics d{};
+  d.queue_slots = 100.0;
+  d.queue_hold_s = 10.0;
+  const detail::slot_wait plan = detail::mmc_wait(100.0, 10.0, 0.9);
+  EXPECT_NEAR(plan.r, 1.0, 1e-12);
+  for (double admission : {0.0, 100.0}) {
+    d.admission_slots = admission;
+    const detail::slot_wait s = detail::slot_queue_wait(d, 0.9);
+    EXPECT_EQ(s.p, plan.p);
+    EXPECT_EQ(s.r, plan.r);
+  }
+  d.admission_slots = 400.0;
+  const detail::slot_wait wide = detail::slot_queue_wait(d, 0.9);
+  EXPECT_NEAR(wide.r, 31.0, 1e-12);
+  EXPECT_EQ(wide.p, detail::mmc_wait(400.0, 10.0, 0.225).p);
+  EXPECT_LT(wide.p, 1e-12);
+  EXPECT_GT(plan.p, 0.1);
+}
+
 // A closed loop of 4 users has no admission queue: each slot is busy but for its own prompt. With
 // OSL 100 at 20 ms the slot decodes 2 s a turn; a 500-token prompt fits one 1000-token step
 // (one 20 ms cycle) after half a cycle, 30 ms: utilisation 2 / 2.03.

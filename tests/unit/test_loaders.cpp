@@ -80,6 +80,28 @@ TEST(Loaders, NumberBeyondDoubleIsAConfigError) {
   expect_config_error([&] { load_calibration(f); }, f, "", "beyond the range of a double");
 }
 
+// The microbenchmarks of the priors name families of the file and hold fractions of a datasheet.
+TEST(Loaders, CalibrationMicrobenchmarksAreChecked) {
+  temp_dir t;
+  const std::string head =
+      R"({"families": {"hopper": {"gemm": 0.6, "hbm": 0.8, "layer_overhead_us": 8, "step_overhead_us": 1000,)"
+      R"( "sequence_overhead_us": 1, "alltoall_latency_us": 30, "moe_overlap": 0.8, "expert_imbalance": 1.2,)"
+      R"( "allreduce_latency_us": 10, "allreduce_efficiency": 0.85}}, "engines": {"reference": "tensorrt-llm",)"
+      R"( "tensorrt-llm": 1.0}, "priors": {"family": {"gemm": 0.6, "hbm": 0.8, "layer_overhead_us": 8,)"
+      R"( "step_overhead_us": 1000, "sequence_overhead_us": 1, "alltoall_latency_us": 30, "moe_overlap": 0.8,)"
+      R"( "expert_imbalance": 1.2, "allreduce_latency_us": 10, "allreduce_efficiency": 0.85}, "engine": 1.0,)";
+  const std::string good = t.write("good.json", head + R"( "microbenchmarks": {"source": "s", "hopper": {"gemm": 0.647, "hbm": 0.851}}}})");
+  const calibration c = load_calibration(good);
+  ASSERT_EQ(c.microbenchmarks.size(), 1u);
+  EXPECT_EQ(c.microbenchmarks.at("hopper").gemm, 0.647);
+  EXPECT_EQ(c.microbenchmarks.at("hopper").hbm, 0.851);
+  const std::string unknown = t.write("unknown.json", head + R"( "microbenchmarks": {"hoper": {"gemm": 0.6, "hbm": 0.8}}}})");
+  expect_config_error([&] { load_calibration(unknown); }, unknown, "$.priors.microbenchmarks.hoper",
+                      "unknown GPU family \"hoper\"");
+  const std::string range = t.write("range.json", head + R"( "microbenchmarks": {"hopper": {"gemm": 1.5, "hbm": 0.8}}}})");
+  expect_config_error([&] { load_calibration(range); }, range, "$.priors.microbenchmarks.hopper.gemm", "");
+}
+
 TEST(Loaders, TooLargeFile) {
   temp_dir t;
   std::string f = t.write("huge.json", std::string(max_input_bytes + 10, ' '));

@@ -214,10 +214,18 @@ TEST(Validation, AnUnfittedFamilyBorrowsTheBestMeasuredFamilysFactors) {
   const fit_result f = fit_calibration(pred, cal, fit_options{});
   ASSERT_EQ(f.parameters.size(), 7u);
   const efficiency_factors& h = f.cal.families.at("hopper");
+  // CDNA 3 and Hopper both have published microbenchmarks in the shipped priors: CDNA 3's
+  // borrowed GEMM and HBM fractions are Hopper's fitted ones times the ratio of the two (FP8 GEMM
+  // 0.468 / 0.647 of the datasheet, stream copy 0.783 / 0.851). Blackwell has none: Hopper's as is.
+  ASSERT_EQ(cal.microbenchmarks.count("cdna3"), 1u);
+  ASSERT_EQ(cal.microbenchmarks.count("blackwell"), 0u);
+  EXPECT_EQ(cal.microbenchmarks.at("cdna3").gemm, 0.468);
+  EXPECT_EQ(cal.microbenchmarks.at("hopper").hbm, 0.851);
   for (const char* fam : {"blackwell", "cdna3"}) {
     const efficiency_factors& b = f.cal.families.at(fam);
-    EXPECT_EQ(b.gemm, h.gemm) << fam;
-    EXPECT_EQ(b.hbm, h.hbm) << fam;
+    const bool scaled = std::string(fam) == "cdna3";
+    EXPECT_EQ(b.gemm, scaled ? h.gemm * (0.468 / 0.647) : h.gemm) << fam;
+    EXPECT_EQ(b.hbm, scaled ? h.hbm * (0.783 / 0.851) : h.hbm) << fam;
     EXPECT_EQ(b.layer_overhead_s, h.layer_overhead_s) << fam;
     EXPECT_EQ(b.step_overhead_s, h.step_overhead_s) << fam;
     EXPECT_EQ(b.sequence_overhead_s, h.sequence_overhead_s) << fam;
@@ -234,6 +242,11 @@ TEST(Validation, AnUnfittedFamilyBorrowsTheBestMeasuredFamilysFactors) {
   };
   EXPECT_TRUE(listed(f.borrowed, "blackwell: base factors from hopper (fitted on 16 points)"));
   EXPECT_TRUE(listed(f.borrowed, "cdna3: base factors from hopper"));
+  bool ratios_said = false;
+  for (const std::string& b : f.borrowed) {
+    ratios_said = ratios_said || b.find("GEMM x 0.723 and HBM x 0.920") != std::string::npos;
+  }
+  EXPECT_TRUE(ratios_said) << "the borrowed list says by how much";
   EXPECT_FALSE(listed(f.held, "blackwell: ")) << "borrowed, so not held at the prior";
   EXPECT_TRUE(listed(f.held, "blackwell expert-parallel factors: "));
   // The fit ends holding what it returns: the B200 points are predicted with the borrowed factors.
@@ -313,6 +326,35 @@ TEST(Validation, FixedConcurrencyLatencyPoints) {
   EXPECT_GE(tpot_p99, tpot_mean);
 }
 
+// A published engine cap bounds the batch searched, and an engine admitting more sequences than
+// the batch its p99 TPOT allows runs at that TPOT with prompts hardly waiting for a slot: the
+// TTFT of an MLPerf Server run falls from its bound to the prefill and the prefill room's wait.
+TEST(Validation, APublishedEngineCapBoundsTheBatchAndTheSlotQueue) {
+  std::vector<validation_point> points;
+  for (const validation_point& p : load_points(shipped("validation/candidate-points.jsonl"))) {
+    if (p.id == "mlperf51-asus-h200x8-mixtral-server-ttft-p99") points.push_back(p);
+  }
+  ASSERT_EQ(points.size(), 1u);
+  points[0].engine_max_batch = 0;
+  validation_point capped = points[0];
+  capped.engine_max_batch = 96;
+  validation_point wide = points[0];
+  wide.engine_max_batch = 4096;
+  points.push_back(capped);
+  points.push_back(wide);
+  predictor pred(points, shipped_roots(), load_calibration(shipped("calibration.json")));
+  const point_result open = pred.predict(0), low = pred.predict(1), high = pred.predict(2);
+  ASSERT_TRUE(open.predicted && low.predicted && high.predicted);
+  // Unpublished: the slots are the batch, and the run's load fills the 2 s bound.
+  EXPECT_NEAR(open.value, 2000.0, 100.0);
+  EXPECT_LE(low.best.cfg.main.batch, 96u);
+  EXPECT_GT(open.best.cfg.main.batch, 96u);
+  EXPECT_EQ(high.best.cfg.main.batch, open.best.cfg.main.batch);
+  EXPECT_EQ(high.best.m.main.admission_slots, 4096.0 * high.best.cfg.main.lay.dp);
+  EXPECT_LT(high.value, 0.5 * open.value);
+  EXPECT_GT(high.value, 1e3 * high.best.m.latency.ttft_p50_s * 0.999);
+}
+
 TEST(Validation, PointErrorsNameFileLineAndField) {
   testing::temp_dir t;
   const std::string good =
@@ -354,6 +396,19 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
     EXPECT_EQ(e.json_path(), "$.value_statistic");
     EXPECT_NE(std::string(e.what()).find("only a latency point"), std::string::npos) << e.what();
   }
+
+  // engine_max_batch: a whole number of sequences, at least 1.
+  std::string cap = good;
+  cap.replace(cap.find("\"concurrency\":null"), 18, "\"concurrency\":null,\"engine_max_batch\":0");
+  try {
+    load_points(t.write("u.jsonl", cap + "\n"));
+    ADD_FAILURE() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.json_path(), "$.operating_point.engine_max_batch");
+  }
+  cap = good;
+  cap.replace(cap.find("\"concurrency\":null"), 18, "\"concurrency\":null,\"engine_max_batch\":256");
+  EXPECT_EQ(load_points(t.write("v.jsonl", cap + "\n")).at(0).engine_max_batch, 256u);
 }
 
 }  // namespace
