@@ -355,7 +355,14 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     if (vp.engine_max_batch > 0) {
       pool.admission_slots = std::max(pool.queue_slots, double(vp.engine_max_batch) * r.best.cfg.main.lay.dp);
     }
-    const double u_run = std::max(pool.utilisation, utilisation_at_ttft(p, r.best, vp.ttft_ms * 1e-3, vp.slo_tail));
+    double u_run = std::max(pool.utilisation, utilisation_at_ttft(p, r.best, vp.ttft_ms * 1e-3, vp.slo_tail));
+    // Admitted beyond the batch, the count in service is Poisson about its mean: a p99 TPOT met
+    // at the batch is met by the requests that see a busier batch than the mean only if the mean
+    // sits below it (queueing::poisson_occupancy_within, per rank).
+    if (p99_tpot_bound && pool.admission_slots > pool.queue_slots) {
+      const double b = double(r.best.cfg.main.batch);
+      u_run = std::min(u_run, queueing::poisson_occupancy_within(b, detail::z_p99) / b);
+    }
     pool.utilisation = u_run;
     if (distribution) r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);
     const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;

@@ -84,6 +84,21 @@ TOKENPLAN_HD inline double wait_probability(double c, double rho, double sqrt_a)
   return 1.0 / (1.0 + beta * cdf / pdf);
 }
 
+/// Without an admission cap at the batch (an engine admitting more requests than the batch its
+/// TPOT allows), the requests in service are Poisson: M/G/infinity, mean n, standard deviation
+/// sqrt(n). A request's TPOT follows the batch over its own life, which is as long as the
+/// correlation time of that count (an exponential autocorrelation with the mean service time),
+/// so the batch it sees on average varies with a standard deviation of sqrt(2 e^-1) sqrt(n) =
+/// 0.858 sqrt(n). The mean occupancy n whose quantile z (z = 2.326 for p99) of that average stays
+/// within `batch`: n + 0.858 z sqrt(n) = batch, n = ((sqrt(k^2 + 4 batch) - k) / 2)^2 with
+/// k = 0.858 z. A run bounded by a p99 TPOT at `batch` carries n / batch of that batch's load.
+TOKENPLAN_HD inline double poisson_occupancy_within(double batch, double z) {
+  if (!(batch > 0.0)) return 0.0;
+  const double k = 0.8577638849607068 * z;  // sqrt(2 / e)
+  const double s = 0.5 * (sqrt(k * k + 4.0 * batch) - k);
+  return s * s;
+}
+
 /// Whether the `tail` quantile (0.01 for p99) of the wait stays within `budget_s` at utilisation
 /// rho: the wait is exponential with rate c mu - lambda beyond the probability of waiting, so
 /// it holds when P(wait) <= tail x e^(budget (c mu - lambda)).

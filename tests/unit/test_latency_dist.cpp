@@ -173,6 +173,19 @@ TEST(LatencyDist, AnEngineAdmittingMoreThanTheBatchSpreadsTheSlotQueue) {
   EXPECT_GT(plan.p, 0.1);
 }
 
+// The occupancy a p99 TPOT allows without an admission cap: n + 0.858 x 2.326 sqrt(n) = batch.
+// batch 117: k = 1.99546, sqrt(n) = (sqrt(3.98185 + 468) - 1.99546) / 2 = 9.86484, n = 97.3151;
+// batch 1878: sqrt(n) = (sqrt(3.98185 + 7512) - 1.99546) / 2 = 42.3497, n = 1793.49.
+TEST(LatencyDist, PoissonOccupancyUnderABatchByHand) {
+  EXPECT_NEAR(queueing::poisson_occupancy_within(117.0, detail::z_p99), 97.3151, 1e-3);
+  EXPECT_NEAR(queueing::poisson_occupancy_within(1878.0, detail::z_p99), 1793.49, 1e-2);
+  EXPECT_EQ(queueing::poisson_occupancy_within(0.0, detail::z_p99), 0.0);
+  EXPECT_DOUBLE_EQ(queueing::poisson_occupancy_within(50.0, 0.0), 50.0);
+  // A larger batch carries a larger share of itself: the spread grows as its square root.
+  EXPECT_LT(queueing::poisson_occupancy_within(117.0, detail::z_p99) / 117.0,
+            queueing::poisson_occupancy_within(1878.0, detail::z_p99) / 1878.0);
+}
+
 // A closed loop of 4 users has no admission queue: each slot is busy but for its own prompt. With
 // OSL 100 at 20 ms the slot decodes 2 s a turn; a 500-token prompt fits one 1000-token step
 // (one 20 ms cycle) after half a cycle, 30 ms: utilisation 2 / 2.03.
