@@ -13,6 +13,33 @@ namespace {
 
 using detail::slot_wait;
 
+// The hand-set pool of the tests below: prompts of `prompt` tokens (none cached), 100-token
+// answers; steps leave 1,000 tokens of room, a decode-only cycle of 20 ms, 10 us per prompt token
+// in a step (a full-chunk cycle of 30 ms), an average cycle of 25 ms, 500 prompt tokens a step at
+// full occupancy.
+detail::request_terms hand_request(double prompt) {
+  detail::request_terms q{};
+  q.isl = prompt;
+  q.isl_new = prompt;
+  q.isl_new_tail = prompt;
+  q.osl = 100.0;
+  q.tau = 1.0;
+  q.ef = 1.0;
+  return q;
+}
+
+metrics hand_pool() {
+  metrics r{};
+  pool_metrics& d = r.main;
+  d.chunk_tokens = 1000.0;
+  d.cycle_decode_s = 0.020;
+  d.prefill_s_per_token = 1e-5;
+  d.cycle_s = 0.025;
+  d.tpot_s = 0.025;
+  d.prefill_tokens_per_step = 500.0;
+  return r;
+}
+
 // One wait: P(W > x) = p e^(-r x); two: the atoms times each tail plus the hypoexponential part.
 TEST(LatencyDist, WaitSurvivalByHand) {
   const slot_wait none{0.0, 1.0};
@@ -86,21 +113,8 @@ TEST(LatencyDist, LastPartialChunkCostsItsRealSize) {
 TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   model_spec m = testing::llama8b_shape();
   workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
-  detail::request_terms q{};
-  q.isl = 1000.0;
-  q.isl_new = 1000.0;
-  q.isl_new_tail = 1000.0;
-  q.osl = 100.0;
-  q.tau = 1.0;
-  q.ef = 1.0;
-  metrics r{};
-  pool_metrics& d = r.main;
-  d.chunk_tokens = 1000.0;
-  d.cycle_decode_s = 0.020;
-  d.prefill_s_per_token = 1e-5;
-  d.cycle_s = 0.025;
-  d.tpot_s = 0.025;
-  d.prefill_tokens_per_step = 500.0;
+  const detail::request_terms q = hand_request(1000.0);
+  const metrics r = hand_pool();
   const latency_dist l = detail::latency_at(m, w, q, false, 1.0, r, 0.0, 0.0);
   EXPECT_NEAR(l.tpot_mean_s, 0.025, 1e-15);
   EXPECT_NEAR(l.tpot_p99_s, 0.025 + 2.3263478740408408 * 0.05 * 0.010, 1e-12);
@@ -119,21 +133,9 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
 TEST(LatencyDist, PromptsQueueForThePrefillRoom) {
   model_spec m = testing::llama8b_shape();
   workload_spec w = testing::plain_workload(1e9, 500.0, 100.0, 1.0, 1e9, 1e9);
-  detail::request_terms q{};
-  q.isl = 500.0;
-  q.isl_new = 500.0;
-  q.isl_new_tail = 500.0;
-  q.osl = 100.0;
-  q.tau = 1.0;
-  q.ef = 1.0;
-  metrics r{};
+  const detail::request_terms q = hand_request(500.0);
+  metrics r = hand_pool();
   pool_metrics& d = r.main;
-  d.chunk_tokens = 1000.0;
-  d.cycle_decode_s = 0.020;
-  d.prefill_s_per_token = 1e-5;
-  d.cycle_s = 0.025;
-  d.tpot_s = 0.025;
-  d.prefill_tokens_per_step = 500.0;
   const detail::slot_wait b = detail::prefill_room_wait(w, q, 1.0, d, 0.8);
   EXPECT_NEAR(b.p, 0.4, 1e-15);
   EXPECT_NEAR(b.p / b.r, 0.005, 1e-15);

@@ -377,37 +377,31 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
   }
   EXPECT_EQ(load_points(t.write("q.jsonl", good + "\n")).size(), 1u);
 
+  // The good point with one field's text replaced, and a load of it that must fail at `path`.
+  auto edited = [&](const std::string& what, const std::string& by) {
+    std::string s = good;
+    s.replace(s.find(what), what.size(), by);
+    return s;
+  };
+  auto expect_error = [&](const std::string& name, const std::string& text, const std::string& path,
+                          const std::string& needle) {
+    try {
+      load_points(t.write(name, text + "\n"));
+      ADD_FAILURE() << "expected config_error at " << path;
+    } catch (const config_error& e) {
+      EXPECT_EQ(e.json_path(), path);
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
   // value_statistic: one of mean/p50/p90/p99, and only on a latency metric.
-  std::string stat = good;
-  stat.replace(stat.find("\"value\":2823"), 12, "\"value\":2823,\"value_statistic\":\"p95\"");
-  try {
-    load_points(t.write("r.jsonl", stat + "\n"));
-    ADD_FAILURE() << "expected config_error";
-  } catch (const config_error& e) {
-    EXPECT_EQ(e.json_path(), "$.value_statistic");
-    EXPECT_NE(std::string(e.what()).find("unknown value \"p95\""), std::string::npos) << e.what();
-  }
-  stat = good;
-  stat.replace(stat.find("\"value\":2823"), 12, "\"value\":2823,\"value_statistic\":\"p99\"");
-  try {
-    load_points(t.write("s.jsonl", stat + "\n"));
-    ADD_FAILURE() << "expected config_error";
-  } catch (const config_error& e) {
-    EXPECT_EQ(e.json_path(), "$.value_statistic");
-    EXPECT_NE(std::string(e.what()).find("only a latency point"), std::string::npos) << e.what();
-  }
-
+  expect_error("r.jsonl", edited("\"value\":2823", "\"value\":2823,\"value_statistic\":\"p95\""), "$.value_statistic",
+               "unknown value \"p95\"");
+  expect_error("s.jsonl", edited("\"value\":2823", "\"value\":2823,\"value_statistic\":\"p99\""), "$.value_statistic",
+               "only a latency point");
   // engine_max_batch: a whole number of sequences, at least 1.
-  std::string cap = good;
-  cap.replace(cap.find("\"concurrency\":null"), 18, "\"concurrency\":null,\"engine_max_batch\":0");
-  try {
-    load_points(t.write("u.jsonl", cap + "\n"));
-    ADD_FAILURE() << "expected config_error";
-  } catch (const config_error& e) {
-    EXPECT_EQ(e.json_path(), "$.operating_point.engine_max_batch");
-  }
-  cap = good;
-  cap.replace(cap.find("\"concurrency\":null"), 18, "\"concurrency\":null,\"engine_max_batch\":256");
+  expect_error("u.jsonl", edited("\"concurrency\":null", "\"concurrency\":null,\"engine_max_batch\":0"),
+               "$.operating_point.engine_max_batch", "");
+  const std::string cap = edited("\"concurrency\":null", "\"concurrency\":null,\"engine_max_batch\":256");
   EXPECT_EQ(load_points(t.write("v.jsonl", cap + "\n")).at(0).engine_max_batch, 256u);
 }
 
