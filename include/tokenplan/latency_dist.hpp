@@ -201,13 +201,18 @@ TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, const request_terms&
 }
 
 /// TPOT of a configuration evaluated into `r` (latency.hpp's pool figures): the mean is the
-/// average cycle; a request's TPOT averages its OSL / tau steps, a share f of which carries a
+/// average cycle; a request's TPOT averages its O / tau steps, a share f of which carries a
 /// prefill chunk (f = prefill tokens per step over the chunk: the room, at most the tail prompt),
-/// so its p99 is the mean plus z_p99 sqrt(f (1 - f) / steps) of the chunk's extra cycle (binomial,
-/// normal approximation), at most the full-chunk cycle; one step's (ITL) p99 is the full-chunk
-/// cycle when more than 1% of steps carry a chunk, else the decode-only cycle. Fills the TPOT and
-/// ITL fields of `out` only: a few operations, so a search may ask it of every candidate.
-TOKENPLAN_HD inline void tpot_tail(const request_terms& q, bool disagg, double dp, const metrics& r, latency_dist& out) {
+/// so the mean of its steps spreads by sqrt(f (1 - f) / steps) of the chunk's extra cycle
+/// (binomial, normal approximation). With every answer the mean length, the p99 over requests is
+/// the mean plus z_p99 of that spread; with answers of spread lengths (w.output_sq_mean above
+/// OSL^2: a lognormal through both on prompt_grid's points), the p99 is the TPOT that 1% of
+/// requests exceed over all lengths (bisection, 20 halvings of at most the chunk's extra cycle):
+/// a short answer averages few steps, so the short answers set the tail. At most the full-chunk
+/// cycle. One step's (ITL) p99 is the full-chunk cycle when more than 1% of steps carry a chunk,
+/// else the decode-only cycle. Fills the TPOT and ITL fields of `out` only.
+TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& q, bool disagg, double dp,
+                                   const metrics& r, latency_dist& out) {
   const pool_metrics& d = r.main;
   out.tpot_mean_s = d.tpot_s;
   out.tpot_p99_s = d.tpot_s;
@@ -218,9 +223,36 @@ TOKENPLAN_HD inline void tpot_tail(const request_terms& q, bool disagg, double d
     const double chunk = min2(d.chunk_tokens, max2(1.0, q.isl_new_tail));
     const double full_chunk = d.cycle_decode_s + d.prefill_s_per_token * chunk;
     const double share = min2(1.0, d.prefill_tokens_per_step / (dp * chunk));
-    const double steps = max2(1.0, q.osl / q.tau);
-    const double spread = z_p99 * sqrt(share * (1.0 - share) / steps) * max2(0.0, full_chunk - d.cycle_decode_s);
-    out.tpot_p99_s = max2(d.tpot_s, min2(full_chunk, d.cycle_s + spread) / q.tau);
+    const double one_step = sqrt(share * (1.0 - share)) * max2(0.0, full_chunk - d.cycle_decode_s);
+    const double sq = q.osl * q.osl;
+    double p99_cycle = d.cycle_s;
+    if (!(w.output_sq_mean > sq * (1.0 + 1e-9)) || !(one_step > 0.0)) {
+      const double steps = max2(1.0, q.osl / q.tau);
+      p99_cycle = d.cycle_s + z_p99 * sqrt(share * (1.0 - share) / steps) * max2(0.0, full_chunk - d.cycle_decode_s);
+    } else {
+      double len[prompt_points], prob[prompt_points];
+      prompt_grid(q.osl, queueing::log_pos(w.output_sq_mean / sq), len, prob);
+      auto over = [&](double x) {
+        double share_over = 0.0;
+        for (int i = 0; i < prompt_points; ++i) {
+          const double spread = one_step / sqrt(max2(1.0, len[i] / q.tau));
+          share_over += prob[i] * (1.0 - queueing::normal_cdf((x - d.cycle_s) / spread));
+        }
+        return share_over;
+      };
+      double lo = d.cycle_s, hi = max2(d.cycle_s, full_chunk);
+      if (over(hi) > 0.01) {
+        p99_cycle = hi;
+      } else {
+        for (int it = 0; it < 20; ++it) {
+          const double mid = 0.5 * (lo + hi);
+          if (over(mid) > 0.01) lo = mid;
+          else hi = mid;
+        }
+        p99_cycle = hi;
+      }
+    }
+    out.tpot_p99_s = max2(d.tpot_s, min2(full_chunk, p99_cycle) / q.tau);
     out.itl_p99_s = (share > 0.01 ? max2(full_chunk, d.cycle_s) : d.cycle_decode_s) / q.tau;
   }
 }
@@ -243,7 +275,7 @@ TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_
   out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5);
   out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1);
   out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01);
-  tpot_tail(q, disagg, dp, r, out);
+  tpot_tail(w, q, disagg, dp, r, out);
   return out;
 }
 

@@ -276,7 +276,7 @@ TOKENPLAN_HD inline latency_dist tpot_tail_of(const problem& p, const evaluation
   if (!(e.m.main.cycle_s > 0.0)) return out;
   const site_spec& site = p.sites[e.cfg.site];
   const detail::request_terms q = detail::make_request_terms(p.model, p.workload, site, e.cfg);
-  detail::tpot_tail(q, e.cfg.mode == mode_disaggregated, double(e.cfg.main.lay.dp), e.m, out);
+  detail::tpot_tail(p.workload, q, e.cfg.mode == mode_disaggregated, double(e.cfg.main.lay.dp), e.m, out);
   return out;
 }
 

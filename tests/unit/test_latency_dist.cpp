@@ -2,6 +2,7 @@
 // last partial prefill chunk (latency.hpp), each against a hand-computed case.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -122,6 +123,43 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   // No wait (utilisation 0), every prompt 1000 tokens: one full chunk and half a cycle.
   EXPECT_NEAR(l.ttft_p99_s, 0.030 + 0.0125, 1e-9);
   EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
+}
+
+// Answers of spread lengths: a short answer averages few steps, so the short answers set the p99
+// TPOT over requests. The hand pool (mean cycle 25 ms, half the steps carry a 10 ms longer chunk:
+// one step spreads by 5 ms): with every answer 100 tokens the p99 is 25 + 2.3263 x 5 / 10 ms
+// (26.163 ms, as above); with the same mean and a coefficient of variation of 1 it is the TPOT that
+// 1% of requests exceed, checked here by integrating the lognormal finely (20,001 points from
+// z = -8 to 8), independently of the model's 81-point grid; at most the full-chunk cycle, 30 ms.
+TEST(LatencyDist, ShortAnswersSetTheP99Tpot) {
+  workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
+  const detail::request_terms q = hand_request(1000.0);
+  const metrics r = hand_pool();
+  latency_dist fixed{}, spread{}, wider{};
+  w.output_sq_mean = 100.0 * 100.0;
+  detail::tpot_tail(w, q, false, 1.0, r, fixed);
+  EXPECT_NEAR(fixed.tpot_p99_s, 0.025 + 2.3263478740408408 * 0.05 * 0.010, 1e-12);
+  w.output_sq_mean = 2.0 * 100.0 * 100.0;  // CV 1
+  detail::tpot_tail(w, q, false, 1.0, r, spread);
+  w.output_sq_mean = 5.0 * 100.0 * 100.0;  // CV 2
+  detail::tpot_tail(w, q, false, 1.0, r, wider);
+  EXPECT_GT(spread.tpot_p99_s, fixed.tpot_p99_s);
+  EXPECT_GT(wider.tpot_p99_s, spread.tpot_p99_s);
+  EXPECT_LE(wider.tpot_p99_s, 0.030);
+  EXPECT_EQ(spread.tpot_mean_s, 0.025);
+  // The share of requests above the p99, integrated over a fine lognormal (sigma^2 = ln 2).
+  const double sigma = std::sqrt(std::log(2.0));
+  double over = 0.0, total = 0.0;
+  for (int i = 0; i <= 20000; ++i) {
+    const double z = -8.0 + 16.0 * i / 20000.0;
+    const double density = std::exp(-0.5 * z * z);
+    const double answer = 100.0 * std::exp(sigma * z - 0.5 * sigma * sigma);
+    const double steps = std::max(1.0, answer);
+    const double sd = 0.005 / std::sqrt(steps);
+    over += density * 0.5 * std::erfc((spread.tpot_p99_s - 0.025) / sd / std::sqrt(2.0));
+    total += density;
+  }
+  EXPECT_NEAR(over / total, 0.01, 0.001);
 }
 
 // Prompts queue for the prefill room. A pool whose steps leave 1,000 tokens of room, 500 prompt
