@@ -29,8 +29,12 @@ struct validation_point {
   double input_tokens = 0, output_tokens = 0, input_max = 0, input_p50 = 0, prefix_cache_hit = 0;
   double input_p99 = 0;            ///< the data set's 99th-percentile prompt (0: not published)
   double output_std = 0;           ///< standard deviation of the answers' lengths (0: not published)
-  std::string kind;               ///< offline | server_slo | concurrency | max_throughput | production
+  double output_max = 0;           ///< the longest answer the data set allows (0: not published)
+  /// offline | server_slo | concurrency | max_throughput | burst | production. A burst: `requests`
+  /// prompts submitted at once, throughput over the time to the last answer.
+  std::string kind;
   std::uint32_t concurrency = 0;
+  std::uint32_t requests = 0;      ///< a burst's prompt count (0 for every other kind)
   /// The engine's published cap on sequences in flight per attention-DP rank (per instance
   /// without attention DP): vLLM max_num_seqs, TensorRT-LLM max_batch_size (MLPerf gpu_batch_size),
   /// SGLang max_running_requests. 0: not published (the batch is searched, and admission is
@@ -48,6 +52,15 @@ struct validation_point {
   std::string source_group;        ///< leave-one-source-out unit ("mlperf-inference-v5.1"); default: the id
   bool fit = true;                 ///< false: reported but not used to fit the factors
 };
+
+/// Phi^-1(q), by bisection on the model's normal CDF (|z| <= 8).
+double normal_quantile(double q);
+
+/// An open burst's throughput, in the point's metric, over `instances` instances of `best` (a
+/// full evaluation of the configuration chosen for `vp`, a point of kind "burst" on problem `p`);
+/// `output_sigma`: the log-sd of the answers' lognormal (0: every answer the mean).
+double burst_value(const problem& p, const validation_point& vp, const evaluation& best, double instances,
+                   double output_sigma);
 
 /// Reads JSON Lines of points. Throws config_error naming file, line and field.
 std::vector<validation_point> load_points(const std::string& path);

@@ -188,22 +188,33 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     }
   }
   const bool donor_ep = !donor.empty() && fam_moe[donor] >= moe_min_points && fam_moe_groups[donor].size() >= 2;
-  std::vector<std::string> borrow_base, borrow_ep;
+  // A family that borrows base factors, with how its GPUs compare to the donor's on the same
+  // published microbenchmarks (GEMM and HBM ratios; 1 where either family has none).
+  struct base_borrow {
+    std::string family;
+    double gemm_ratio = 1.0, hbm_ratio = 1.0;
+  };
+  std::vector<base_borrow> borrow_base;
+  std::vector<std::string> borrow_ep;
   for (const auto& kv : start.families) {
     const std::string& f = kv.first;
     if (donor.empty() || f == donor) continue;
     const bool held = std::find(out.held_families.begin(), out.held_families.end(), f) != out.held_families.end();
     const bool ep_held = fam_moe[f] < moe_min_points || fam_moe_groups[f].size() < 2;
     if (held) {
-      borrow_base.push_back(f);
+      base_borrow b;
+      b.family = f;
       std::string how = f + ": base factors from " + donor + " (fitted on " + std::to_string(donor_points) + " points)";
       const auto mf = start.microbenchmarks.find(f), md = start.microbenchmarks.find(donor);
       if (mf != start.microbenchmarks.end() && md != start.microbenchmarks.end()) {
+        b.gemm_ratio = mf->second.gemm / md->second.gemm;
+        b.hbm_ratio = mf->second.hbm / md->second.hbm;
         char ratios[96];
         std::snprintf(ratios, sizeof ratios, ", GEMM x %.3f and HBM x %.3f (the families' microbenchmarks)",
-                      mf->second.gemm / md->second.gemm, mf->second.hbm / md->second.hbm);
+                      b.gemm_ratio, b.hbm_ratio);
         how += ratios;
       }
+      borrow_base.push_back(b);
       out.borrowed.push_back(how);
     }
     if ((held || ep_held) && donor_ep) {
@@ -214,19 +225,13 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
   auto borrow = [&](calibration& c) {
     if (donor.empty()) return;
     const efficiency_factors d = c.families.at(donor);
-    for (const std::string& f : borrow_base) {
-      efficiency_factors& e = c.families.at(f);
+    for (const base_borrow& b : borrow_base) {
+      efficiency_factors& e = c.families.at(b.family);
       // A measured family's achieved fractions, scaled by how the two families' GPUs compare on
       // the same published microbenchmarks (where both have them): CDNA 3 reaches a smaller share
       // of its datasheet than Hopper in the same FP8 GEMM and stream copy.
-      double gemm_ratio = 1.0, hbm_ratio = 1.0;
-      const auto mf = start.microbenchmarks.find(f), md = start.microbenchmarks.find(donor);
-      if (mf != start.microbenchmarks.end() && md != start.microbenchmarks.end()) {
-        gemm_ratio = mf->second.gemm / md->second.gemm;
-        hbm_ratio = mf->second.hbm / md->second.hbm;
-      }
-      e.gemm = std::min(1.0, d.gemm * gemm_ratio);
-      e.hbm = std::min(1.0, d.hbm * hbm_ratio);
+      e.gemm = std::min(1.0, d.gemm * b.gemm_ratio);
+      e.hbm = std::min(1.0, d.hbm * b.hbm_ratio);
       e.layer_overhead_s = d.layer_overhead_s;
       e.step_overhead_s = d.step_overhead_s;
       e.sequence_overhead_s = d.sequence_overhead_s;
@@ -244,14 +249,14 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
   std::vector<std::string> still_held;
   for (const std::string& h : out.held) {
     bool lent = false;
-    for (const std::string& f : borrow_base) lent = lent || h.rfind(f + ": ", 0) == 0;
+    for (const base_borrow& b : borrow_base) lent = lent || h.rfind(b.family + ": ", 0) == 0;
     for (const std::string& f : borrow_ep) lent = lent || h.rfind(f + " expert-parallel factors: ", 0) == 0;
     if (!lent) still_held.push_back(h);
   }
-  for (const std::string& f : borrow_base) {
-    if (std::find(borrow_ep.begin(), borrow_ep.end(), f) == borrow_ep.end()) {
-      still_held.push_back(f + " expert-parallel factors: at their priors (" + donor + ", whose base factors " + f +
-                           " borrows, fitted none of its own)");
+  for (const base_borrow& b : borrow_base) {
+    if (std::find(borrow_ep.begin(), borrow_ep.end(), b.family) == borrow_ep.end()) {
+      still_held.push_back(b.family + " expert-parallel factors: at their priors (" + donor + ", whose base factors " +
+                           b.family + " borrows, fitted none of its own)");
     }
   }
   out.held = still_held;

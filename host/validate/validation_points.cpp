@@ -39,7 +39,7 @@ bool opt_bool(field_reader& r, const std::string& key, bool fallback) {
   return r.boolean(key);
 }
 
-const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "production"};
+const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "burst", "production"};
 const std::vector<std::string> metrics_known = {"output_tokens_per_s", "total_tokens_per_s", "input_tokens_per_s",
                                                 "requests_per_s", "tpot_ms", "ttft_ms", "output_tokens_per_s_per_user"};
 const std::vector<std::string> scopes = {"system", "per_gpu", "per_node"};
@@ -107,6 +107,11 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.input_p50 = opt_number(w, "input_tokens_p50", at_least(1.0, 1e8));
     p.input_p99 = opt_number(w, "input_tokens_p99", at_least(1.0, 1e8));
     p.output_std = opt_number(w, "output_tokens_std", at_least(0.0, 1e8));
+    p.output_max = opt_number(w, "output_tokens_max", at_least(1.0, 1e8));
+    if (p.output_max > 0.0 && p.output_tokens > p.output_max) {
+      w.fail("output_tokens_mean", "the mean (" + format_number(p.output_tokens) + ") is above output_tokens_max (" +
+                                       format_number(p.output_max) + ")");
+    }
     if (p.input_max > 0.0 && p.input_p99 > p.input_max) {
       w.fail("input_tokens_p99", "the p99 (" + format_number(p.input_p99) + ") is above input_tokens_max (" +
                                      format_number(p.input_max) + ")");
@@ -123,6 +128,15 @@ std::vector<validation_point> load_points(const std::string& path) {
     check_enum(op, "kind", p.kind, kinds);
     p.concurrency = opt_integer(op, "concurrency", 1, 100000000);
     p.engine_max_batch = opt_integer(op, "engine_max_batch", 1, 1000000);
+    // An open burst is a finite job: its throughput is the prompts' work over the time to the
+    // last answer, so the prompt count is part of the point.
+    p.requests = opt_integer(op, "requests", 1, 100000000);
+    if (p.kind == "burst" && p.requests == 0) {
+      op.fail("requests", "a burst needs \"requests\": the number of prompts submitted at once");
+    }
+    if (p.kind != "burst" && p.requests > 0) {
+      op.fail("requests", "only a burst (kind \"burst\") has a prompt count; kind is \"" + p.kind + "\"");
+    }
     p.ttft_ms = opt_number(op, "ttft_ms", positive(1e9));
     p.tpot_ms = opt_number(op, "tpot_ms", positive(1e9));
     const std::string pct = opt_string(op, "latency_percentile");
@@ -144,6 +158,10 @@ std::vector<validation_point> load_points(const std::string& path) {
     check_enum(r, "metric", p.metric, metrics_known);
     p.scope = r.string("scope");
     check_enum(r, "scope", p.scope, scopes);
+    if (p.kind == "burst" && p.scope != "system") {
+      r.fail("scope", "a burst's throughput is the whole system's (its prompts over the time to the last answer); scope is \"" +
+                          p.scope + "\"");
+    }
     p.value = r.number("value", positive(1e15));
     // Which statistic a latency value is: a mean TPOT and a p99 TPOT at the same SLO differ by the
     // prefill chunks' spread, so a point says which it is rather than leave it to be guessed.

@@ -28,6 +28,7 @@ struct predictor::prepared {
   std::vector<std::size_t> shortlist;        ///< candidate indices the last full search kept
   bool prefill_metric = false;
   bool latency_metric = false;
+  double output_sigma = 0.0;  ///< a burst's answers: log-sd of their lognormal (0: all the mean)
   std::string category;  ///< point_category, "" while the model is unknown
 };
 
@@ -142,6 +143,22 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     w.output_tail = w.output_tokens;
     // The answers' spread (decode attends to E[O^2] / E[O]); without it every answer the mean.
     w.output_sq_mean = w.output_tokens * w.output_tokens + vp.output_std * vp.output_std;
+    if (vp.kind == "burst") {
+      if (x.latency_metric) { bail("the latency of an open burst is not modelled (its throughput is)"); continue; }
+      // The answers of a burst: a lognormal through the mean and the published spread, else through
+      // the mean and the longest answer the data set allows, taken as the expected longest of the
+      // burst's N answers (the 1 - 1/(N + 1) quantile; the smaller root of ln(max / mean) =
+      // z sigma - sigma^2 / 2); else every answer the mean (a fixed-length benchmark).
+      const double mean = w.output_tokens;
+      if (vp.output_std > 0.0) {
+        x.output_sigma = std::sqrt(std::log(1.0 + vp.output_std * vp.output_std / (mean * mean)));
+      } else if (vp.output_max > mean * 1.001) {
+        const double z = normal_quantile(1.0 - 1.0 / (double(vp.requests) + 1.0));
+        const double disc = z * z - 2.0 * std::log(vp.output_max / mean);
+        x.output_sigma = disc >= 0.0 ? z - std::sqrt(disc) : z;
+        w.output_sq_mean = mean * mean * std::exp(x.output_sigma * x.output_sigma);
+      }
+    }
     w.peak_to_average = 1.0;
     const bool slo = vp.kind == "server_slo" || vp.kind == "production";
     w.ttft_slo_s = slo && vp.ttft_ms > 0 ? vp.ttft_ms * 1e-3 : 1e9;
@@ -224,12 +241,18 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
               batches = {static_cast<std::uint32_t>(std::max(1.0, std::round(per_rank)))};
             } else if (x.prefill_metric) {
               batches = {8};
-            } else if (vp.engine_max_batch > 0) {
-              // A published engine cap: no batch above it, and the cap itself is a candidate.
-              for (std::uint32_t b : ladder) {
-                if (b < vp.engine_max_batch) batches.push_back(b);
+            } else if (vp.engine_max_batch > 0 || vp.kind == "burst") {
+              // A published engine cap: no batch above it, and the cap itself is a candidate. A
+              // burst never holds more sequences than its prompts (spread over the instances).
+              std::uint32_t cap = vp.engine_max_batch > 0 ? vp.engine_max_batch : ladder.back();
+              if (vp.kind == "burst") {
+                const double instances = std::max(1.0, std::floor(vp.gpus / gpi));
+                cap = std::min(cap, static_cast<std::uint32_t>(std::max(1.0, std::ceil(vp.requests / instances / l.dp))));
               }
-              batches.push_back(vp.engine_max_batch);
+              for (std::uint32_t b : ladder) {
+                if (b < cap) batches.push_back(b);
+              }
+              batches.push_back(cap);
             } else {
               batches = ladder;
             }
@@ -370,6 +393,9 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u_run * isl * best_instances;
     else if (vp.metric == "total_tokens_per_s") r.value = pool.requests_per_s * u_run * (isl + osl) * best_instances;
     else if (vp.metric == "requests_per_s") r.value = pool.requests_per_s * u_run * best_instances;
+  }
+  if (vp.kind == "burst" && r.best.cfg.mode == mode_aggregated) {
+    r.value = burst_value(p, vp, r.best, best_instances, x.output_sigma);
   }
   if (x.latency_metric && !x.prefill_metric) r.value = latency_value(p, vp, r.best);
   r.predicted = true;

@@ -9,10 +9,13 @@
 #include "base/errors.hpp"
 #include "report/fleet_report.hpp"
 #include "fleet/fleet.hpp"
+#include "shipped_roots.hpp"
 #include "temp_dir.hpp"
 
 namespace tokenplan {
 namespace {
+
+using testing::shipped_roots;
 
 using nlohmann::json;
 using testing::read_json_file;
@@ -34,12 +37,6 @@ void expect_config_error(F load, const std::string& file, const std::string& pat
 const calibration& cal() {
   static calibration c = load_calibration(shipped("calibration.json"));
   return c;
-}
-
-config_roots roots() {
-  config_roots r;
-  r.roots = {std::string(TOKENPLAN_SOURCE_DIR) + "/configs"};
-  return r;
 }
 
 json site(const std::string& name, int gpus, double price, double cap_it_mw) {
@@ -74,7 +71,7 @@ fleet_request request(const temp_dir& t, const json& cluster, const json& dem) {
   r.base.threads = 2;
   t.write_json("demands/grid.json", small_grid());
   r.demand_path = t.write_json("demands/d.json", dem);
-  r.roots = roots();
+  r.roots = shipped_roots();
   return r;
 }
 
@@ -270,7 +267,7 @@ TEST(Fleet, DemandFilesAreValidated) {
   auto check = [&](json d, const std::string& path, const std::string& needle) {
     std::string f = t.write_json("demands/d.json", d);
     t.write_json("demands/grid.json", small_grid());
-    expect_config_error([&] { load_demand(f, roots(), cal()); }, f, path, needle);
+    expect_config_error([&] { load_demand(f, shipped_roots(), cal()); }, f, path, needle);
   };
   json d = demand(1e12);
   d["classes"][0]["share"] = 0.5;
@@ -293,7 +290,7 @@ TEST(Fleet, DemandFilesAreValidated) {
   d["classes"][1]["share"] = 0.5;
   check(d, "$.classes[1].name", "duplicate class name");
   // The shipped worked example loads: three classes, 24 hours normalised.
-  demand_entry ok = load_demand(shipped("demands/doubao-30tn.json"), roots(), cal());
+  demand_entry ok = load_demand(shipped("demands/doubao-30tn.json"), shipped_roots(), cal());
   EXPECT_EQ(ok.classes.size(), 3u);
   double sum = 0.0;
   for (double h : ok.hourly) sum += h;

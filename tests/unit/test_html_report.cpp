@@ -3,6 +3,7 @@
 // plans: hostile names and paths, zero feasible configurations, a demand over a day whose load
 // never exceeds the capacity it is drawn against.
 #include <gtest/gtest.h>
+#include "shipped_roots.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,8 @@
 
 namespace tokenplan {
 namespace {
+
+using testing::shipped_roots;
 
 using nlohmann::json;
 using testing::read_json_file;
@@ -281,12 +284,6 @@ plan_request plan_of(const std::string& workload_path) {
   return req;
 }
 
-config_roots roots() {
-  config_roots r;
-  r.roots = {std::string(TOKENPLAN_SOURCE_DIR) + "/configs"};
-  return r;
-}
-
 TEST(HtmlReport, PlanReportHasOnePointPerRankedRowAndEscapesPaths) {
   temp_dir t;
   // A path is the one thing in a plan a file cannot restrict: a hostile file name.
@@ -295,7 +292,7 @@ TEST(HtmlReport, PlanReportHasOnePointPerRankedRowAndEscapesPaths) {
   const plan_result r = run_plan(req);
   fleet_request fr;
   fr.base = req;
-  fr.roots = roots();
+  fr.roots = shipped_roots();
   const fleet_result f = run_fleet(fr);
   ASSERT_EQ(r.top.size(), 12u);
   const std::string html = plan_to_html(r, f);
@@ -326,7 +323,7 @@ TEST(HtmlReport, ZeroFeasibleConfigurationsStillRenderAndSayWhy) {
   ASSERT_TRUE(r.top.empty());
   fleet_request fr;
   fr.base = req;
-  fr.roots = roots();
+  fr.roots = shipped_roots();
   const fleet_result f = run_fleet(fr);
   const std::string html = plan_to_html(r, f);
   expect_no_injection(html);
@@ -372,7 +369,7 @@ TEST(HtmlReport, DemandReportDrawsTheDayAndEscapesClassNames) {
   fr.base.threads = 2;
   t.write_json("demands/grid.json", grid);
   fr.demand_path = t.write_json("demands/d.json", demand);
-  fr.roots = roots();
+  fr.roots = shipped_roots();
   const fleet_result f = run_fleet(fr);
   ASSERT_TRUE(f.chosen().solved) << f.chosen().status;
   ASSERT_FALSE(f.candidates.empty());

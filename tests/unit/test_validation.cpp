@@ -8,19 +8,16 @@
 
 #include "base/errors.hpp"
 #include "search/plan.hpp"
+#include "shipped_roots.hpp"
 #include "temp_dir.hpp"
 #include "validate/validation.hpp"
 
 namespace tokenplan {
 namespace {
 
-using testing::shipped;
+using testing::shipped_roots;
 
-config_roots shipped_roots() {
-  config_roots r;
-  r.roots = {std::string(TOKENPLAN_SOURCE_DIR) + "/configs"};
-  return r;
-}
+using testing::shipped;
 
 // The figures reached with the shipped calibration (docs/validation.md), in-sample on both
 // shipped point files. This test keeps them from silently getting worse; after a deliberate
@@ -403,6 +400,25 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
                "$.operating_point.engine_max_batch", "");
   const std::string cap = edited("\"concurrency\":null", "\"concurrency\":null,\"engine_max_batch\":256");
   EXPECT_EQ(load_points(t.write("v.jsonl", cap + "\n")).at(0).engine_max_batch, 256u);
+  // A burst: its prompt count is required, belongs to a burst only, and the throughput is the system's.
+  const std::string burst = edited("\"kind\":\"max_throughput\"", "\"kind\":\"burst\"");
+  expect_error("w.jsonl", burst, "$.operating_point.requests", "a burst needs \"requests\"");
+  expect_error("x.jsonl", edited("\"concurrency\":null", "\"concurrency\":null,\"requests\":500"),
+               "$.operating_point.requests", "only a burst");
+  const std::string counted = [&] {
+    std::string s = burst;
+    s.replace(s.find("\"concurrency\":null"), 18, "\"concurrency\":null,\"requests\":500");
+    return s;
+  }();
+  EXPECT_EQ(load_points(t.write("y.jsonl", counted + "\n")).at(0).requests, 500u);
+  {
+    std::string s = counted;
+    s.replace(s.find("\"scope\":\"system\""), 16, "\"scope\":\"per_gpu\"");
+    expect_error("z.jsonl", s, "$.scope", "a burst's throughput is the whole system's");
+  }
+  // output_tokens_max: at least the mean.
+  expect_error("m.jsonl", edited("\"output_tokens_mean\":1000", "\"output_tokens_mean\":1000,\"output_tokens_max\":999"),
+               "$.workload.output_tokens_mean", "above output_tokens_max");
 }
 
 }  // namespace
