@@ -160,7 +160,10 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
       }
     }
     w.peak_to_average = 1.0;
-    const bool slo = vp.kind == "server_slo" || vp.kind == "production";
+    // A point that publishes its concurrency states its load: its SLOs say where the source stopped,
+    // not a bound the prediction must meet. The model's TPOT over the bound at that load is an error
+    // to report, not a reason to skip the point.
+    const bool slo = (vp.kind == "server_slo" || vp.kind == "production") && vp.concurrency == 0;
     w.ttft_slo_s = slo && vp.ttft_ms > 0 ? vp.ttft_ms * 1e-3 : 1e9;
     w.tpot_slo_s = slo && vp.tpot_ms > 0 ? vp.tpot_ms * 1e-3 : 1e9;
     w.slo_tail = vp.slo_tail;
@@ -313,7 +316,8 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
   const bool use_short = shortlist && !x.shortlist.empty();
   const std::size_t n = use_short ? x.shortlist.size() : x.candidates.size();
   double best_instances = 0.0;
-  const bool p99_tpot_bound = vp.kind == "server_slo" && vp.tpot_ms > 0.0 && vp.slo_tail <= 0.01 && !x.prefill_metric;
+  const bool p99_tpot_bound =
+      vp.kind == "server_slo" && vp.concurrency == 0 && vp.tpot_ms > 0.0 && vp.slo_tail <= 0.01 && !x.prefill_metric;
   for (std::size_t k = 0; k < n; ++k) {
     const serving_config& c = x.candidates[use_short ? x.shortlist[k] : k];
     // The verdict depth computes every figure ranked here; the latency distribution (full depth)
@@ -371,7 +375,8 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
   // MLPerf's Server and Interactive scenarios run at the highest load whose p99 TTFT meets the
   // round's bound, not at the plan's load, which sizes a tail prompt and a p99 wait added (above
   // the p99 of their sum): the throughput and the latency there.
-  if (vp.kind == "server_slo" && vp.ttft_ms > 0.0 && !x.prefill_metric && r.best.cfg.mode == mode_aggregated) {
+  if (vp.kind == "server_slo" && vp.concurrency == 0 && vp.ttft_ms > 0.0 && !x.prefill_metric &&
+      r.best.cfg.mode == mode_aggregated) {
     pool_metrics& pool = r.best.m.main;
     // An engine that admits more sequences than the batch chosen (its published cap above the
     // batch the p99 TPOT allows) queues requests on all of them: the TPOT then bounds the load.

@@ -159,11 +159,18 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
   const double expert_params = 3.0 * h * fe / v.expert_tp;
   // The experts run as grouped GEMMs of `per_expert` rows each, slower than one dense GEMM.
   const double per_expert = touched > 0.0 ? routed / touched : 0.0;
-  out.p[comp_routed_experts] =
+  part_sum experts =
       roofline(2.0 * routed * expert_params,
                touched * expert_params * v.expert_weight_bytes + routed * (2.0 * h + 3.0 * fe / v.expert_tp) * 2.0,
                v.expert_flops_per_s * grouped_gemm_flops_ratio(per_expert),
                v.hbm_bytes_per_s * grouped_gemm_hbm_ratio(per_expert));
+  // The gated activation between the two grouped GEMMs is a kernel of its own in the engines' MoE
+  // paths (vLLM's fused_moe calls silu_and_mul between its two Triton GEMMs; SGLang's DeepGEMM path
+  // silu_and_mul_masked_post_quant; TensorRT-LLM's CUTLASS MoE doActivation): it reads the gate and
+  // up outputs (2 x fe) and writes the activation (fe), BF16, and that traffic cannot hide under
+  // the GEMMs' compute, so it adds even where they are compute-bound.
+  add(experts, roofline(0.0, routed * 3.0 * fe / v.expert_tp * 2.0, 1.0, v.hbm_bytes_per_s), 1.0);
+  out.p[comp_routed_experts] = experts;
   if (v.ep > 1.0) {
     // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in
     // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16. The busiest GPU sets the pace.

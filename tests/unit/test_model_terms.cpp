@@ -59,7 +59,8 @@ TEST(ModelTerms, DecodeAttendsToTheLengthBiasedAnswer) {
 // 4.625 x 1,572,864 x 2 + 6 routed tokens x (2 x 1024 + 3 x 512) x 2 = 14,592,000 B, at
 // 2 TB/s x 0.75 = 9.728 us, over the grouped-GEMM ratio 0.92 at 6 / 4.625 = 1.3 tokens per
 // expert: 10.574 us; FLOPs 2 x 6 x 1,572,864 = 1.89e7 at 200 TFLOP/s x 0.84 = 0.112 us, so the
-// layer's experts are memory-bound at 10.574 us.
+// GEMMs are memory-bound at 10.574 us. The activation kernel between them reads the gate and up
+// outputs and writes the activation: 6 x 3 x 512 x 2 = 18,432 B at 1.5 TB/s, 0.012288 us more.
 TEST(ModelTerms, RoutedExpertsReadOnlyTheExpertsTheBatchTouches) {
   const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
@@ -71,15 +72,21 @@ TEST(ModelTerms, RoutedExpertsReadOnlyTheExpertsTheBatchTouches) {
   s.prefill_ctx = 1;
   s.logit_tokens = 3;
   step_breakdown b = detail::stage_step(m, g, v, s);
-  near_pct(b.time_s[comp_routed_experts], 9.728e-6 / 0.92, 0.01, "routed experts");
+  near_pct(b.time_s[comp_routed_experts], 9.728e-6 / 0.92 + 18432.0 / 1.5e12, 0.01, "routed experts");
   EXPECT_GT(b.side_b_s[comp_routed_experts], b.side_a_s[comp_routed_experts]) << "memory-bound";
   EXPECT_DOUBLE_EQ(detail::pow_whole(0.75, 3.0), 0.421875);
   // At a large batch every expert is touched: the bytes stop growing with the batch (1,024
-  // tokens per expert: the grouped GEMM streams at 0.90 of the dense 1.5 TB/s).
+  // tokens per expert: the grouped GEMM streams at 0.90 of the dense 1.5 TB/s; the activation's
+  // 8,192 x 3 x 512 x 2 B at the dense rate).
   s.decode_seqs = 4096;
   step_breakdown big = detail::stage_step(m, g, v, s);
-  EXPECT_NEAR(big.side_b_s[comp_routed_experts] * 1.35e12 - 4096 * 2 * (2 * 1024 + 3 * 512) * 2.0,
+  const double act = 8192.0 * 3 * 512 * 2;
+  EXPECT_NEAR(big.side_b_s[comp_routed_experts] * 1.35e12 - 4096 * 2 * (2 * 1024 + 3 * 512) * 2.0 - act * 1.35 / 1.5,
               8 * 1572864 * 2.0, 1.0);
+  // There the GEMMs are compute-bound (2 x 8,192 x 1,572,864 FLOPs at 200 TFLOP/s, ratio 1.0 at
+  // 1,024 tokens per expert: 128.85 us), and the activation's traffic does not hide under them:
+  // it adds its 16.777 us.
+  EXPECT_NEAR(big.time_s[comp_routed_experts], 2.0 * 8192 * 1572864 / 200e12 + act / 1.5e12, 1e-12);
 }
 
 // EP16 over two 8-GPU nodes, 10 tokens per GPU to 8 experts each, 4,096 B per copy (FP8
