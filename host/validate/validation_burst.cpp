@@ -43,21 +43,21 @@ double burst_value(const problem& p, const validation_point& vp, const evaluatio
   one.main.batch = 1;
   const pool_metrics f = evaluate_config(fill, one, eval_full).m.main;
   const double dp = cfg.main.lay.dp;
+  const detail::request_terms q = detail::make_request_terms(p.model, p.workload, p.sites[cfg.site], cfg);
   burst_shape s{};
   s.requests = vp.requests / instances;
   s.slots = double(cfg.main.batch) * dp;
   s.dp = dp;
   s.chunk = f.chunk_tokens;
-  s.prompt_tokens = p.workload.input_tokens * (1.0 - p.workload.prefix_cache_hit);
-  s.output_mean = p.workload.output_tokens;
+  s.prompt_tokens = q.isl_new;
+  s.output_mean = q.osl;
   s.output_sigma = output_sigma;
   s.output_max = vp.output_max;
-  s.tokens_per_step = detail::tokens_per_step(p.workload.draft_acceptance, cfg.draft);
+  s.tokens_per_step = q.tau;
   const double t = burst_makespan(s, cyc, f.prefill_s_per_token);
-  const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
-  const double per_token = vp.metric == "output_tokens_per_s" ? osl
-                           : vp.metric == "input_tokens_per_s" ? isl
-                           : vp.metric == "total_tokens_per_s" ? isl + osl : 1.0;
+  const double per_token = vp.metric == "output_tokens_per_s" ? q.osl
+                           : vp.metric == "input_tokens_per_s" ? q.isl
+                           : vp.metric == "total_tokens_per_s" ? q.isl + q.osl : 1.0;
   return vp.requests * per_token / t;
 }
 

@@ -234,13 +234,16 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     for (const layout& l : layouts) {
       const double gpi = double(l.tp) * l.dp * l.pp;
       if (gpi > limit) continue;
+      // Instances of this layout the point's GPUs hold: a published load (concurrency, a burst's
+      // prompts) spreads over them.
+      const double instances = std::max(1.0, std::floor(vp.gpus / gpi));
       for (std::uint8_t wp : wps) {
         for (std::uint8_t kv : kvs) {
           for (std::uint32_t ch : chunks) {
             std::vector<std::uint32_t> batches;
             if (vp.concurrency > 0 && !x.prefill_metric) {
-              const double instances = vp.disaggregated || vp.scope != "system" ? 1.0 : std::max(1.0, std::floor(vp.gpus / gpi));
-              double per_rank = vp.concurrency / instances / l.dp;
+              const double spread = vp.disaggregated || vp.scope != "system" ? 1.0 : instances;
+              double per_rank = vp.concurrency / spread / l.dp;
               batches = {static_cast<std::uint32_t>(std::max(1.0, std::round(per_rank)))};
             } else if (x.prefill_metric) {
               batches = {8};
@@ -249,7 +252,6 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
               // burst never holds more sequences than its prompts (spread over the instances).
               std::uint32_t cap = vp.engine_max_batch > 0 ? vp.engine_max_batch : ladder.back();
               if (vp.kind == "burst") {
-                const double instances = std::max(1.0, std::floor(vp.gpus / gpi));
                 cap = std::min(cap, static_cast<std::uint32_t>(std::max(1.0, std::ceil(vp.requests / instances / l.dp))));
               }
               for (std::uint32_t b : ladder) {

@@ -69,7 +69,8 @@ TOKENPLAN_HD inline double answers_longer(double x, double mean, double sigma, d
 ///  - Queue: prompts beyond the slots wait for an answer to end; until the last of them is
 ///    admitted the batch stays full, (requests - slots) x mean answer / slots steps.
 ///  - Drain: the last `slots` answers end in order of length, so decode step k carries the share of
-///    them longer than k tokens (the first token comes with the prefill); it ends where fewer than half a sequence is expected to be left.
+///    them longer than k tokens (the first token comes with the prefill); it ends where fewer than
+///    half a sequence is expected to be left.
 TOKENPLAN_HD inline double burst_makespan(const burst_shape& s, const burst_cycles& c, double prefill_s_per_token) {
   const double tau = detail::max2(1.0, s.tokens_per_step);
   const double dp = detail::max2(1.0, s.dp);
