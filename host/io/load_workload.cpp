@@ -215,6 +215,14 @@ workload_entry load_workload(const std::string& path) {
     field_reader prec = r.object("precisions");
     e.weight_precisions = read_precisions(prec, "weights");
     e.kv_precisions = read_precisions(prec, "kv_cache");
+    // The engine's attention kernels: "bf16" dequantises an FP8 cache and multiplies in BF16
+    // (stock FlashMLA, FlashInfer, FlashAttention); "fp8" multiplies it in FP8 (FlashMLA-FP8,
+    // FA3-FP8), which only an FP8 cache allows.
+    const std::string am = prec.string_or("attention", "bf16");
+    if (am != "bf16" && am != "fp8") {
+      prec.fail("attention", "unknown attention math \"" + am + "\"; expected 'bf16' or 'fp8'");
+    }
+    w.fp8_attention = am == "fp8";
     prec.finish();
   } else {
     r.allow("precisions");

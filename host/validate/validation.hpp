@@ -26,6 +26,7 @@ struct validation_point {
   bool disaggregated = false;
   std::uint32_t prefill_gpus = 0, decode_gpus = 0;
   std::string weights, kv_cache;  ///< "" = not published (searched)
+  bool fp8_attention = false;  ///< precision.attention "fp8": the source's attention kernels multiply in FP8
   double input_tokens = 0, output_tokens = 0, input_max = 0, input_p50 = 0, prefix_cache_hit = 0;
   double input_p99 = 0;            ///< the data set's 99th-percentile prompt (0: not published)
   double output_std = 0;           ///< standard deviation of the answers' lengths (0: not published)

@@ -99,6 +99,15 @@ std::vector<validation_point> load_points(const std::string& path) {
       std::uint8_t x = 0;
       if (!v.empty() && !parse_precision(v, &x)) prec.fail(k, "unknown precision \"" + v + "\"");
     }
+    // The attention kernels' math, where the source states it (Ant Group's FlashMLA-FP8, FA3-FP8).
+    const std::string am = opt_string(prec, "attention");
+    if (!am.empty() && am != "bf16" && am != "fp8") {
+      prec.fail("attention", "unknown attention math \"" + am + "\"; expected 'bf16' or 'fp8'");
+    }
+    if (am == "fp8" && p.kv_cache != "fp8") {
+      prec.fail("attention", "FP8 attention multiplies an FP8 KV cache; kv_cache is \"" + p.kv_cache + "\"");
+    }
+    p.fp8_attention = am == "fp8";
     prec.finish();
     field_reader w = r.object("workload");
     p.input_tokens = opt_number(w, "input_tokens_mean", at_least(1.0, 1e8));

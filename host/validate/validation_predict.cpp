@@ -173,6 +173,7 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     w.engine_factor = 1.0;
     // A fixed number of users, each waiting for its answer before it asks again: no admission queue.
     w.closed_loop = vp.kind == "concurrency";
+    w.fp8_attention = vp.fp8_attention;
     p.n_sites = 1;
     x.raw_gpu = ge.spec;
     // load_gpu applied the starting family's all-reduce efficiency; undo it so set_calibration

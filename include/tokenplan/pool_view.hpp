@@ -32,12 +32,13 @@ struct pool_view {
   double dispatch_bytes;      ///< bytes per activation in the EP dispatch
   double linear_flops_per_s;  ///< attention projections, dense MLP, shared experts
   double expert_flops_per_s;  ///< routed experts
-  double attention_flops_per_s;
+  double attention_flops_per_s;  ///< router and LM head (BF16)
+  double kv_math_flops_per_s;    ///< attention's math over the KV cache, prefill and decode
   double hbm_bytes_per_s;
 };
 
 TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, const layout& lay,
-                                        std::uint8_t wprec, std::uint8_t kvprec) {
+                                        std::uint8_t wprec, std::uint8_t kvprec, bool fp8_attention = false) {
   pool_view v{};
   v.tp = lay.tp;
   v.pp = lay.pp;
@@ -68,6 +69,10 @@ TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, 
   v.linear_flops_per_s = g.dense_flops[rest] * g.gemm_efficiency;
   v.expert_flops_per_s = g.dense_flops[weight_only ? std::uint8_t(prec_bf16) : wprec] * g.gemm_efficiency;
   v.attention_flops_per_s = g.dense_flops[prec_bf16] * g.gemm_efficiency;
+  // An FP8 attention kernel multiplies the FP8 cache at the FP8 rate (twice BF16 on Hopper):
+  // only with an FP8 cache, and only where the GPU has FP8 tensor cores.
+  const bool fp8_attn = fp8_attention && kvprec == prec_fp8 && g.dense_flops[prec_fp8] > 0.0;
+  v.kv_math_flops_per_s = g.dense_flops[fp8_attn ? std::uint8_t(prec_fp8) : std::uint8_t(prec_bf16)] * g.gemm_efficiency;
   v.hbm_bytes_per_s = g.hbm_bytes_per_s * g.hbm_efficiency;
   return v;
 }

@@ -100,6 +100,11 @@ struct workload_spec {
   /// sending its next request when the answer to the last one is back. Every slot is busy and no
   /// request waits for one: no admission queue, TTFT is the prompt's own prefill.
   bool closed_loop;
+  /// true: attention (prefill and decode) runs its matrix math in FP8 when the KV cache is FP8,
+  /// the query quantised to FP8 against the FP8 cache (Ant Group's FlashMLA-FP8 decode and FA3-FP8
+  /// prefill on H20); false: the kernels take a BF16 query, dequantise the cache and multiply in
+  /// BF16, as stock FlashMLA ("bf16 q, fp8 k_cache"), FlashInfer and FlashAttention do.
+  bool fp8_attention;
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.

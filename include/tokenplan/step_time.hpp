@@ -119,10 +119,10 @@ TOKENPLAN_HD inline void attention_layer(const model_spec& m, const gpu_spec& g,
   // Decode: every verify token attends to the context; the KV is read once per sequence.
   out.p[comp_attention_decode] =
       roofline(rank_decode * s.verify_tokens * dctx * v.q_heads * attention_flops_per_pair(m, true),
-               rank_decode * dctx * kvl, v.attention_flops_per_s, v.hbm_bytes_per_s);
+               rank_decode * dctx * kvl, v.kv_math_flops_per_s, v.hbm_bytes_per_s);
   out.p[comp_attention_prefill] =
       roofline(rank_prefill * pctx * v.q_heads * attention_flops_per_pair(m, false), rank_prefill * kvl,
-               v.attention_flops_per_s, v.hbm_bytes_per_s);
+               v.kv_math_flops_per_s, v.hbm_bytes_per_s);
 }
 
 /// Feed-forward of one layer: dense MLP or MoE, with its collectives.

@@ -259,6 +259,17 @@ TEST(Loaders, UnknownPrecision) {
   expect_config_error([&] { load_workload(f); }, f, "$.precisions.weights[1]", "unknown precision \"fp6\"");
 }
 
+TEST(Loaders, AttentionMathIsBf16OrFp8) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  EXPECT_FALSE(load_workload(t.write_json("a.json", j)).spec.fp8_attention);
+  j["precisions"]["attention"] = "fp8";
+  EXPECT_TRUE(load_workload(t.write_json("b.json", j)).spec.fp8_attention);
+  j["precisions"]["attention"] = "int8";
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.precisions.attention", "unknown attention math \"int8\"");
+}
+
 TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
   temp_dir t;
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));

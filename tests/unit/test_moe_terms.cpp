@@ -102,6 +102,37 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
   EXPECT_GT(busy.stage_s, even.stage_s);
 }
 
+// FP8 attention math (FlashMLA-FP8, FA3-FP8): DeepSeek-V3's MLA decode, 10 sequences at 4,000
+// tokens of context, one layer, TP1. Per pair 2 x (512 + 64 + 512) = 2,176 FLOPs per head x 128
+// heads: 10 x 4,000 x 128 x 2,176 = 1.11411e10 FLOPs. In BF16 at 400 x 0.5 TFLOP/s: 55.706 us;
+// in FP8 at 800 x 0.5: 27.853 us. The cache read, 10 x 4,000 x 576 B (FP8) = 23.04 MB at
+// 1.5 TB/s = 15.36 us, is the same either way. Only an FP8 cache allows FP8 math: with a BF16
+// cache the flag changes nothing, and neither does it on a GPU without FP8 tensor cores.
+TEST(MoeTerms, Fp8AttentionMultipliesTheFp8CacheAtTheFp8Rate) {
+  const model_spec m = testing::deepseek_v3_shape();
+  gpu_spec g = testing::hand_gpu();
+  detail::step_load s{};
+  s.decode_seqs = 10;
+  s.verify_tokens = 1;
+  s.decode_ctx = 4000;
+  s.prefill_ctx = 1;
+  s.logit_tokens = 10;
+  auto decode = [&](std::uint8_t kv, bool fp8) {
+    detail::layer_parts out{};
+    detail::attention_layer(m, g, detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp8, kv, fp8), s, 0.0, out);
+    return out.p[comp_attention_decode];
+  };
+  const double flops = 10.0 * 4000 * 128 * 2176;
+  EXPECT_NEAR(decode(prec_fp8, false).a, flops / 200e12, 1e-15);
+  EXPECT_NEAR(decode(prec_fp8, true).a, flops / 400e12, 1e-15);
+  EXPECT_NEAR(decode(prec_fp8, true).a, 27.853e-6, 0.001e-6);
+  EXPECT_NEAR(decode(prec_fp8, true).b, 15.36e-6, 1e-12);
+  EXPECT_DOUBLE_EQ(decode(prec_fp8, true).b, decode(prec_fp8, false).b);
+  EXPECT_DOUBLE_EQ(decode(prec_bf16, true).a, decode(prec_bf16, false).a);
+  g.dense_flops[prec_fp8] = 0.0;
+  EXPECT_DOUBLE_EQ(decode(prec_fp8, true).a, flops / 200e12);
+}
+
 // FP4 on an MoE model quantises the routed experts only. The hand GPU has no FP4 tensor cores
 // (a Hopper): the experts run weight-only, 0.5625 B per weight into BF16 GEMMs at 400 x 0.5 =
 // 200 TFLOP/s, attention and shared experts stay FP8 (1 B, 800 x 0.5 = 400 TFLOP/s) and the

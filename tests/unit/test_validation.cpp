@@ -445,6 +445,15 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
   // output_tokens_max: at least the mean.
   expect_error("m.jsonl", edited("\"output_tokens_mean\":1000", "\"output_tokens_mean\":1000,\"output_tokens_max\":999"),
                "$.workload.output_tokens_mean", "above output_tokens_max");
+  // precision.attention: bf16 or fp8, and FP8 math only over an FP8 cache.
+  expect_error("a.jsonl", edited("\"kv_cache\":\"fp8\"", "\"kv_cache\":\"fp8\",\"attention\":\"fp16\""),
+               "$.precision.attention", "unknown attention math \"fp16\"");
+  expect_error("b.jsonl", edited("\"kv_cache\":\"fp8\"", "\"kv_cache\":\"bf16\",\"attention\":\"fp8\""),
+               "$.precision.attention", "multiplies an FP8 KV cache; kv_cache is \"bf16\"");
+  EXPECT_TRUE(load_points(t.write("c.jsonl", edited("\"kv_cache\":\"fp8\"", "\"kv_cache\":\"fp8\",\"attention\":\"fp8\"") + "\n"))
+                  .at(0)
+                  .fp8_attention);
+  EXPECT_FALSE(load_points(t.write("d.jsonl", good + "\n")).at(0).fp8_attention);
 }
 
 }  // namespace
