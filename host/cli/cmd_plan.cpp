@@ -128,7 +128,7 @@ more GPUs than the cluster has, the plan still ranks them and states the shortfa
 ends with why rank 1 wins: its binding constraint and the runner-up of a different structure.
 When no configuration is feasible, the plan says, per GPU type, which check stopped the
 configurations that got furthest and how close the closest came ("TPOT SLO 20 ms: no
-configuration of llama-3.1-405b on h20 reaches below 31.2 ms"), in the table and in JSON under
+configuration of llama-3.1-405b on h20 reaches below 25.8 ms"), in the table and in JSON under
 "why_no_configuration"; the exit status is still 0 (the plan ran; its answer is no).
 
 Examples:

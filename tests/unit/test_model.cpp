@@ -50,26 +50,31 @@ serving_config agg(std::uint32_t tp, std::uint32_t pp, std::uint32_t batch, std:
 // the 2 GiB reserve, weights and activations: (20 GiB - 2 GiB - weights - activations) x 0.9
 // = 10,072,778,342 B >= needed: fits.
 //
-// One step: 96 decode tokens + 96 x 1000/200 = 480 prefill tokens = 576 tokens.
-//  linear, per layer: 2 x 576 x 109,051,904 FLOP / (400 TFLOP/s x 0.5) = 628.1 us (weights
-//    218 MB / 1.5 TB/s = 145 us, so compute-bound); x 32 = 20.10 ms
+// One step: 96 decode tokens + 96 x 1000/200 = 480 prefill tokens = 576 tokens. Each kernel takes
+// the smooth roofline sqrt(compute^2 + memory^2) of its two sides (pool_view.hpp, roofline).
+//  linear, per layer: attention projections (QKV + output) 20,971,520 params: 2 x 576 x params
+//    FLOP / (400 TFLOP/s x 0.5) = 120.80 us against (41.9 MB weights + 576 x 13,312 x 2 B of
+//    activations) / 1.5 TB/s = 38.19 us: 126.69 us. MLP 88,080,384 params: 507.34 us against
+//    (176.2 MB + 576 x 29,696 x 2 B) / 1.5 TB/s = 140.25 us: 526.37 us. x 32 = 20.90 ms
 //  attention: decode reads 96 x 1100.5 ctx x 2,048 B = 216.4 MB / 1.5 TB/s = 144.3 us; prefill
 //    4 x 480 x 500.5 x 16 x 128 FLOP / 200 TFLOP/s = 9.8 us; x 32 = 4.93 ms
 //  all-reduce: 2 x (10 us + 2 x 1/2 x 4,718,592 B / 200 GB/s) = 67.2 us; x 32 = 2.15 ms
-//  overheads 32 x 10 us = 0.32 ms; LM head reads 4096 x 64,128 x 2 B / 1.5 TB/s = 0.35 ms
-//  stage = 27.85 ms; TPOT = stage + 0.5 ms step overhead = 28.35 ms (<= 30 ms SLO)
-// Replica: 96 / 28.35 ms = 3,386 output tokens/s = 16.93 requests/s.
-// Queueing: the replica is 96 slots, each request holding one for its TTFT (62.4 ms: one chunk
-// step + half a step of waiting) plus 200 x 28.35 ms of decode = 5.733 s. The p99 TTFT SLO of
-// 1 s leaves 0.938 s of waiting; by the Halfin-Whitt approximation of M/M/c (computed
+//  overheads 32 x 10 us = 0.32 ms; LM head reads 4096 x 64,128 x 2 B / 1.5 TB/s = 350.2 us
+//    against 2 x 96 x 4096 x 64,128 FLOP / 200 TFLOP/s = 252.2 us: 0.432 ms
+//  stage = 28.73 ms; TPOT = stage + 0.5 ms step overhead = 29.23 ms (<= 30 ms SLO)
+// Replica: 96 / 29.23 ms = 3,284 output tokens/s = 16.42 requests/s.
+// Queueing: the replica is 96 slots, each request holding one for its TTFT (about 64 ms: one
+// chunk step + half a step of waiting) plus 200 x 29.23 ms of decode = 5.91 s. The p99 TTFT SLO
+// of 1 s leaves 0.936 s of waiting; by the Halfin-Whitt approximation of M/M/c (computed
 // separately in Python with math.erf) the highest utilisation keeping the p99 wait inside it is
-// 0.8605. Peak demand: 1e6 tokens/s x 1.5 / 1,200 = 1,250 requests/s -> ceil(1,250 / (16.93 x
-// 0.8605)) = 86 replicas = 172 GPUs; 4 replicas per 8-GPU node -> 22 nodes = 176 GPUs billed.
-// Cost: 176 x 2 USD x 24 h = 8,448 + 176 kW x 1.5 PUE x 24 h x 0.1 USD/kWh = 633.6
-// -> 9,081.6 USD/day.
+// 0.8587. Peak demand: 1e6 tokens/s x 1.5 / 1,200 = 1,250 requests/s -> ceil(1,250 / (16.42 x
+// 0.8587)) = 89 replicas = 178 GPUs; 4 replicas per 8-GPU node -> 23 nodes = 184 GPUs billed.
+// Cost: 184 x 2 USD x 24 h = 8,832 + 184 kW x 1.5 PUE x 24 h x 0.1 USD/kWh = 662.4
+// -> 9,494.4 USD/day.
 //
 // Alternatives: TP1 from batch 32 up does not fit (KV needs 5.03 GB, 2.77 GB left); TP2 x 128
-// breaks the TPOT SLO (37.2 ms); TP4 x 96 and TP4 x 128 cost 9,907.2 USD/day.
+// breaks the TPOT SLO (38.02 ms); TP4 x 128 costs 9,907.2 USD/day (192 GPUs billed), TP4 x 96
+// 10,320 (200).
 TEST(HandComputed, TopConfigurationMatchesHandArithmetic) {
   auto p = hand_problem();
   std::unique_ptr<backend> cpu = make_cpu_backend(2);
@@ -90,31 +95,36 @@ TEST(HandComputed, TopConfigurationMatchesHandArithmetic) {
   expect_within_1pct(pm.kv_bytes_needed, 7549747200.0, "kv needed");
   expect_within_1pct(pm.kv_bytes_available, 10072778342.0, "kv available");
   expect_within_1pct(pm.prefill_tokens_per_step, 480.0, "prefill tokens per step");
-  expect_within_1pct(t[comp_attention_proj] + t[comp_dense_mlp], 20.10e-3, "linear");
+  expect_within_1pct(t[comp_attention_proj] + t[comp_dense_mlp], 20.90e-3, "linear");
   expect_within_1pct(t[comp_attention_decode] + t[comp_attention_prefill], 4.93e-3, "attention");
   expect_within_1pct(t[comp_tp_allreduce], 2.15e-3, "all-reduce");
-  expect_within_1pct(t[comp_lm_head], 0.350e-3, "lm head");
-  expect_within_1pct(m.tpot_s, 28.35e-3, "tpot");
-  expect_within_1pct(pm.output_tokens_per_s, 3386.0, "replica output tokens/s");
-  expect_within_1pct(pm.utilisation, 0.8605, "utilisation");
+  expect_within_1pct(t[comp_lm_head], 0.432e-3, "lm head");
+  expect_within_1pct(m.tpot_s, 29.23e-3, "tpot");
+  expect_within_1pct(pm.output_tokens_per_s, 3284.0, "replica output tokens/s");
+  expect_within_1pct(pm.utilisation, 0.8587, "utilisation");
   EXPECT_LE(m.ttft_s, 1.0);
-  EXPECT_EQ(pm.instances, 86.0);
-  EXPECT_EQ(m.gpus, 172.0);
-  EXPECT_EQ(m.nodes, 22.0);
-  EXPECT_EQ(m.gpus_billed, 176.0);
-  expect_within_1pct(m.cost_usd_per_day, 9081.6, "cost");
-  expect_within_1pct(m.usd_per_million_tokens, 9081.6 / 86400.0, "usd per million tokens");
-  expect_within_1pct(m.facility_power_kw, 264.0, "facility power");
-  EXPECT_EQ(m.shortfall_gpus, 76.0);  // 176 billed, 100 available
+  EXPECT_EQ(pm.instances, 89.0);
+  EXPECT_EQ(m.gpus, 178.0);
+  EXPECT_EQ(m.nodes, 23.0);
+  EXPECT_EQ(m.gpus_billed, 184.0);
+  expect_within_1pct(m.cost_usd_per_day, 9494.4, "cost");
+  expect_within_1pct(m.usd_per_million_tokens, 9494.4 / 86400.0, "usd per million tokens");
+  expect_within_1pct(m.facility_power_kw, 276.0, "facility power");
+  EXPECT_EQ(m.shortfall_gpus, 84.0);  // 184 billed, 100 available
 
-  // The runners-up tie on cost (the key) at 9,907.2 USD/day and on GPUs billed (the tie-break),
-  // and are ordered by index: TP4 x 96 first.
+  // The runners-up: TP4 x 128 at 9,907.2 USD/day (192 GPUs billed, the tie-break), then TP4 x 96
+  // at 10,320 (200).
   ASSERT_EQ(r.top.size(), 3u);
   EXPECT_NEAR(r.top[1].key, 9907.2, 0.01);
-  EXPECT_NEAR(r.top[2].key, 9907.2, 0.01);
-  EXPECT_EQ(r.top[1].tie, r.top[2].tie);
-  EXPECT_LT(r.top[1].index, r.top[2].index);
-  EXPECT_EQ(decode_index(p->grid, r.top[1].index).main.lay.tp, 4u);
+  EXPECT_NEAR(r.top[2].key, 10320.0, 0.01);
+  EXPECT_EQ(r.top[1].tie, 192.0);
+  EXPECT_EQ(r.top[2].tie, 200.0);
+  const serving_config second = decode_index(p->grid, r.top[1].index);
+  const serving_config third = decode_index(p->grid, r.top[2].index);
+  EXPECT_EQ(second.main.lay.tp, 4u);
+  EXPECT_EQ(second.main.batch, 128u);
+  EXPECT_EQ(third.main.lay.tp, 4u);
+  EXPECT_EQ(third.main.batch, 96u);
 }
 
 TEST(HandComputed, AlternativesFailForTheStatedReasons) {
@@ -126,11 +136,11 @@ TEST(HandComputed, AlternativesFailForTheStatedReasons) {
 
   evaluation tp2_128 = evaluate(*p, hand_index(*p, 2, 128));
   EXPECT_EQ(tp2_128.reason, reason_tpot);
-  expect_within_1pct(tp2_128.m.tpot_s, 37.20e-3, "tp2 x 128 tpot");
+  expect_within_1pct(tp2_128.m.tpot_s, 38.02e-3, "tp2 x 128 tpot");
 
   evaluation tp4_8 = evaluate(*p, hand_index(*p, 4, 8));
   EXPECT_EQ(tp4_8.reason, reason_feasible);
-  expect_within_1pct(tp4_8.m.cost_usd_per_day, 42931.2, "tp4 x 8 cost");  // 8 slots queue badly: 67% utilisation
+  expect_within_1pct(tp4_8.m.cost_usd_per_day, 44582.4, "tp4 x 8 cost");  // 8 slots queue badly: 67% utilisation
 }
 
 TEST(HandComputed, KvHeadsReplicateBeyondTheirCount) {

@@ -10,6 +10,24 @@
 namespace tokenplan {
 namespace {
 
+// The smooth roofline: a kernel of 6e8 FLOPs at 200 TFLOP/s (3 us) moving 6 MB at 1.5 TB/s
+// (4 us) takes sqrt(3^2 + 4^2) = 5 us, not max = 4 us. One roof alone is itself: pure traffic
+// (a collective, FLOPs 0) or pure compute. Far from the ridge the other roof hardly counts: at
+// 7x, sqrt(1 + 1/49) = 1.0102; at the ridge it costs sqrt(2).
+TEST(MoeTerms, KernelTimeIsTheSmoothRooflineOfItsTwoSides) {
+  const detail::part_sum p = detail::roofline(6e8, 6e6, 200e12, 1.5e12);
+  EXPECT_NEAR(p.a, 3e-6, 1e-18);
+  EXPECT_NEAR(p.b, 4e-6, 1e-18);
+  EXPECT_NEAR(p.t, 5e-6, 1e-18);
+  EXPECT_DOUBLE_EQ(detail::roofline(0.0, 6e6, 200e12, 1.5e12).t, 6e6 / 1.5e12);
+  EXPECT_DOUBLE_EQ(detail::roofline(6e8, 0.0, 200e12, 1.5e12).t, 6e8 / 200e12);
+  EXPECT_NEAR(detail::roofline(7.0, 1.0, 1.0, 1.0).t, 7.0 * 1.0102, 7e-4);
+  EXPECT_NEAR(detail::roofline(1.0, 1.0, 1.0, 1.0).t, std::sqrt(2.0), 1e-15);
+  detail::part_sum sum{};
+  detail::add(sum, p, 2.0);
+  EXPECT_NEAR(sum.t, 10e-6, 1e-18);  // whole kernels add; their sides are summed separately
+}
+
 // The curves' anchors and the straight lines between them (DeepGEMM and SGLang's benchmark):
 // HBM 0.92 to m = 8, 0.72 at 16 to 64, 0.90 from 256; 12 is halfway from 8 to 16: 0.82; 160 is
 // halfway from 64 to 256: 0.81. Tensor 0.84 to 256, 0.94 at 512, 1.0 from 1024: 384 gives 0.89,
@@ -30,6 +48,7 @@ TEST(MoeTerms, GroupedGemmEfficiencyByTokensPerExpert) {
 // 64 tokens pick 2 of 8 experts: all 8 are touched (1 - 0.75^64 = 1 - 1.0e-8), 16 tokens each:
 // HBM ratio 0.72. Bytes 8 x 1,572,864 x 2 (BF16, x (1 - 0.75^64)) + 128 x 3,584 x 2 = 26,083,328
 // at 2 TB/s x 0.75 x 0.72 = 1.08 TB/s: 24.151 us. The same bytes as one dense GEMM: 17.389 us.
+// FLOPs 2 x 128 x 1,572,864 at 200 TFLOP/s x 0.84 = 2.397 us: on the smooth roofline 24.270 us.
 // The activation kernel adds 128 x 3 x 512 x 2 = 393,216 B at the dense 1.5 TB/s: 0.262 us.
 TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
   const model_spec m = testing::one_layer_moe();
@@ -46,7 +65,7 @@ TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
   const double bytes = touched * 1572864.0 * 2.0 + 128.0 * (2.0 * 1024 + 3.0 * 512) * 2.0;
   const double act = 128.0 * 3 * 512 * 2;
   EXPECT_NEAR(b.side_b_s[comp_routed_experts], bytes / (2e12 * 0.75 * 0.72) + act / 1.5e12, 1e-12);
-  EXPECT_NEAR(b.time_s[comp_routed_experts], 24.151e-6 + 0.262e-6, 0.001e-6);
+  EXPECT_NEAR(b.time_s[comp_routed_experts], 24.270e-6 + 0.262e-6, 0.001e-6);
 }
 
 // Layer overhead 10 us per layer. A one-layer MoE without shared experts adds 5 kernels (router,
@@ -76,7 +95,9 @@ TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
 // runs 8 / 4 = 2 decode tokens plus 3,000 prompt tokens through the attention projections, not
 // 2 + 1,000: its projections, 1024 x (1024 + 2 x 1024 + 1024) = 4,194,304 BF16 weights
 // (GQA, 8 KV heads of 128), are compute-bound: 2 x 3,002 x 4,194,304 FLOPs at 200 TFLOP/s =
-// 125.91 us. An even share is the floor: a peak below 1,000 changes nothing.
+// 125.91 us, against (8,388,608 B of weights + 3,002 x 6,144 x 2 B of activations) / 1.5 TB/s =
+// 30.18 us: 129.48 us on the smooth roofline. An even share is the floor: a peak below 1,000
+// changes nothing.
 TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
   const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
@@ -92,7 +113,7 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
   EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 3000.0);
   const step_breakdown busy = detail::stage_step(m, g, v, s);
   EXPECT_NEAR(busy.side_a_s[comp_attention_proj], 2.0 * 3002.0 * 4194304.0 / 200e12, 1e-12);
-  EXPECT_NEAR(busy.time_s[comp_attention_proj], 125.91e-6, 0.01e-6);
+  EXPECT_NEAR(busy.time_s[comp_attention_proj], 129.48e-6, 0.01e-6);
   s.rank_prefill_peak = 0;
   EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 1000.0);
   const step_breakdown even = detail::stage_step(m, g, v, s);
