@@ -191,6 +191,9 @@ workload_entry load_workload(const std::string& path) {
   w.slo_tail = 1.0 - slo.number_or("percentile", 99.0, {50.0, 99.99, false}) / 100.0;
   slo.finish();
   w.prefix_cache_hit = r.number_or("prefix_cache_hit", 0.0, at_least(0.0, 0.99));
+  // The engine takes new prompts once every this many steps (vLLM num_scheduler_steps,
+  // TensorRT-LLM adp_balancing_timeout_iters); 1: every step.
+  w.admission_steps = r.integer_or("admission_steps", 1, 1, 1024);
   e.draft_tokens = {0};
   w.draft_acceptance = 0.0;
   w.draft_cost_layers = 0.0;

@@ -41,6 +41,10 @@ struct validation_point {
   /// SGLang max_running_requests. 0: not published (the batch is searched, and admission is
   /// capped at it).
   std::uint32_t engine_max_batch = 0;
+  /// The engine takes new prompts once every this many steps: vLLM's multi-step scheduling
+  /// (num_scheduler_steps), TensorRT-LLM's attention-DP balancing (adp_balancing_timeout_iters).
+  /// 0: not published (every step).
+  std::uint32_t admission_steps = 0;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
   std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)

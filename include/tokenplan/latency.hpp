@@ -33,6 +33,7 @@ struct request_terms {
   double ef;                   ///< the engine's step-time factor
   double peak_requests_per_s;  ///< requests per second the fleet serves at the peak hour
   double tail_extra;           ///< tokens a tail request holds beyond a mean one
+  double hold_steps;           ///< steps a new prompt may wait beyond the next one (admission_steps - 1)
 };
 
 TOKENPLAN_HD inline request_terms make_request_terms(const model_spec& m, const workload_spec& w,
@@ -51,6 +52,7 @@ TOKENPLAN_HD inline request_terms make_request_terms(const model_spec& m, const 
   q.peak_requests_per_s = w.tokens_per_day / 86400.0 * w.peak_to_average / (q.isl + q.osl);
   // One request at the tail beside a batch at the mean: the long request must fit too.
   q.tail_extra = (w.input_tail + w.output_tail) - (q.isl + q.osl);
+  q.hold_steps = max2(0.0, w.admission_steps - 1.0);
   return q;
 }
 
@@ -113,7 +115,8 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
 
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
-/// half a cycle. The tail prompt sets the SLO. A last partial chunk costs its real size: the
+/// half a cycle, and (an engine that admits prompts every few steps) the longest admission hold,
+/// q.hold_steps cycles. The tail prompt sets the SLO. A last partial chunk costs its real size: the
 /// cycle is affine in the prompt tokens a step carries between the decode-only cycle and the
 /// cycle with a full chunk (both computed), so it costs the decode-only cycle plus its tokens at
 /// that slope. `full` (or a partial last chunk) also computes the decode-only cycle and the slope
@@ -150,7 +153,7 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
     prefill_s = partial ? whole * full_cycle + min2(full_cycle, d.cycle_decode_s + d.prefill_s_per_token * rest)
                         : d.prefill_chunks * full_cycle;
   }
-  return prefill_s + 0.5 * d.cycle_s;
+  return prefill_s + 0.5 * d.cycle_s + q.hold_steps * d.cycle_s;
 }
 
 /// Admission queueing of an aggregated replica: a pool of `concurrency` slots, each request
@@ -170,7 +173,9 @@ TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const reque
     // slot decodes for OSL steps and spends the rest of its turn on its own prompt (the mean
     // prompt: d.chunk_tokens per cycle), so that share of the decode rate is delivered.
     const double decode_s = q.osl * d.tpot_s;
-    const double prompt_s = d.chunk_tokens >= 1.0 ? max2(1.0, q.isl_new / d.chunk_tokens) * d.cycle_s + 0.5 * d.cycle_s : 0.0;
+    const double prompt_s = d.chunk_tokens >= 1.0 ? max2(1.0, q.isl_new / d.chunk_tokens) * d.cycle_s + 0.5 * d.cycle_s +
+                                                        0.5 * q.hold_steps * d.cycle_s
+                                                  : 0.0;
     d.utilisation = decode_s / (decode_s + prompt_s);
     d.queue_wait_s = 0.0;
     return;

@@ -88,28 +88,42 @@ TOKENPLAN_HD inline double disaggregated_prefill_s(const model_spec& m, const re
   return prefill + max2(kv / m.layers, kv - chunks * f.cycle_s);
 }
 
+/// Hold samples: an admission hold (uniform over its length) is averaged over this many evenly
+/// spaced points, each widening the prompt bins by its own share of the hold.
+constexpr int hold_points = 8;
+
 /// The share of requests whose TTFT passes `t`: sum over prompts of P(prompt) x P(prefill +
-/// wait > t). Each grid point stands for its bin of prompts, whose prefill times spread evenly
-/// between the midpoints to its neighbours (a point mass would make every percentile stick to a
-/// grid point); the share of the bin still prefilling at t passes for sure, the rest if its wait
-/// outlasts t - prefill.
+/// hold + wait > t). Each grid point stands for its bin of prompts, whose prefill times spread
+/// evenly between the midpoints to its neighbours (a point mass would make every percentile stick
+/// to a grid point); the share of the bin still prefilling at t passes for sure, the rest if its
+/// wait outlasts t - prefill. `hold_s`: an admission hold, uniform on [0, hold_s] (an engine that
+/// takes new prompts only every few steps), averaged over hold_points points, each bin widened by
+/// hold_s / hold_points so the average stays smooth; 0: none, and the sum is the plain one.
 TOKENPLAN_HD inline double ttft_share_over(const double* pre, const double* prob, const slot_wait& a,
-                                           const slot_wait& b, double t) {
-  double share = 0.0;
-  for (int i = 0; i < prompt_points; ++i) {
-    const double lo = i > 0 ? 0.5 * (pre[i - 1] + pre[i]) : pre[i];
-    const double hi = i + 1 < prompt_points ? 0.5 * (pre[i] + pre[i + 1]) : pre[i];
-    double done = t >= pre[i] ? 1.0 : 0.0;
-    if (hi > lo) done = min2(1.0, max2(0.0, (t - lo) / (hi - lo)));
-    share += prob[i] * ((1.0 - done) + done * wait_survival(a, b, max2(0.0, t - pre[i])));
+                                           const slot_wait& b, double t, double hold_s = 0.0) {
+  const int n = hold_s > 0.0 ? hold_points : 1;
+  const double widen = hold_s > 0.0 ? 0.5 * hold_s / n : 0.0;
+  double total = 0.0;
+  for (int j = 0; j < n; ++j) {
+    const double x = t - (hold_s > 0.0 ? (j + 0.5) * hold_s / n : 0.0);
+    double share = 0.0;
+    for (int i = 0; i < prompt_points; ++i) {
+      const double lo = (i > 0 ? 0.5 * (pre[i - 1] + pre[i]) : pre[i]) - widen;
+      const double hi = (i + 1 < prompt_points ? 0.5 * (pre[i] + pre[i + 1]) : pre[i]) + widen;
+      double done = x >= pre[i] ? 1.0 : 0.0;
+      if (hi > lo) done = min2(1.0, max2(0.0, (x - lo) / (hi - lo)));
+      share += prob[i] * ((1.0 - done) + done * wait_survival(a, b, max2(0.0, x - pre[i])));
+    }
+    total += share;
   }
-  return share;
+  return total / n;
 }
 
 /// The TTFT that a share `tail` of requests exceeds: bisection on ttft_share_over, 60 halvings
-/// of a bracket that holds it (the wait alone passes each half of its bound with at most tail / 2).
+/// of a bracket that holds it (the wait alone passes each half of its bound with at most tail / 2;
+/// the hold adds at most its length).
 TOKENPLAN_HD inline double ttft_quantile(const double* pre, const double* prob, const slot_wait& a,
-                                         const slot_wait& b, double tail) {
+                                         const slot_wait& b, double tail, double hold_s = 0.0) {
   double wait_hi = 0.0;
   if (a.p > 0.5 * tail) wait_hi = max2(wait_hi, 2.0 * queueing::log_pos(4.0 * a.p / tail) / a.r);
   if (b.p > 0.5 * tail) wait_hi = max2(wait_hi, 2.0 * queueing::log_pos(4.0 * b.p / tail) / b.r);
@@ -118,10 +132,10 @@ TOKENPLAN_HD inline double ttft_quantile(const double* pre, const double* prob, 
     lo = min2(lo, pre[i]);
     hi = max2(hi, pre[i]);
   }
-  hi += wait_hi;
+  hi += wait_hi + max2(0.0, hold_s);
   for (int it = 0; it < 60; ++it) {
     const double t = 0.5 * (lo + hi);
-    if (ttft_share_over(pre, prob, a, b, t) > tail) lo = t;
+    if (ttft_share_over(pre, prob, a, b, t, hold_s) > tail) lo = t;
     else hi = t;
   }
   return hi;
@@ -200,6 +214,16 @@ TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, const request_terms&
   b = prefill_room_wait(w, q, dp, r.main, u_main);
 }
 
+/// The longest admission hold of an aggregated pool `d`: an engine that takes new prompts only
+/// once every admission_steps steps (vLLM's multi-step scheduling, num_scheduler_steps;
+/// TensorRT-LLM's attention-DP balancing, which releases held prompts every timeout_iters
+/// iterations when the ranks do not all have one) holds a prompt for a uniform share of the
+/// q.hold_steps mean cycles beyond the next step (the half cycle to it is in the prefill time).
+/// 0 for a disaggregated prefill pool, which schedules its prompts every step.
+TOKENPLAN_HD inline double admission_hold_s(const request_terms& q, bool disagg, const pool_metrics& d) {
+  return disagg ? 0.0 : q.hold_steps * d.cycle_s;
+}
+
 /// TPOT of a configuration evaluated into `r` (latency.hpp's pool figures): the mean is the
 /// average cycle; a request's TPOT averages its O / tau steps, a share f of which carries a
 /// prefill chunk (f = prefill tokens per step over the chunk: the room, at most the tail prompt),
@@ -259,8 +283,8 @@ TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& 
 
 /// The latency distribution of a configuration evaluated into `r` (latency.hpp's pool figures),
 /// at main-pool utilisation `u_main` and prefill-pool utilisation `u_prefill` (disaggregated).
-/// `dp`: the main pool's attention-DP ranks. TTFT: prefill_grid's prompts, ttft_waits' waits;
-/// TPOT: tpot_tail.
+/// `dp`: the main pool's attention-DP ranks. TTFT: prefill_grid's prompts, ttft_waits' waits,
+/// admission_hold_s's hold; TPOT: tpot_tail.
 TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_spec& w, const request_terms& q,
                                             bool disagg, double dp, const metrics& r, double u_main,
                                             double u_prefill) {
@@ -271,10 +295,11 @@ TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_
   const double mean_pre = prefill_grid(m, w, q, disagg, r, pre, prob);
   slot_wait a{}, b{};
   ttft_waits(w, q, disagg, dp, r, u_main, u_prefill, a, b);
-  out.ttft_mean_s = mean_pre + a.p / a.r + b.p / b.r;
-  out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5);
-  out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1);
-  out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01);
+  const double hold = admission_hold_s(q, disagg, d);
+  out.ttft_mean_s = mean_pre + a.p / a.r + b.p / b.r + 0.5 * hold;
+  out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5, hold);
+  out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1, hold);
+  out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01, hold);
   tpot_tail(w, q, disagg, dp, r, out);
   return out;
 }
@@ -289,10 +314,11 @@ TOKENPLAN_HD inline double utilisation_at_ttft(const model_spec& m, const worklo
                                                double u_prefill) {
   double pre[prompt_points], prob[prompt_points];
   prefill_grid(m, w, q, disagg, r, pre, prob);
+  const double hold = admission_hold_s(q, disagg, r.main);
   auto over = [&](double u) {
     slot_wait a{}, b{};
     ttft_waits(w, q, disagg, dp, r, u, u_prefill, a, b);
-    return ttft_share_over(pre, prob, a, b, ttft_s);
+    return ttft_share_over(pre, prob, a, b, ttft_s, hold);
   };
   const double cap = 0.999;
   if (over(cap) <= tail) return cap;

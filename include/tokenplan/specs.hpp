@@ -105,6 +105,11 @@ struct workload_spec {
   /// prefill on H20); false: the kernels take a BF16 query, dequantise the cache and multiply in
   /// BF16, as stock FlashMLA ("bf16 q, fp8 k_cache"), FlashInfer and FlashAttention do.
   bool fp8_attention;
+  /// The engine takes new prompts once every this many steps (>= 1; 0 reads as 1): vLLM's
+  /// multi-step scheduling (num_scheduler_steps), TensorRT-LLM's attention-DP balancing
+  /// (adp_balancing_timeout_iters, when the ranks rarely all have a prompt). A prompt then waits
+  /// for its prefill a uniform share of the admission_steps - 1 steps beyond the next one.
+  double admission_steps;
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.

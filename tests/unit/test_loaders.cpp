@@ -270,6 +270,20 @@ TEST(Loaders, AttentionMathIsBf16OrFp8) {
   expect_config_error([&] { load_workload(f); }, f, "$.precisions.attention", "unknown attention math \"int8\"");
 }
 
+TEST(Loaders, AdmissionStepsIsAWholeNumberOfSteps) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  EXPECT_EQ(load_workload(t.write_json("a.json", j)).spec.admission_steps, 1.0);  // every step
+  j["admission_steps"] = 9;
+  EXPECT_EQ(load_workload(t.write_json("b.json", j)).spec.admission_steps, 9.0);
+  j["admission_steps"] = 0;
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "expected an integer >= 1 and <= 1024, found 0");
+  j["admission_steps"] = 1.5;
+  f = t.write_json("d.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "found number 1.5");
+}
+
 TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
   temp_dir t;
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));

@@ -454,6 +454,16 @@ TEST(Validation, PointErrorsNameFileLineAndField) {
                   .at(0)
                   .fp8_attention);
   EXPECT_FALSE(load_points(t.write("d.jsonl", good + "\n")).at(0).fp8_attention);
+  // operating_point.admission_steps: a whole number of steps, 1 to 1024; absent, 0 (every step).
+  EXPECT_EQ(load_points(t.write("e.jsonl", good + "\n")).at(0).admission_steps, 0u);
+  EXPECT_EQ(load_points(t.write("f.jsonl", edited("\"concurrency\":null", "\"concurrency\":null,\"admission_steps\":9") + "\n"))
+                .at(0)
+                .admission_steps,
+            9u);
+  expect_error("g.jsonl", edited("\"concurrency\":null", "\"concurrency\":null,\"admission_steps\":0"),
+               "$.operating_point.admission_steps", "expected an integer >= 1 and <= 1024, found 0");
+  expect_error("h.jsonl", edited("\"concurrency\":null", "\"concurrency\":null,\"admission_steps\":2.5"),
+               "$.operating_point.admission_steps", "found number 2.5");
 }
 
 }  // namespace
