@@ -198,6 +198,12 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
   }
   o << "\nlatency: TTFT " << fmt("%.1f", m.ttft_s * 1e3) << " ms (SLO " << fmt("%.0f", prob.workload.ttft_slo_s * 1e3)
     << "), TPOT " << fmt("%.2f", m.tpot_s * 1e3) << " ms (SLO " << fmt("%.0f", prob.workload.tpot_slo_s * 1e3) << ")\n";
+  if (prob.workload.admission_steps > 1.0 && e.cfg.mode == mode_aggregated) {
+    o << "  the TTFT holds a prompt up to " << fmt("%.0f", prob.workload.admission_steps - 1.0) << " cycles ("
+      << fmt("%.1f", (prob.workload.admission_steps - 1.0) * m.main.cycle_s * 1e3)
+      << " ms) beyond the next step: the engine admits new prompts once every "
+      << fmt("%.0f", prob.workload.admission_steps) << " steps\n";
+  }
   o << "throughput: " << short_number(m.tokens_per_s_per_gpu) << " tokens/s per GPU (input + output, at the planned load)\n";
   o << "fleet for the workload's peak: " << group_digits(as_count(m.gpus_billed)) << " GPUs billed in "
     << group_digits(as_count(m.nodes)) << " nodes";

@@ -161,6 +161,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   demand["peak_to_average"] = w.peak_to_average;
   demand["ttft_slo_ms"] = w.ttft_slo_s * 1e3;
   demand["tpot_slo_ms"] = w.tpot_slo_s * 1e3;
+  if (w.admission_steps > 1.0) demand["admission_steps"] = w.admission_steps;  // only where the workload sets it
   j["demand"] = demand;
 
   ojson search;
@@ -231,6 +232,10 @@ std::string plan_to_table(const plan_result& r) {
                 short_number(peak_tokens_per_s(w) / (w.input_tokens + w.output_tokens)).c_str(), w.input_tokens,
                 w.input_tail, w.output_tokens, w.ttft_slo_s * 1e3, 100.0 * (1.0 - w.slo_tail), w.tpot_slo_s * 1e3);
   o << wrap(line);
+  if (w.admission_steps > 1.0) {
+    o << wrap("engine admits new prompts once every " + std::to_string(static_cast<long>(w.admission_steps)) +
+              " steps: a prompt waits up to " + std::to_string(static_cast<long>(w.admission_steps) - 1) + " steps beyond the next one");
+  }
   if (in.overrides.any()) o << wrap("overrides: " + overrides_text(in.overrides));
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +
             r.backend_device + ") in " + short_number(r.stats.elapsed_s) + " s (" +

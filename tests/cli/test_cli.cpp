@@ -49,6 +49,32 @@ std::vector<std::string> example_args() {
           "--backend", "cpu"};
 }
 
+// An engine that admits prompts every 9 steps holds each one up to 8 more cycles: the hold eats
+// into the TTFT budget, so the plan needs at least as many GPUs, still meets the SLO, and says
+// so (demand.admission_steps, only where the workload sets it, and a line in the table).
+TEST(Cli, AnAdmissionHoldNeverShrinksThePlan) {
+  temp_dir t;
+  json w = json::parse(read_text(shipped("workloads/chat-30tn.json")));
+  w["admission_steps"] = 9;
+  const std::string wf = t.path("w9.json");
+  std::ofstream(wf) << w.dump();
+  std::vector<std::string> held = example_args();
+  held[6] = wf;
+  const run_result a = run_tool(example_args()), b = run_tool(held);
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const json ja = json::parse(a.out), jb = json::parse(b.out);
+  EXPECT_FALSE(ja["demand"].contains("admission_steps"));
+  EXPECT_EQ(jb["demand"]["admission_steps"].get<double>(), 9.0);
+  const double gpus_a = ja["results"][0]["fleet"]["gpus_billed"], gpus_b = jb["results"][0]["fleet"]["gpus_billed"];
+  EXPECT_GE(gpus_b, gpus_a);
+  EXPECT_LE(jb["results"][0]["latency"]["ttft_ms"].get<double>(), 2000.0);
+  held.push_back("--format");
+  held.push_back("table");
+  const run_result c = run_tool(held);
+  EXPECT_NE(c.out.find("engine admits new prompts once every 9 steps"), std::string::npos) << c.out;
+}
+
 TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   run_result r = run_tool(example_args());
   ASSERT_EQ(r.code, 0) << r.err;
