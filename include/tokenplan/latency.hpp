@@ -163,7 +163,8 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
 /// pass every other check: the others are out anyway, and the search should not pay for them.
 TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const request_terms& q, double base_ttft,
                                              bool bound, pool_metrics& d) {
-  const double hold = base_ttft + q.osl * d.tpot_s;
+  // A slot is held from admission: through the prefill and the decode, not the admission hold.
+  const double hold = base_ttft - q.hold_steps * d.cycle_s + q.osl * d.tpot_s;
   const double ttft_budget = w.ttft_slo_s - base_ttft;
   d.queue_slots = d.concurrency;
   d.queue_hold_s = hold;
