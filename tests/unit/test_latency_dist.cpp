@@ -187,6 +187,16 @@ TEST(LatencyDist, PlannedTtftCarriesTheLongestHold) {
   EXPECT_EQ(base(9.0).first, 8.0);
   EXPECT_EQ(base(0.0).second, base(1.0).second);
   EXPECT_NEAR(base(9.0).second - base(1.0).second, 0.2, 1e-12);
+  // A held prompt has no slot yet: the slot is held from admission, its prefill and its 200
+  // answer tokens at 20 ms, not the hold. A TTFT of 0.3 s with 0.2 s of hold: 0.1 + 4 = 4.1 s.
+  w.admission_steps = 9.0;
+  const detail::request_terms q = detail::make_request_terms(m, w, site, c);
+  pool_metrics d{};
+  d.concurrency = 64.0;
+  d.cycle_s = 0.025;
+  d.tpot_s = 0.020;
+  detail::aggregated_queueing(w, q, 0.3, false, d);
+  EXPECT_NEAR(d.queue_hold_s, 4.1, 1e-12);
 }
 
 // Answers of spread lengths: a short answer averages few steps, so the short answers set the p99
