@@ -161,7 +161,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   demand["peak_to_average"] = w.peak_to_average;
   demand["ttft_slo_ms"] = w.ttft_slo_s * 1e3;
   demand["tpot_slo_ms"] = w.tpot_slo_s * 1e3;
-  if (w.admission_steps > 1.0) demand["admission_steps"] = w.admission_steps;  // only where the workload sets it
+  if (w.admission_steps > 1.0) demand["admission_steps"] = static_cast<std::uint32_t>(w.admission_steps);  // only where set
   j["demand"] = demand;
 
   ojson search;
@@ -234,7 +234,8 @@ std::string plan_to_table(const plan_result& r) {
   o << wrap(line);
   if (w.admission_steps > 1.0) {
     o << wrap("engine admits new prompts once every " + std::to_string(static_cast<long>(w.admission_steps)) +
-              " steps: a prompt waits up to " + std::to_string(static_cast<long>(w.admission_steps) - 1) + " steps beyond the next one");
+              " steps: a prompt waits up to " + std::to_string(static_cast<long>(w.admission_steps) - 1) +
+              " steps beyond the next one (aggregated pools)");
   }
   if (in.overrides.any()) o << wrap("overrides: " + overrides_text(in.overrides));
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +

@@ -65,7 +65,8 @@ TEST(Cli, AnAdmissionHoldNeverShrinksThePlan) {
   ASSERT_EQ(b.code, 0) << b.err;
   const json ja = json::parse(a.out), jb = json::parse(b.out);
   EXPECT_FALSE(ja["demand"].contains("admission_steps"));
-  EXPECT_EQ(jb["demand"]["admission_steps"].get<double>(), 9.0);
+  EXPECT_TRUE(jb["demand"]["admission_steps"].is_number_integer());
+  EXPECT_EQ(jb["demand"]["admission_steps"].get<int>(), 9);
   const double gpus_a = ja["results"][0]["fleet"]["gpus_billed"], gpus_b = jb["results"][0]["fleet"]["gpus_billed"];
   EXPECT_GE(gpus_b, gpus_a);
   EXPECT_LE(jb["results"][0]["latency"]["ttft_ms"].get<double>(), 2000.0);
@@ -79,7 +80,7 @@ TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   run_result r = run_tool(example_args());
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
-  EXPECT_EQ(j["schema_version"], "1.1.0");
+  EXPECT_EQ(j["schema_version"], "1.2.0");
   EXPECT_EQ(j["command"], "plan");
   EXPECT_EQ(j["backend"]["name"], "cpu");
   const json& s = j["search"];

@@ -222,6 +222,9 @@ inline std::unique_ptr<problem> random_problem(std::uint64_t seed) {
   // The answers' spread (decode attends to E[O^2] / E[O]), from the seed: no draw, so the other
   // draws, and the scenarios they make, stay as they were.
   w.output_sq_mean = w.output_tokens * w.output_tokens * (1.0 + double(seed % 3));
+  // A quarter of the scenarios admit prompts every 9 steps (the admission hold), without drawing
+  // from the generator so the other fields stay as they were.
+  w.admission_steps = seed % 4 == 1 ? 9.0 : 1.0;
   w.prefix_cache_hit = rng() % 2 ? uni(0.0, 0.8) : 0.0;
   w.slo_tail = rng() % 2 ? 0.01 : 0.5;
   w.draft_acceptance = uni(0.5, 0.9);

@@ -279,6 +279,9 @@ TEST(Loaders, AdmissionStepsIsAWholeNumberOfSteps) {
   j["admission_steps"] = 0;
   std::string f = t.write_json("c.json", j);
   expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "expected an integer >= 1 and <= 1024, found 0");
+  j["admission_steps"] = 1025;
+  f = t.write_json("e.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "expected an integer >= 1 and <= 1024, found 1025");
   j["admission_steps"] = 1.5;
   f = t.write_json("d.json", j);
   expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "found number 1.5");
