@@ -237,8 +237,16 @@ bool valid_month(const std::string& m);
 constexpr double min_tokens_per_day = 1.0;
 constexpr double max_tokens_per_day = 1e18;
 
-/// Applies a family's fitted factors to a GPU: they replace its efficiencies and overheads, and
-/// the all-reduce efficiency scales its bus bandwidth.
+/// The GEMM efficiency of a GPU whose SMs have `sm_tensor_rate` times the tensor peak of its
+/// family's reference, the family's fitted efficiency being `family_gemm`. A GEMM's time is its
+/// FLOPs at the tensor peak plus a share the SM's feed does not hide, (1 / e - 1) of it on the
+/// reference; that share is set by the SMs (their count and clock), so relative to a peak r times
+/// lower per SM it is r times smaller: e' = 1 / (1 + (1 / e - 1) r). 1 (or 0, unset): e itself.
+double gemm_efficiency_for(double family_gemm, double sm_tensor_rate);
+
+/// Applies a family's fitted factors to a GPU: they replace its efficiencies and overheads (the
+/// GEMM efficiency through gemm_efficiency_for), and the all-reduce efficiency scales its bus
+/// bandwidth.
 void apply_factors(gpu_spec& g, const efficiency_factors& f);
 
 calibration load_calibration(const std::string& path);

@@ -31,6 +31,12 @@ struct gpu_spec {
   double scale_out_latency_s;          ///< point-to-point latency across nodes
   double power_w;                      ///< per-GPU share of node IT power at full load, W
   double gemm_efficiency;              ///< achieved fraction of dense peak, (0, 1]
+  /// Tensor-core peak of one SM over that of the family's reference GPU (1: the reference; the
+  /// H20's throttled tensor cores 0.25). A GEMM's time is its FLOPs at the peak plus a part the
+  /// SM's feed (operand staging, issue, epilogue) does not hide, which scales with the SMs, not
+  /// with the tensor rate: apply_factors turns the family's efficiency e into
+  /// 1 / (1 + (1 / e - 1) x this ratio). 0 reads as 1.
+  double sm_tensor_rate;
   double hbm_efficiency;               ///< achieved fraction of HBM bandwidth, (0, 1]
   double layer_overhead_s;             ///< kernel launch and small-op time per layer per step
   double step_overhead_s;              ///< scheduler, sampling and host time per engine step

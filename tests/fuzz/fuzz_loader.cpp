@@ -56,7 +56,7 @@ void check(const gpu_spec& g) {
   TOKENPLAN_FINITE(g.allreduce_busbw_bytes_per_s); TOKENPLAN_FINITE(g.allreduce_latency_s);
   TOKENPLAN_FINITE(g.p2p_bytes_per_s); TOKENPLAN_FINITE(g.p2p_latency_s); TOKENPLAN_FINITE(g.scale_out_bytes_per_s);
   TOKENPLAN_FINITE(g.scale_out_latency_s); TOKENPLAN_FINITE(g.power_w); TOKENPLAN_FINITE(g.gemm_efficiency);
-  TOKENPLAN_FINITE(g.hbm_efficiency); TOKENPLAN_FINITE(g.layer_overhead_s); TOKENPLAN_FINITE(g.step_overhead_s);
+  TOKENPLAN_FINITE(g.sm_tensor_rate); TOKENPLAN_FINITE(g.hbm_efficiency); TOKENPLAN_FINITE(g.layer_overhead_s); TOKENPLAN_FINITE(g.step_overhead_s);
   TOKENPLAN_FINITE(g.sequence_overhead_s); TOKENPLAN_FINITE(g.alltoall_latency_s); TOKENPLAN_FINITE(g.moe_overlap);
   TOKENPLAN_FINITE(g.expert_imbalance); TOKENPLAN_FINITE(g.memory_usable_fraction);
   TOKENPLAN_FINITE(g.memory_reserve_bytes);

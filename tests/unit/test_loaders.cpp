@@ -203,6 +203,36 @@ TEST(Loaders, ImplausiblyLargeField) {
   expect_config_error([&] { load_gpu(f, shipped_calibration()); }, f, "$.memory.hbm_tb_per_s", "<= 1000");
 }
 
+// A GPU whose SMs have a fraction r of the family reference's tensor peak (the H20) reaches more
+// of its lower peak: e' = 1 / (1 + (1/e - 1) r). By hand: e = 0.5, r = 0.25 -> 1 / 1.25 = 0.8;
+// e = 0.536, r = 0.253 -> 1 / (1 + 0.86567 x 0.253) = 0.8203. The reference keeps e, and the
+// field is optional (1), in (0, 16].
+TEST(Loaders, SmTensorRateRaisesTheGemmEfficiency) {
+  EXPECT_DOUBLE_EQ(gemm_efficiency_for(0.5, 0.25), 0.8);
+  EXPECT_NEAR(gemm_efficiency_for(0.536, 0.253), 0.8203, 1e-4);
+  EXPECT_DOUBLE_EQ(gemm_efficiency_for(0.536, 1.0), 0.536);
+  EXPECT_DOUBLE_EQ(gemm_efficiency_for(0.536, 0.0), 0.536);  // unset
+  EXPECT_DOUBLE_EQ(gemm_efficiency_for(1.0, 0.25), 1.0);     // nothing left to hide
+  const calibration cal = shipped_calibration();
+  const double e = cal.families.at("hopper").gemm;
+  EXPECT_DOUBLE_EQ(load_gpu(shipped("gpus/h200-sxm.json"), cal).spec.gemm_efficiency, e);
+  const gpu_entry h20 = load_gpu(shipped("gpus/h20.json"), cal);
+  EXPECT_DOUBLE_EQ(h20.spec.sm_tensor_rate, 0.253);
+  EXPECT_DOUBLE_EQ(h20.spec.gemm_efficiency, 1.0 / (1.0 + (1.0 / e - 1.0) * 0.253));
+  EXPECT_GT(h20.spec.gemm_efficiency, e);
+  temp_dir t;
+  json j = read_json_file(shipped("gpus/h20.json"));
+  j["compute"]["sm_tensor_rate"] = 0;
+  std::string f = t.write_json("a.json", j);
+  expect_config_error([&] { load_gpu(f, cal); }, f, "$.compute.sm_tensor_rate", "found 0");
+  j["compute"]["sm_tensor_rate"] = 17;
+  f = t.write_json("b.json", j);
+  expect_config_error([&] { load_gpu(f, cal); }, f, "$.compute.sm_tensor_rate", "<= 16");
+  j["compute"].erase("sm_tensor_rate");
+  f = t.write_json("c.json", j);
+  EXPECT_DOUBLE_EQ(load_gpu(f, cal).spec.gemm_efficiency, e);
+}
+
 TEST(Loaders, WrongType) {
   temp_dir t;
   json j = read_json_file(shipped("workloads/chat-30tn.json"));
