@@ -315,13 +315,16 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
   const validation_point& vp = *x.p;
   const problem& p = *x.prob;
   const double gpn = p.sites[0].gpus_per_node;
-  double best_rank = -1.0;
   std::uint8_t worst_reason = reason_feasible;
   const bool use_short = shortlist && !x.shortlist.empty();
   const std::size_t n = use_short ? x.shortlist.size() : x.candidates.size();
-  double best_instances = 0.0;
   const bool p99_tpot_bound =
       vp.kind == "server_slo" && vp.concurrency == 0 && vp.tpot_ms > 0.0 && vp.slo_tail <= 0.01 && !x.prefill_metric;
+  struct ranked_candidate {
+    double rank, value, instances;
+    std::size_t k;
+  };
+  std::vector<ranked_candidate> feasible;
   for (std::size_t k = 0; k < n; ++k) {
     const serving_config& c = x.candidates[use_short ? x.shortlist[k] : k];
     // The verdict depth computes every figure ranked here; the latency distribution (full depth)
@@ -351,22 +354,27 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     else value = 1.0 / e.m.tpot_s;  // output tokens per second per user
     // The operating point is the one a tuned deployment runs: the highest throughput.
     const double rank_value = x.latency_metric ? pool.output_tokens_per_s * u * instances : value;
-    if (rank_value > best_rank && p99_tpot_bound) {
-      // MLPerf bounds the p99 over requests of each one's TPOT, not the mean the search checked:
-      // a would-be best is evaluated in full for its p99 TPOT (few are, and without the TTFT
-      // quantiles, so this stays cheap).
-      if (tpot_tail_of(p, evaluate_config(p, c, eval_full)).tpot_p99_s > p.workload.tpot_slo_s) {
-        worst_reason = std::max(worst_reason, std::uint8_t(reason_tpot));
-        continue;
-      }
-    }
-    if (rank_value > best_rank) {
-      best_rank = rank_value;
-      r.value = value;
-      r.best = e;
-      best_instances = instances;
-    }
+    if (rank_value > -1.0) feasible.push_back({rank_value, value, instances, k});  // NaN never ranks
   }
+  // The highest rank wins, the first in candidate order among equals. MLPerf bounds the p99 over
+  // requests of each one's TPOT, not the mean the search checked: there the candidates are tried
+  // from the top, each evaluated in full for its p99 TPOT (without the TTFT quantiles), until one
+  // meets the bound; so only the few above the winner pay for the tail.
+  std::stable_sort(feasible.begin(), feasible.end(), [](const ranked_candidate& a, const ranked_candidate& b) { return a.rank > b.rank; });
+  const ranked_candidate* chosen = nullptr;
+  for (const ranked_candidate& f : feasible) {
+    const serving_config& c = x.candidates[use_short ? x.shortlist[f.k] : f.k];
+    if (p99_tpot_bound && tpot_tail_of(p, evaluate_config(p, c, eval_full)).tpot_p99_s > p.workload.tpot_slo_s) {
+      worst_reason = std::max(worst_reason, std::uint8_t(reason_tpot));
+      continue;
+    }
+    chosen = &f;
+    r.best.cfg = c;
+    break;
+  }
+  const double best_rank = chosen ? chosen->rank : -1.0;
+  const double best_instances = chosen ? chosen->instances : 0.0;
+  if (chosen) r.value = chosen->value;
   if (best_rank < 0.0) {
     r.why_not = std::string("no feasible configuration (most restrictive: ") + reason_name(worst_reason) + ")";
     return r;

@@ -101,9 +101,27 @@ def schema_errors(schema, doc):
     return sorted(VALIDATOR(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
 
 
-def run_loader(load_file, kind, path):
-    p = subprocess.run([load_file, kind, path], capture_output=True, text=True)
-    return p.returncode, p.stderr.strip()
+class Loader:
+    """The loader's verdicts from one tokenplan_load_file --each process: under the sanitizers,
+    starting a process per file costs more than loading it."""
+
+    def __init__(self, load_file):
+        self.p = subprocess.Popen([load_file, "--each"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def __call__(self, kind, path):
+        self.p.stdin.write(("%s\t%s\n" % (kind, path)).encode("utf-8"))
+        self.p.stdin.flush()
+        head = self.p.stdout.readline().split()
+        if len(head) != 2:
+            raise RuntimeError("tokenplan_load_file --each stopped (exit %s) on %s" % (self.p.poll(), path))
+        message = self.p.stdout.read(int(head[1])).decode("utf-8", "replace")
+        return int(head[0]), message.strip()
+
+    def close(self):
+        self.p.stdin.close()
+        rc = self.p.wait()
+        if rc != 0:
+            fail("tokenplan_load_file --each exited %d" % rc)
 
 
 def cmd_configs(root, load_file):
@@ -160,7 +178,7 @@ def cmd_configs(root, load_file):
             for label, doc in documents(path, kind):
                 for e in schema_errors(schemas[kind], doc):
                     fail("%s: %s: %s (schema %s)" % (os.path.relpath(label, root), json_path(e.absolute_path), e.message, kind))
-            rc, err = run_loader(load_file, kind, path)
+            rc, err = load_file(kind, path)
             if rc != 0:
                 fail("%s: the loader rejects a shipped config: %s" % (rel, err))
             checked += 1
@@ -178,7 +196,7 @@ def cmd_corpus(root, load_file):
         path = os.path.join(corpus, rel)
         kind = case["kind"]
         schema = load_schema(root, kind)
-        rc, err = run_loader(load_file, kind, path)
+        rc, err = load_file(kind, path)
         if case.get("syntax"):
             # Not JSON at all: Python's parser must refuse it too, and the loader must say where.
             try:
@@ -278,7 +296,7 @@ def cmd_mutations(root, load_file, count, seed):
             with open(mutated, "w", encoding="utf-8") as f:
                 json.dump(doc, f)
             errors = schema_errors(schemas[kind], doc)
-            rc, err = run_loader(load_file, kind, mutated)
+            rc, err = load_file(kind, mutated)
             os.remove(mutated)
             if errors and rc == 0:
                 fail("%s %s %s: the schema rejects it (%s: %s), the loader accepts it" % (
@@ -323,9 +341,13 @@ def main(argv):
         return 64
     root, what = argv[1], argv[2]
     if what in ("configs", "corpus") and len(argv) == 4:
-        (cmd_configs if what == "configs" else cmd_corpus)(root, argv[3])
+        loader = Loader(argv[3])
+        (cmd_configs if what == "configs" else cmd_corpus)(root, loader)
+        loader.close()
     elif what == "mutations" and 4 <= len(argv) <= 6:
-        cmd_mutations(root, argv[3], int(argv[4]) if len(argv) > 4 else 300, int(argv[5]) if len(argv) > 5 else 1)
+        loader = Loader(argv[3])
+        cmd_mutations(root, loader, int(argv[4]) if len(argv) > 4 else 300, int(argv[5]) if len(argv) > 5 else 1)
+        loader.close()
     elif what == "output" and "--" in argv:
         k = argv.index("--")
         opts = argv[4:k]
