@@ -113,6 +113,11 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
   d.requests_per_s = d.output_tokens_per_s / q.osl;
 }
 
+/// The chunk sizes, as fractions of the full chunk, at which aggregated_ttft also costs a step
+/// for the latency distribution (pool_metrics::prefill_curve_s): 1/64, 1/16 and 1/4.
+constexpr int prefill_curve_points = 3;
+TOKENPLAN_HD inline double prefill_curve_fraction(int k) { return k == 0 ? 1.0 / 64.0 : k == 1 ? 1.0 / 16.0 : 0.25; }
+
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
 /// half a cycle, and (an engine that admits prompts every few steps) the longest admission hold,
@@ -149,6 +154,21 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
       d.cycle_decode_s = (dv.pp * db.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft), q.hidden) +
                           d.host_overhead_s) * q.ef;
       d.prefill_s_per_token = max2(0.0, full_cycle - d.cycle_decode_s) / x_full;
+      if (full) {
+        d.prefill_curve_tokens = x_full;
+        // Shorter chunks, for the latency distribution's prompts: a step's cost is not affine
+        // in the prompt tokens it carries (a memory-bound step absorbs a few for free; a few
+        // hundred tokens already touch every expert of an MoE layer).
+        for (int k = 0; k < prefill_curve_points; ++k) {
+          step_load part = avg;
+          part.prefill_tokens = x_full * prefill_curve_fraction(k) * dv.dp;
+          part.logit_tokens = mb * (1.0 + q.draft) + part.prefill_tokens / q.isl_new;
+          const step_breakdown pb = stage_step(m, g, dv, part);
+          const double cycle = (dv.pp * pb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + part.prefill_tokens, q.hidden) +
+                                d.host_overhead_s) * q.ef;
+          d.prefill_curve_s[k] = max2(0.0, cycle - d.cycle_decode_s);
+        }
+      }
     }
     prefill_s = partial ? whole * full_cycle + min2(full_cycle, d.cycle_decode_s + d.prefill_s_per_token * rest)
                         : d.prefill_chunks * full_cycle;

@@ -64,16 +64,35 @@ TOKENPLAN_HD inline void prompt_grid(double mean, double sigma2, double* len, do
   for (int i = 0; i < prompt_points; ++i) prob[i] /= total;
 }
 
+/// Aggregated: what a step carrying `tokens` prompt tokens adds to the decode-only cycle. Where
+/// aggregated_ttft costed shorter chunks (full depth), piecewise linear through them: (0, 0),
+/// 1/64, 1/16 and 1/4 of the full chunk, and the full chunk; beyond it, the last piece's slope.
+/// Otherwise the affine slope through the full chunk.
+TOKENPLAN_HD inline double aggregated_chunk_extra_s(const pool_metrics& d, double tokens) {
+  const double x_full = d.prefill_curve_tokens;
+  if (!(x_full > 0.0)) return d.prefill_s_per_token * tokens;
+  double x0 = 0.0, e0 = 0.0;
+  for (int k = 0; k <= prefill_curve_points; ++k) {
+    const bool last = k == prefill_curve_points;
+    const double x1 = last ? x_full : x_full * prefill_curve_fraction(k);
+    const double e1 = last ? d.prefill_s_per_token * x_full : d.prefill_curve_s[k];
+    if (tokens <= x1 || last) return e0 + (e1 - e0) * (tokens - x0) / (x1 - x0);
+    x0 = x1;
+    e0 = e1;
+  }
+  return e0;
+}
+
 /// Aggregated: time from arrival at a free slot to the first token of a prompt of `tokens`
 /// uncached tokens: half a cycle to the next step, then a full chunk per cycle and the last
-/// partial chunk at its real size (aggregated_ttft's affine cycle).
+/// partial chunk at its real size (aggregated_chunk_extra_s over the decode-only cycle).
 TOKENPLAN_HD inline double aggregated_prefill_s(const pool_metrics& d, double tokens) {
   const double room = d.chunk_tokens;
   if (!(room >= 1.0)) return 0.5 * d.cycle_s;
-  const double per_chunk = d.cycle_decode_s + d.prefill_s_per_token * room;
+  const double per_chunk = d.cycle_decode_s + aggregated_chunk_extra_s(d, room);
   const double whole = floor_pos(tokens / room);
   const double rest = tokens - whole * room;
-  return whole * per_chunk + (rest > 0.0 ? d.cycle_decode_s + d.prefill_s_per_token * rest : 0.0) + 0.5 * d.cycle_s;
+  return whole * per_chunk + (rest > 0.0 ? d.cycle_decode_s + aggregated_chunk_extra_s(d, rest) : 0.0) + 0.5 * d.cycle_s;
 }
 
 /// Disaggregated: the prefill pool's time for a prompt of `tokens` uncached tokens (its chunks

@@ -108,6 +108,78 @@ TEST(LatencyDist, LastPartialChunkCostsItsRealSize) {
   EXPECT_NEAR(detail::aggregated_prefill_s(d, 2000.0), 0.0725, 1e-12);
 }
 
+// The same pool with the step costed at shorter chunks (full chunk 1,000 tokens, 10 ms over the
+// decode-only cycle): 2 ms at 15.625 tokens (1/64), 4 ms at 62.5 (1/16), 6 ms at 250 (1/4). The
+// extra is piecewise linear through them: 1 ms at 7.8125, 5 ms at 156.25, 8 ms at 625; past the
+// full chunk the last piece's slope (4 ms per 750 tokens): 11.6 ms at 1,300. A prompt of 2,062.5
+// tokens: two full chunks (2 x 30 ms), 62.5 tokens (20 + 4 ms) and half a cycle: 96.5 ms (on the
+// affine line 20.625 + 60 + 12.5 = 93.125 ms).
+TEST(LatencyDist, ShortChunksFollowTheCostedCurve) {
+  pool_metrics d{};
+  d.chunk_tokens = 1000.0;
+  d.cycle_decode_s = 0.020;
+  d.prefill_s_per_token = 1e-5;
+  d.cycle_s = 0.025;
+  d.prefill_curve_tokens = 1000.0;
+  d.prefill_curve_s[0] = 0.002;
+  d.prefill_curve_s[1] = 0.004;
+  d.prefill_curve_s[2] = 0.006;
+  EXPECT_EQ(detail::aggregated_chunk_extra_s(d, 0.0), 0.0);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 7.8125), 0.001, 1e-15);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 62.5), 0.004, 1e-15);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 156.25), 0.005, 1e-15);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 625.0), 0.008, 1e-15);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 1000.0), 0.010, 1e-15);
+  EXPECT_NEAR(detail::aggregated_chunk_extra_s(d, 1300.0), 0.0116, 1e-15);
+  EXPECT_NEAR(detail::aggregated_prefill_s(d, 2062.5), 0.0965, 1e-12);
+  d.prefill_curve_tokens = 0.0;  // not costed: the affine line
+  EXPECT_NEAR(detail::aggregated_prefill_s(d, 2062.5), 0.093125, 1e-12);
+}
+
+// The curve a full evaluation costs. An MoE step at batch 8 reads the experts its tokens touch:
+// a 1/64 chunk already touches far more of them than its share, so the extra per prompt token
+// falls as the chunk grows (concave). A dense step at batch 8 is memory-bound: the first tokens
+// ride on the weight read, so the 1/64 chunk costs less than its share of the full chunk.
+TEST(LatencyDist, ShortChunkCostIsConcaveForMoeAndConvexForADenseMemoryBoundStep) {
+  auto p = testing::hand_problem();
+  serving_config c{};
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  c.mode = mode_aggregated;
+  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  p->workload.input_tail = 4000.0;
+  const pool_metrics dense = evaluate_config(*p, c, eval_report).m.main;
+  ASSERT_GT(dense.prefill_curve_tokens, 0.0);
+  const double dense_full = dense.prefill_s_per_token * dense.prefill_curve_tokens;
+  EXPECT_LT(dense.prefill_curve_s[0], dense_full / 64.0);
+  p->model = testing::deepseek_v3_shape();
+  p->sites[0].gpu.hbm_bytes = 141 * testing::gib;  // an H200's HBM: DeepSeek-V3 in FP8 on 8
+  p->workload.ttft_slo_s = 100.0;                    // the SLOs of a small dense model do not bind it
+  p->workload.tpot_slo_s = 1.0;
+  c.main = pool_config{layout{8, 1, 1, 1}, 2048u, 8u};
+  c.wprec = prec_fp8;
+  c.kvprec = prec_fp8;
+  const evaluation moe_eval = evaluate_config(*p, c, eval_report);
+  ASSERT_EQ(moe_eval.reason, reason_feasible);
+  const pool_metrics& moe = moe_eval.m.main;
+  ASSERT_GT(moe.prefill_curve_tokens, 0.0);
+  double last_per_token = 1e30, last = 0.0;
+  for (int k = 0; k <= detail::prefill_curve_points; ++k) {
+    const bool full = k == detail::prefill_curve_points;
+    const double x = moe.prefill_curve_tokens * (full ? 1.0 : detail::prefill_curve_fraction(k));
+    const double extra = full ? moe.prefill_s_per_token * moe.prefill_curve_tokens : moe.prefill_curve_s[k];
+    EXPECT_GT(extra, last) << "point " << k;
+    EXPECT_LT(extra / x, last_per_token) << "point " << k;
+    last = extra;
+    last_per_token = extra / x;
+  }
+  // Planned-load TTFT quantiles read the curve: a full evaluation without it (the affine line)
+  // gives a lower p50 for the MoE step, whose short prompts touch every expert.
+  pool_metrics affine = moe;
+  affine.prefill_curve_tokens = 0.0;
+  EXPECT_GT(detail::aggregated_prefill_s(moe, 500.0), detail::aggregated_prefill_s(affine, 500.0));
+}
+
 // TPOT of the same pool, OSL 100, half the steps carry a chunk (500 prompt tokens per step of a
 // 1000 room): the mean is the average cycle, 25 ms; a request averages 100 steps, so its p99 is
 // 25 ms + 2.3263 sqrt(0.5 x 0.5 / 100) x 10 ms = 26.163 ms; one step's p99 is a full-chunk cycle.
