@@ -141,8 +141,8 @@ struct pool_metrics {
   double chunk_tokens;             ///< prompt tokens one step prefills per rank (aggregated: the room the decodes leave)
   double cycle_decode_s;           ///< aggregated: the cycle with decodes only (0 when not computed)
   double prefill_s_per_token;      ///< aggregated: what one more prompt token in a step adds to the cycle
-  /// aggregated, full depth: what a step carrying prefill_curve_fraction[k] of the full chunk
-  /// adds to the decode-only cycle (all 0 when not computed: the slope above serves)
+  /// aggregated, full depth: what a step carrying detail::prefill_curve_fraction(k) of the full
+  /// chunk adds to the decode-only cycle (all 0 when not computed: the slope above serves)
   double prefill_curve_s[3];
   double prefill_curve_tokens;     ///< the full chunk those fractions are of (0: not computed)
   double queue_slots;              ///< the M/M/c pool the admission queue is solved on: slots

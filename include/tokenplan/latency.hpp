@@ -116,6 +116,8 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
 /// The chunk sizes, as fractions of the full chunk, at which aggregated_ttft also costs a step
 /// for the latency distribution (pool_metrics::prefill_curve_s): 1/64, 1/16 and 1/4.
 constexpr int prefill_curve_points = 3;
+static_assert(sizeof(pool_metrics::prefill_curve_s) == prefill_curve_points * sizeof(double),
+              "pool_metrics::prefill_curve_s holds one cycle per prefill_curve_fraction");
 TOKENPLAN_HD inline double prefill_curve_fraction(int k) { return k == 0 ? 1.0 / 64.0 : k == 1 ? 1.0 / 16.0 : 0.25; }
 
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
@@ -125,8 +127,9 @@ TOKENPLAN_HD inline double prefill_curve_fraction(int k) { return k == 0 ? 1.0 /
 /// cycle is affine in the prompt tokens a step carries between the decode-only cycle and the
 /// cycle with a full chunk (both computed), so it costs the decode-only cycle plus its tokens at
 /// that slope. `full` (or a partial last chunk) also computes the decode-only cycle and the slope
-/// for latency_dist.hpp. Sets d.prefill_chunks, d.chunk_tokens, d.cycle_decode_s and
-/// d.prefill_s_per_token; returns the time.
+/// for latency_dist.hpp, and `full` the cycles at prefill_curve_fraction of the full chunk. Sets
+/// d.prefill_chunks, d.chunk_tokens, d.cycle_decode_s, d.prefill_s_per_token and (full)
+/// d.prefill_curve_s and d.prefill_curve_tokens; returns the time.
 TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& g, const pool_view& dv,
                                            const step_load& avg, double chunk, const request_terms& q, bool full,
                                            pool_metrics& d) {

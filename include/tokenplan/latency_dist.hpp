@@ -67,7 +67,8 @@ TOKENPLAN_HD inline void prompt_grid(double mean, double sigma2, double* len, do
 /// Aggregated: what a step carrying `tokens` prompt tokens adds to the decode-only cycle. Where
 /// aggregated_ttft costed shorter chunks (full depth), piecewise linear through them: (0, 0),
 /// 1/64, 1/16 and 1/4 of the full chunk, and the full chunk; beyond it, the last piece's slope.
-/// Otherwise the affine slope through the full chunk.
+/// Never decreasing (a point below the one before it is held at that one). Otherwise the affine
+/// slope through the full chunk.
 TOKENPLAN_HD inline double aggregated_chunk_extra_s(const pool_metrics& d, double tokens) {
   const double x_full = d.prefill_curve_tokens;
   if (!(x_full > 0.0)) return d.prefill_s_per_token * tokens;
@@ -75,7 +76,7 @@ TOKENPLAN_HD inline double aggregated_chunk_extra_s(const pool_metrics& d, doubl
   for (int k = 0; k <= prefill_curve_points; ++k) {
     const bool last = k == prefill_curve_points;
     const double x1 = last ? x_full : x_full * prefill_curve_fraction(k);
-    const double e1 = last ? d.prefill_s_per_token * x_full : d.prefill_curve_s[k];
+    const double e1 = max2(e0, last ? d.prefill_s_per_token * x_full : d.prefill_curve_s[k]);
     if (tokens <= x1 || last) return e0 + (e1 - e0) * (tokens - x0) / (x1 - x0);
     x0 = x1;
     e0 = e1;
@@ -197,7 +198,7 @@ TOKENPLAN_HD inline slot_wait prefill_room_wait(const workload_spec& w, const re
   if (!(rho > 0.0)) return s;
   const double new_share = q.isl > 0.0 ? q.isl_new / q.isl : 1.0;
   const double biased = max2(w.input_sq_mean, q.isl * q.isl) / max2(1.0, q.isl) * new_share;  // E[L^2] / E[L], uncached
-  const double per_token_s = (d.cycle_decode_s + d.prefill_s_per_token * room) / room;
+  const double per_token_s = (d.cycle_decode_s + aggregated_chunk_extra_s(d, room)) / room;
   const double mean_s = rho / (1.0 - rho) * 0.5 * biased * per_token_s;
   if (!(mean_s > 0.0)) return s;
   s.p = rho;

@@ -109,13 +109,17 @@ class Loader:
         self.p = subprocess.Popen([load_file, "--each"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def __call__(self, kind, path):
+        if "\n" in path or "\t" in kind:
+            raise ValueError("a path with a newline or a kind with a tab cannot be asked: %r" % path)
         self.p.stdin.write(("%s\t%s\n" % (kind, path)).encode("utf-8"))
         self.p.stdin.flush()
         head = self.p.stdout.readline().split()
         if len(head) != 2:
-            raise RuntimeError("tokenplan_load_file --each stopped (exit %s) on %s" % (self.p.poll(), path))
-        message = self.p.stdout.read(int(head[1])).decode("utf-8", "replace")
-        return int(head[0]), message.strip()
+            raise RuntimeError("tokenplan_load_file --each stopped (exit %s) on %s" % (self.p.wait(timeout=30), path))
+        raw = self.p.stdout.read(int(head[1]))
+        if len(raw) != int(head[1]):
+            raise RuntimeError("tokenplan_load_file --each stopped mid-answer (exit %s) on %s" % (self.p.wait(timeout=30), path))
+        return int(head[0]), raw.decode("utf-8", "replace").strip()
 
     def close(self):
         self.p.stdin.close()
