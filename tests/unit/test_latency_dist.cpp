@@ -29,6 +29,16 @@ detail::request_terms hand_request(double prompt) {
   return q;
 }
 
+// An aggregated BF16 configuration on one GPU: TP 1, 2,048-token chunks, `batch` sequences.
+serving_config one_gpu_bf16(std::uint32_t batch) {
+  serving_config c{};
+  c.wprec = prec_bf16;
+  c.kvprec = prec_bf16;
+  c.mode = mode_aggregated;
+  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, batch};
+  return c;
+}
+
 metrics hand_pool() {
   metrics r{};
   pool_metrics& d = r.main;
@@ -142,11 +152,7 @@ TEST(LatencyDist, ShortChunksFollowTheCostedCurve) {
 // ride on the weight read, so the 1/64 chunk costs less than its share of the full chunk.
 TEST(LatencyDist, ShortChunkCostIsConcaveForMoeAndConvexForADenseMemoryBoundStep) {
   auto p = testing::hand_problem();
-  serving_config c{};
-  c.wprec = prec_bf16;
-  c.kvprec = prec_bf16;
-  c.mode = mode_aggregated;
-  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  serving_config c = one_gpu_bf16(8u);
   p->workload.input_tail = 4000.0;
   const pool_metrics dense = evaluate_config(*p, c, eval_report).m.main;
   ASSERT_GT(dense.prefill_curve_tokens, 0.0);
@@ -398,11 +404,7 @@ TEST(LatencyDist, FixedConcurrencyTtftIsThePrefillNotAnOpenQueue) {
   auto p = testing::hand_problem();
   p->workload.ttft_slo_s = 1e9;
   p->workload.tpot_slo_s = 1e9;
-  serving_config c{};
-  c.wprec = prec_bf16;
-  c.kvprec = prec_bf16;
-  c.mode = mode_aggregated;
-  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 4u};
+  serving_config c = one_gpu_bf16(4u);
   const evaluation open = evaluate_config(*p, c, eval_report);
   ASSERT_EQ(open.reason, reason_feasible);
   EXPECT_GT(open.m.ttft_s, 100.0 * (open.m.main.tpot_s * 200.0));
@@ -419,11 +421,7 @@ TEST(LatencyDist, FixedConcurrencyTtftIsThePrefillNotAnOpenQueue) {
 // bit for bit, and so are the waits without a second queue: a closed loop's TTFT mean and p99.
 TEST(LatencyDist, TpotTailAloneIsTheDistributionsTpot) {
   auto p = testing::hand_problem();
-  serving_config c{};
-  c.wprec = prec_bf16;
-  c.kvprec = prec_bf16;
-  c.mode = mode_aggregated;
-  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  serving_config c = one_gpu_bf16(8u);
   const evaluation e = evaluate_config(*p, c, eval_report);
   ASSERT_EQ(e.reason, reason_feasible);
   const latency_dist t = tpot_tail_of(*p, e);
@@ -443,11 +441,7 @@ TEST(LatencyDist, TpotTailAloneIsTheDistributionsTpot) {
 // A prompt one token past the room costs one more token, not a second full chunk.
 TEST(LatencyDist, PartialChunkInTheSloSizing) {
   auto p = testing::hand_problem();
-  serving_config c{};
-  c.wprec = prec_bf16;
-  c.kvprec = prec_bf16;
-  c.mode = mode_aggregated;
-  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 8u};
+  serving_config c = one_gpu_bf16(8u);
   const double room = 2048.0 - 8.0;
   p->workload.input_tail = room;
   const evaluation at_room = evaluate_config(*p, c, eval_report);
