@@ -54,8 +54,9 @@ std::string value_statistic(const validation_point& vp) {
 
 /// A latency point's prediction, like with like: the predicted mean for a measured mean, the
 /// predicted p99 for a measured p99, at the load the prediction runs the configuration at (its
-/// planned utilisation; a closed loop: its fixed concurrency). A mean TPOT is the cycle at the
-/// mean occupancy (utilisation x slots), not at the largest batch.
+/// planned utilisation; a closed loop: its fixed concurrency). A mean TPOT is the distribution's
+/// mean at that load (detail::tpot_cycle_at_load); a closed loop's, the cycle at its mean
+/// occupancy (utilisation x slots), not at the largest batch.
 double latency_value(const problem& p, const validation_point& vp, const evaluation& best) {
   const std::string stat = value_statistic(vp);
   const latency_dist& l = best.m.latency;
@@ -67,6 +68,7 @@ double latency_value(const problem& p, const validation_point& vp, const evaluat
   }
   if (vp.metric != "tpot_ms") return 1.0 / best.m.tpot_s;  // output tokens per second per user
   if (stat == "p99") return l.tpot_p99_s * 1e3;
+  if (!p.workload.closed_loop) return l.tpot_mean_s * 1e3;
   serving_config c = best.cfg;
   const double occupied = std::floor(c.main.batch * best.m.main.utilisation + 0.5);
   c.main.batch = static_cast<std::uint32_t>(std::max(1.0, occupied));

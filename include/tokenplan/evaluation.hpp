@@ -145,6 +145,9 @@ struct pool_metrics {
   /// chunk adds to the decode-only cycle (all 0 when not computed: the slope above serves)
   double prefill_curve_s[3];
   double prefill_curve_tokens;     ///< the full chunk those fractions are of (0: not computed)
+  /// aggregated, full depth: the decode-only cycle with detail::decode_curve_fraction(k) of the
+  /// micro-batch's decodes (all 0 when not computed: cycle_decode_s serves at every occupancy)
+  double decode_curve_s[3];
   double queue_slots;              ///< the M/M/c pool the admission queue is solved on: slots
   double queue_hold_s;             ///< and how long a request holds one
   double admission_slots;          ///< requests the engine admits at once (>= queue_slots): the slot

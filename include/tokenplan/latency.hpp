@@ -120,6 +120,13 @@ static_assert(sizeof(pool_metrics::prefill_curve_s) == prefill_curve_points * si
               "pool_metrics::prefill_curve_s holds one cycle per prefill_curve_fraction");
 TOKENPLAN_HD inline double prefill_curve_fraction(int k) { return k == 0 ? 1.0 / 64.0 : k == 1 ? 1.0 / 16.0 : 0.25; }
 
+/// The occupancies, as fractions of the micro-batch's decodes, at which aggregated_ttft also costs
+/// the decode-only cycle for the TPOT at a load below full (pool_metrics::decode_curve_s).
+constexpr int decode_curve_points = 3;
+static_assert(sizeof(pool_metrics::decode_curve_s) == decode_curve_points * sizeof(double),
+              "pool_metrics::decode_curve_s holds one cycle per decode_curve_fraction");
+TOKENPLAN_HD inline double decode_curve_fraction(int k) { return 0.25 * (k + 1); }
+
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
 /// half a cycle, and (an engine that admits prompts every few steps) the longest admission hold,
@@ -158,6 +165,18 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
                           d.host_overhead_s) * q.ef;
       d.prefill_s_per_token = max2(0.0, full_cycle - d.cycle_decode_s) / x_full;
       if (full) {
+        // Fewer decodes, for the TPOT at a load below full occupancy: the same step with a
+        // share of the micro-batch's sequences (their host work too).
+        for (int k = 0; k < decode_curve_points; ++k) {
+          const double frac = decode_curve_fraction(k);
+          step_load part = decode_only;
+          part.decode_seqs = mb * frac;
+          part.logit_tokens = part.decode_seqs * (1.0 + q.draft);
+          const step_breakdown pb = stage_step(m, g, dv, part);
+          const double host = d.host_overhead_s - (1.0 - frac) * mb * d.micro_batches / dv.dp * g.sequence_overhead_s;
+          d.decode_curve_s[k] = (dv.pp * pb.stage_s + pp_hops(g, dv, q.gpn, part.decode_seqs * (1.0 + q.draft), q.hidden) +
+                                 host) * q.ef;
+        }
         d.prefill_curve_tokens = x_full;
         // Shorter chunks, for the latency distribution's prompts: a step's cost is not affine
         // in the prompt tokens it carries (a memory-bound step absorbs a few for free; a few

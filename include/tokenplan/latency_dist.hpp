@@ -244,10 +244,45 @@ TOKENPLAN_HD inline double admission_hold_s(const request_terms& q, bool disagg,
   return disagg ? 0.0 : q.hold_steps * d.cycle_s;
 }
 
-/// TPOT of a configuration evaluated into `r` (latency.hpp's pool figures): the mean is the
-/// average cycle; a request's TPOT averages its O / tau steps, a share f of which carries a
-/// prefill chunk (f = prefill tokens per step over the chunk: the room, at most the tail prompt),
-/// so the mean of its steps spreads by sqrt(f (1 - f) / steps) of the chunk's extra cycle
+/// The decode-only cycle of aggregated pool `d` with a share `f` of its micro-batch's decodes:
+/// piecewise linear through decode_curve_fraction's points and the full micro-batch
+/// (cycle_decode_s); below the first point, that point's cycle (the weights are read whatever
+/// the batch). cycle_decode_s where the points were not computed.
+TOKENPLAN_HD inline double decode_cycle_at(const pool_metrics& d, double f) {
+  if (!(d.decode_curve_s[0] > 0.0)) return d.cycle_decode_s;
+  double x0 = decode_curve_fraction(0), c0 = d.decode_curve_s[0];
+  if (f <= x0) return c0;
+  for (int k = 1; k <= decode_curve_points; ++k) {
+    const bool last = k == decode_curve_points;
+    const double x1 = last ? 1.0 : decode_curve_fraction(k);
+    const double c1 = last ? d.cycle_decode_s : d.decode_curve_s[k];
+    if (f <= x1 || last) return c0 + (c1 - c0) * (min2(f, 1.0) - x0) / (x1 - x0);
+    x0 = x1;
+    c0 = c1;
+  }
+  return d.cycle_decode_s;
+}
+
+/// The mean cycle of aggregated pool `d` run at utilisation `u` (< 1) of its full-occupancy
+/// capacity. Requests arrive at u times the full rate, so prompts cost the share u phi of every
+/// second (phi: the prompts' share of the full cycle, 1 - cycle_decode_s / cycle_s), and the mean
+/// cycle is the decode-only cycle over (1 - u phi). The decodes are the slot queue's occupancy,
+/// u of the micro-batch: decode_cycle_at(u). Not re-solved by Little's law with the faster cycle
+/// (a shorter hold, fewer sequences, a faster cycle again): near compute saturation that fixed
+/// point is degenerate: five MLPerf Server p99 TPOTs measured near their bound read 0.51-0.58x
+/// with it (docs/validation.md). Sets `decode_cycle` to the decode-only cycle used.
+TOKENPLAN_HD inline double tpot_cycle_at_load(const pool_metrics& d, double u, double& decode_cycle) {
+  const double phi = d.cycle_s > d.cycle_decode_s ? 1.0 - d.cycle_decode_s / d.cycle_s : 0.0;
+  decode_cycle = decode_cycle_at(d, u);
+  return decode_cycle / (1.0 - u * phi);
+}
+
+/// TPOT of a configuration evaluated into `r` (latency.hpp's pool figures) at main-pool
+/// utilisation `u` (1, or 0 for not known: full occupancy, what the SLO sizing checks): the mean
+/// is the average cycle, at a load below full tpot_cycle_at_load's (aggregated, open arrivals; a
+/// closed loop and a disaggregated decode pool keep the full-occupancy cycle); a request's TPOT
+/// averages its O / tau steps, a share f of which carries a prefill chunk (f = prefill tokens
+/// per step over the chunk: the room, at most the tail prompt), so the mean of its steps spreads by sqrt(f (1 - f) / steps) of the chunk's extra cycle
 /// (binomial, normal approximation). With every answer the mean length, the p99 over requests is
 /// the mean plus z_p99 of that spread; with answers of spread lengths (w.output_sq_mean above
 /// OSL^2: a lognormal through both on prompt_grid's points), the p99 is the TPOT that 1% of
@@ -256,23 +291,29 @@ TOKENPLAN_HD inline double admission_hold_s(const request_terms& q, bool disagg,
 /// cycle. One step's (ITL) p99 is the full-chunk cycle when more than 1% of steps carry a chunk,
 /// else the decode-only cycle. Fills the TPOT and ITL fields of `out` only.
 TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& q, bool disagg, double dp,
-                                   const metrics& r, latency_dist& out) {
+                                   const metrics& r, latency_dist& out, double u = 1.0) {
   const pool_metrics& d = r.main;
   out.tpot_mean_s = d.tpot_s;
   out.tpot_p99_s = d.tpot_s;
   out.itl_p99_s = d.tpot_s;
   if (!disagg && d.chunk_tokens >= 1.0 && d.cycle_decode_s > 0.0) {
+    // At a load u below full occupancy (open arrivals; a closed loop keeps its users) the steps
+    // run faster: tpot_cycle_at_load.
+    const double load = !w.closed_loop && u > 0.0 && u < 1.0 ? u : 1.0;
+    double decode_cycle = d.cycle_decode_s;
+    const double cycle = load < 1.0 ? tpot_cycle_at_load(d, load, decode_cycle) : d.cycle_s;
+    out.tpot_mean_s = cycle / q.tau;
     // A step that carries prefill carries at most its room, and a prompt at most the tail's
     // tokens: that chunk sets the slow steps, and the share of steps carrying one keeps the mean.
     const double chunk = min2(d.chunk_tokens, max2(1.0, q.isl_new_tail));
-    const double full_chunk = d.cycle_decode_s + d.prefill_s_per_token * chunk;
-    const double share = min2(1.0, d.prefill_tokens_per_step / (dp * chunk));
-    const double one_step = sqrt(share * (1.0 - share)) * max2(0.0, full_chunk - d.cycle_decode_s);
+    const double full_chunk = decode_cycle + d.prefill_s_per_token * chunk;
+    const double share = min2(1.0, d.prefill_tokens_per_step * load * cycle / d.cycle_s / (dp * chunk));
+    const double one_step = sqrt(share * (1.0 - share)) * max2(0.0, full_chunk - decode_cycle);
     const double sq = q.osl * q.osl;
-    double p99_cycle = d.cycle_s;
+    double p99_cycle = cycle;
     if (!(w.output_sq_mean > sq * (1.0 + 1e-9)) || !(one_step > 0.0)) {
       const double steps = max2(1.0, q.osl / q.tau);
-      p99_cycle = d.cycle_s + z_p99 * sqrt(share * (1.0 - share) / steps) * max2(0.0, full_chunk - d.cycle_decode_s);
+      p99_cycle = cycle + z_p99 * sqrt(share * (1.0 - share) / steps) * max2(0.0, full_chunk - decode_cycle);
     } else {
       double len[prompt_points], prob[prompt_points];
       prompt_grid(q.osl, queueing::log_pos(w.output_sq_mean / sq), len, prob);
@@ -280,11 +321,11 @@ TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& 
         double share_over = 0.0;
         for (int i = 0; i < prompt_points; ++i) {
           const double spread = one_step / sqrt(max2(1.0, len[i] / q.tau));
-          share_over += prob[i] * (1.0 - queueing::normal_cdf((x - d.cycle_s) / spread));
+          share_over += prob[i] * (1.0 - queueing::normal_cdf((x - cycle) / spread));
         }
         return share_over;
       };
-      double lo = d.cycle_s, hi = max2(d.cycle_s, full_chunk);
+      double lo = cycle, hi = max2(cycle, full_chunk);
       if (over(hi) > 0.01) {
         p99_cycle = hi;
       } else {
@@ -296,8 +337,8 @@ TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& 
         p99_cycle = hi;
       }
     }
-    out.tpot_p99_s = max2(d.tpot_s, min2(full_chunk, p99_cycle) / q.tau);
-    out.itl_p99_s = (share > 0.01 ? max2(full_chunk, d.cycle_s) : d.cycle_decode_s) / q.tau;
+    out.tpot_p99_s = max2(out.tpot_mean_s, min2(full_chunk, p99_cycle) / q.tau);
+    out.itl_p99_s = (share > 0.01 ? max2(full_chunk, cycle) : decode_cycle) / q.tau;
   }
 }
 
@@ -320,7 +361,7 @@ TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_
   out.ttft_p50_s = ttft_quantile(pre, prob, a, b, 0.5, hold);
   out.ttft_p90_s = ttft_quantile(pre, prob, a, b, 0.1, hold);
   out.ttft_p99_s = ttft_quantile(pre, prob, a, b, 0.01, hold);
-  tpot_tail(w, q, disagg, dp, r, out);
+  tpot_tail(w, q, disagg, dp, r, out, u_main);
   return out;
 }
 

@@ -203,6 +203,41 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
 }
 
+// Below full occupancy the steps run faster. The hand pool's prompts are a fifth of its full cycle
+// (phi = 1 - 20/25 = 0.2); decode-only cycles of 11, 14 and 17 ms at a quarter, half and three
+// quarters of the batch. At half load: the decodes of half the batch (14 ms) over 1 - 0.5 x 0.2,
+// 15.56 ms; a step carries 500 x 0.5 x 15.56/25 = 155.6 prompt tokens, so a share 0.1556 of the
+// steps carries the 1,000-token chunk (14 + 10 = 24 ms). At 0.6: 14 + 3 x 0.1/0.25 = 15.2 ms over
+// 0.88; at 0.1 the quarter's 11 ms over 0.98; at full load the full cycle, 20/0.8 = 25 ms. Without
+// the costed occupancies the full batch's decode-only cycle serves: 20/0.9 at half load.
+TEST(LatencyDist, TpotAtALoadBelowFullRunsFasterSteps) {
+  model_spec m = testing::llama8b_shape();
+  workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
+  const detail::request_terms q = hand_request(1000.0);
+  metrics r = hand_pool();
+  pool_metrics& d = r.main;
+  d.decode_curve_s[0] = 0.011, d.decode_curve_s[1] = 0.014, d.decode_curve_s[2] = 0.017;
+  double dec = 0.0;
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, dec), 0.014 / 0.9, 1e-15);
+  EXPECT_NEAR(dec, 0.014, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.6, dec), 0.0152 / 0.88, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.1, dec), 0.011 / 0.98, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 1.0, dec), 0.025, 1e-15);
+  const latency_dist half = detail::latency_at(m, w, q, false, 1.0, r, 0.5, 0.0);
+  const double cycle = 0.014 / 0.9, share = 500.0 * 0.5 * cycle / 0.025 / 1000.0;
+  EXPECT_NEAR(half.tpot_mean_s, cycle, 1e-15);
+  EXPECT_NEAR(half.tpot_p99_s, cycle + 2.3263478740408408 * std::sqrt(share * (1.0 - share) / 100.0) * 0.010, 1e-12);
+  EXPECT_NEAR(half.itl_p99_s, 0.024, 1e-15);
+  // Full occupancy (and 0: not known) is the full cycle the SLO sizing checks.
+  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 1.0, 0.0).tpot_mean_s, 0.025, 1e-15);
+  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.0, 0.0).tpot_mean_s, 0.025, 1e-15);
+  // A closed loop keeps its users decoding: the full cycle at any utilisation.
+  w.closed_loop = true;
+  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.5, 0.0).tpot_mean_s, 0.025, 1e-15);
+  d.decode_curve_s[0] = d.decode_curve_s[1] = d.decode_curve_s[2] = 0.0;
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, dec), 0.020 / 0.9, 1e-15);
+}
+
 // An engine that admits prompts every few steps holds each one a uniform share of the steps beyond
 // the next. Every prompt prefills in 0.1 s and the hold is uniform on [0, 0.2 s]: with no wait the
 // TTFT is uniform on [0.1, 0.3], so its median is 0.2, its p90 0.28 and its p99 0.298. With a fifth
@@ -425,10 +460,16 @@ TEST(LatencyDist, TpotTailAloneIsTheDistributionsTpot) {
   const evaluation e = evaluate_config(*p, c, eval_report);
   ASSERT_EQ(e.reason, reason_feasible);
   const latency_dist t = tpot_tail_of(*p, e);
-  EXPECT_EQ(t.tpot_mean_s, e.m.latency.tpot_mean_s);
-  EXPECT_EQ(t.tpot_p99_s, e.m.latency.tpot_p99_s);
-  EXPECT_EQ(t.itl_p99_s, e.m.latency.itl_p99_s);
+  // tpot_tail_of is the TPOT at full occupancy (what the SLO sizing checks); the plan's load is
+  // below it, where the steps run faster.
+  const latency_dist full = latency_at_load(*p, e, 1.0, e.m.prefill.utilisation);
+  EXPECT_EQ(t.tpot_mean_s, full.tpot_mean_s);
+  EXPECT_EQ(t.tpot_p99_s, full.tpot_p99_s);
+  EXPECT_EQ(t.itl_p99_s, full.itl_p99_s);
   EXPECT_EQ(t.ttft_p99_s, 0.0);
+  ASSERT_LT(e.m.main.utilisation, 1.0);
+  EXPECT_LT(e.m.latency.tpot_mean_s, t.tpot_mean_s);
+  EXPECT_LE(e.m.latency.tpot_p99_s, t.tpot_p99_s);
   // wait_survival with no second wait: the general formula's terms, each as it computes them.
   const detail::slot_wait a{0.3, 7.0}, none{0.0, 1.0};
   for (double x : {0.0, 0.01, 0.2, 1.5}) {
