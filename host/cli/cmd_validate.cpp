@@ -33,17 +33,19 @@ Usage:
 
 Each FILE holds measured points as JSON Lines (see configs/validation/ and docs/validation.md):
 model, GPU and count, engine, parallelism, precision, input/output lengths, operating point
-(offline, server SLO, concurrency, max throughput, production), metric, value, source. What a
-point does not publish (TP, precision, batch) is searched, and the best-throughput feasible
-configuration is the prediction. For every point it prints predicted vs measured, the absolute
-percentage error and, leave-one-source-out, the error once the factors are refitted (from their
-fixed priors, as 'tokenplan calibrate' fits them) without any point of the point's source (one
-MLPerf round, one blog: the point's source_group). The summary leads with the cross-validated
-figures: median and p90 error and the share of points off by more than 1.5x, overall and per
-category (dense and MoE throughput, TTFT, TPOT, per-user speed), then the same in-sample, then
-each fitted factor with its range across the folds (a factor that swings is missing physics).
---no-loo skips the refits (in-sample only; a second instead of a minute). The table fits 80
-columns; --wide puts each point's metric and configuration on its line (100+ columns).
+(offline, server SLO, concurrency, max throughput, burst, production, request rate), metric,
+value, source. What a point does not publish (TP, precision, batch) is searched, and the
+best-throughput feasible configuration is the prediction; a point at a request rate is predicted
+at the occupancy the rate makes (Little's law). For every point it prints predicted vs
+measured, the absolute percentage error and, leave-one-source-out, the error once the factors
+are refitted (from their fixed priors, as 'tokenplan calibrate' fits them) without any point of
+the point's source (one MLPerf round, one blog: the point's source_group). The summary leads
+with the cross-validated figures: median and p90 error and the share of points off by more than
+1.5x, overall and per category (dense and MoE throughput, TTFT, TPOT, per-user speed), then the
+same in-sample, then each fitted factor with its range across the folds (a factor that swings
+is missing physics). --no-loo skips the refits (in-sample only; a second instead of a minute).
+The table fits 80 columns; --wide puts each point's metric and configuration on its line
+(100+ columns).
 
 Examples:
   tokenplan validate configs/validation/public-points.jsonl

@@ -31,11 +31,13 @@ struct validation_point {
   double input_p99 = 0;            ///< the data set's 99th-percentile prompt (0: not published)
   double output_std = 0;           ///< standard deviation of the answers' lengths (0: not published)
   double output_max = 0;           ///< the longest answer the data set allows (0: not published)
-  /// offline | server_slo | concurrency | max_throughput | burst | production. A burst: `requests`
-  /// prompts submitted at once, throughput over the time to the last answer.
+  /// offline | server_slo | concurrency | max_throughput | burst | production | request_rate. A
+  /// burst: `requests` prompts submitted at once, throughput over the time to the last answer. A
+  /// request rate: Poisson arrivals at `request_rate`, latency at the load they make.
   std::string kind;
   std::uint32_t concurrency = 0;
   std::uint32_t requests = 0;      ///< a burst's prompt count (0 for every other kind)
+  double request_rate = 0;         ///< kind request_rate: requests per second over the point's scope (else 0)
   /// The engine's published cap on sequences in flight per attention-DP rank (per instance
   /// without attention DP): vLLM max_num_seqs, TensorRT-LLM max_batch_size (MLPerf gpu_batch_size),
   /// SGLang max_running_requests. 0: not published (the batch is searched, and admission is
@@ -66,6 +68,13 @@ double normal_quantile(double q);
 /// `output_sigma`: the log-sd of the answers' lognormal (0: every answer the mean).
 double burst_value(const problem& p, const validation_point& vp, const evaluation& best, double instances,
                    double output_sigma);
+
+/// A point of kind "request_rate" (Poisson arrivals at vp.request_rate over `instances`
+/// instances of `best`, a full evaluation of the configuration chosen for it on problem `p`): the
+/// configuration at the occupancy Little's law gives, evaluated in full with its latency at the
+/// rate's utilisation `u` of that occupancy's capacity (validation_rate.cpp).
+evaluation request_rate_evaluation(const problem& p, const validation_point& vp, const evaluation& best,
+                                   double instances, double& u);
 
 /// Reads JSON Lines of points. Throws config_error naming file, line and field.
 std::vector<validation_point> load_points(const std::string& path);

@@ -39,7 +39,8 @@ bool opt_bool(field_reader& r, const std::string& key, bool fallback) {
   return r.boolean(key);
 }
 
-const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "burst", "production"};
+const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "burst", "production",
+                                         "request_rate"};
 const std::vector<std::string> metrics_known = {"output_tokens_per_s", "total_tokens_per_s", "input_tokens_per_s",
                                                 "requests_per_s", "tpot_ms", "ttft_ms", "output_tokens_per_s_per_user"};
 const std::vector<std::string> scopes = {"system", "per_gpu", "per_node"};
@@ -149,6 +150,15 @@ std::vector<validation_point> load_points(const std::string& path) {
     if (p.kind != "burst" && p.requests > 0) {
       op.fail("requests", "only a burst (kind \"burst\") has a prompt count; kind is \"" + p.kind + "\"");
     }
+    // A benchmark at a stated request rate (vllm bench serve --request-rate, Poisson arrivals):
+    // the rate is the load, so it is part of the point.
+    p.request_rate = opt_number(op, "request_rate", positive(1e9));
+    if (p.kind == "request_rate" && !(p.request_rate > 0.0)) {
+      op.fail("request_rate", "kind \"request_rate\" needs \"request_rate\": the requests per second offered");
+    }
+    if (p.kind != "request_rate" && p.request_rate > 0.0) {
+      op.fail("request_rate", "only kind \"request_rate\" has a request rate; kind is \"" + p.kind + "\"");
+    }
     p.ttft_ms = opt_number(op, "ttft_ms", positive(1e9));
     p.tpot_ms = opt_number(op, "tpot_ms", positive(1e9));
     const std::string pct = opt_string(op, "latency_percentile");
@@ -170,6 +180,9 @@ std::vector<validation_point> load_points(const std::string& path) {
     check_enum(r, "metric", p.metric, metrics_known);
     p.scope = r.string("scope");
     check_enum(r, "scope", p.scope, scopes);
+    if (p.kind == "request_rate" && p.scope != "system") {
+      r.fail("scope", "a request rate is the whole system's (the rate the benchmark client sends); scope is \"" + p.scope + "\"");
+    }
     if (p.kind == "burst" && p.scope != "system") {
       r.fail("scope", "a burst's throughput is the whole system's (its prompts over the time to the last answer); scope is \"" +
                           p.scope + "\"");

@@ -145,6 +145,10 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     w.output_tail = w.output_tokens;
     // The answers' spread (decode attends to E[O^2] / E[O]); without it every answer the mean.
     w.output_sq_mean = w.output_tokens * w.output_tokens + vp.output_std * vp.output_std;
+    if (vp.kind == "request_rate" && vp.disaggregated) {
+      bail("the load a request rate makes on disaggregated pools is not modelled");
+      continue;
+    }
     if (vp.kind == "burst") {
       if (x.latency_metric) { bail("the latency of an open burst is not modelled (its throughput is)"); continue; }
       // The answers of a burst: a lognormal through the mean and the published spread, else through
@@ -412,6 +416,18 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u_run * isl * best_instances;
     else if (vp.metric == "total_tokens_per_s") r.value = pool.requests_per_s * u_run * (isl + osl) * best_instances;
     else if (vp.metric == "requests_per_s") r.value = pool.requests_per_s * u_run * best_instances;
+  }
+  // A benchmark at a stated request rate: the configuration at the occupancy the rate makes
+  // (request_rate_evaluation); a throughput is the rate's, up to the capacity.
+  if (vp.kind == "request_rate" && r.best.cfg.mode == mode_aggregated && best_instances > 0.0) {
+    double u = 0.0;
+    r.best = request_rate_evaluation(p, vp, r.best, best_instances, u);
+    const pool_metrics& pool = r.best.m.main;
+    const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
+    if (vp.metric == "output_tokens_per_s") r.value = pool.output_tokens_per_s * u * best_instances;
+    else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u * isl * best_instances;
+    else if (vp.metric == "total_tokens_per_s") r.value = pool.requests_per_s * u * (isl + osl) * best_instances;
+    else if (vp.metric == "requests_per_s") r.value = pool.requests_per_s * u * best_instances;
   }
   if (vp.kind == "burst" && r.best.cfg.mode == mode_aggregated) {
     r.value = burst_value(p, vp, r.best, best_instances, x.output_sigma);

@@ -125,7 +125,7 @@ TOKENPLAN_HD inline double prefill_curve_fraction(int k) { return k == 0 ? 1.0 /
 constexpr int decode_curve_points = 3;
 static_assert(sizeof(pool_metrics::decode_curve_s) == decode_curve_points * sizeof(double),
               "pool_metrics::decode_curve_s holds one cycle per decode_curve_fraction");
-TOKENPLAN_HD inline double decode_curve_fraction(int k) { return 0.25 * (k + 1); }
+TOKENPLAN_HD inline double decode_curve_fraction(int k) { return k == 0 ? 1.0 / 16.0 : k == 1 ? 0.25 : 0.5; }
 
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
@@ -136,7 +136,8 @@ TOKENPLAN_HD inline double decode_curve_fraction(int k) { return 0.25 * (k + 1);
 /// that slope. `full` (or a partial last chunk) also computes the decode-only cycle and the slope
 /// for latency_dist.hpp, and `full` the cycles at prefill_curve_fraction of the full chunk. Sets
 /// d.prefill_chunks, d.chunk_tokens, d.cycle_decode_s, d.prefill_s_per_token and (full)
-/// d.prefill_curve_s and d.prefill_curve_tokens; returns the time.
+/// d.prefill_curve_s, d.prefill_curve_tokens and d.decode_curve_s (the decode-only cycle at
+/// decode_curve_fraction of the micro-batch); returns the time.
 TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& g, const pool_view& dv,
                                            const step_load& avg, double chunk, const request_terms& q, bool full,
                                            pool_metrics& d) {

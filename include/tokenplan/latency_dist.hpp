@@ -266,14 +266,16 @@ TOKENPLAN_HD inline double decode_cycle_at(const pool_metrics& d, double f) {
 /// The mean cycle of aggregated pool `d` run at utilisation `u` (< 1) of its full-occupancy
 /// capacity. Requests arrive at u times the full rate, so prompts cost the share u phi of every
 /// second (phi: the prompts' share of the full cycle, 1 - cycle_decode_s / cycle_s), and the mean
-/// cycle is the decode-only cycle over (1 - u phi). The decodes are the slot queue's occupancy,
-/// u of the micro-batch: decode_cycle_at(u). Not re-solved by Little's law with the faster cycle
+/// cycle is the decode-only cycle over (1 - u phi). The decodes are the slot queue's occupancy as
+/// a decoding request sees it: itself and u of the other B - 1 slots of its rank (B the rank's
+/// micro-batch, `dp` ranks): decode_cycle_at((1 + u (B - 1)) / B). Not re-solved by Little's law with the faster cycle
 /// (a shorter hold, fewer sequences, a faster cycle again): near compute saturation that fixed
 /// point is degenerate: five MLPerf Server p99 TPOTs measured near their bound read 0.51-0.58x
 /// with it (docs/validation.md). Sets `decode_cycle` to the decode-only cycle used.
-TOKENPLAN_HD inline double tpot_cycle_at_load(const pool_metrics& d, double u, double& decode_cycle) {
+TOKENPLAN_HD inline double tpot_cycle_at_load(const pool_metrics& d, double u, double dp, double& decode_cycle) {
   const double phi = d.cycle_s > d.cycle_decode_s ? 1.0 - d.cycle_decode_s / d.cycle_s : 0.0;
-  decode_cycle = decode_cycle_at(d, u);
+  const double b = max2(1.0, d.decode_tokens_per_step / max2(1.0, dp));
+  decode_cycle = decode_cycle_at(d, (1.0 + u * (b - 1.0)) / b);
   return decode_cycle / (1.0 - u * phi);
 }
 
@@ -301,13 +303,14 @@ TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& 
     // run faster: tpot_cycle_at_load.
     const double load = !w.closed_loop && u > 0.0 && u < 1.0 ? u : 1.0;
     double decode_cycle = d.cycle_decode_s;
-    const double cycle = load < 1.0 ? tpot_cycle_at_load(d, load, decode_cycle) : d.cycle_s;
+    const double cycle = load < 1.0 ? tpot_cycle_at_load(d, load, dp, decode_cycle) : d.cycle_s;
     out.tpot_mean_s = cycle / q.tau;
     // A step that carries prefill carries at most its room, and a prompt at most the tail's
     // tokens: that chunk sets the slow steps, and the share of steps carrying one keeps the mean.
     const double chunk = min2(d.chunk_tokens, max2(1.0, q.isl_new_tail));
     const double full_chunk = decode_cycle + d.prefill_s_per_token * chunk;
-    const double share = min2(1.0, d.prefill_tokens_per_step * load * cycle / d.cycle_s / (dp * chunk));
+    const double per_step = load < 1.0 ? d.prefill_tokens_per_step * load * cycle / d.cycle_s : d.prefill_tokens_per_step;
+    const double share = min2(1.0, per_step / (dp * chunk));
     const double one_step = sqrt(share * (1.0 - share)) * max2(0.0, full_chunk - decode_cycle);
     const double sq = q.osl * q.osl;
     double p99_cycle = cycle;

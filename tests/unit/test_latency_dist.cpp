@@ -203,13 +203,13 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
 }
 
-// Below full occupancy the steps run faster. The hand pool's prompts are a fifth of its full cycle
-// (phi = 1 - 20/25 = 0.2); decode-only cycles of 11, 14 and 17 ms at a quarter, half and three
-// quarters of the batch. At half load: the decodes of half the batch (14 ms) over 1 - 0.5 x 0.2,
-// 15.56 ms; a step carries 500 x 0.5 x 15.56/25 = 155.6 prompt tokens, so a share 0.1556 of the
-// steps carries the 1,000-token chunk (14 + 10 = 24 ms). At 0.6: 14 + 3 x 0.1/0.25 = 15.2 ms over
-// 0.88; at 0.1 the quarter's 11 ms over 0.98; at full load the full cycle, 20/0.8 = 25 ms. Without
-// the costed occupancies the full batch's decode-only cycle serves: 20/0.9 at half load.
+// Below full occupancy the steps run faster. Hand pool: prompts a fifth of the full cycle (phi = 0.2),
+// 5 sequences a rank, decode-only cycles 11, 14, 17 ms at 1/16, 1/4, 1/2 of them. A request sees
+// itself and u of the 4 others: at half load 3/5 of the batch, 17 + 3 x 0.1/0.5 = 17.6 ms, over
+// 1 - 0.5 x 0.2: 19.56 ms; a step carries 500 x 0.5 x 19.56/25 prompt tokens, that share of the
+// steps the 1,000-token chunk (17.6 + 10 ms). At 0.6: 0.68 of it, 18.08 ms over 0.88; at 0.1: 0.28,
+// 14 + 3 x 0.03/0.25 = 14.36 ms over 0.98; with 100 a rank at 0.05: 0.0595, below 1/16, 11 ms over
+// 0.99; full: 20/0.8 = 25 ms. Without the costed occupancies, the full decode cycle: 20/0.9 at half.
 TEST(LatencyDist, TpotAtALoadBelowFullRunsFasterSteps) {
   model_spec m = testing::llama8b_shape();
   workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
@@ -217,25 +217,26 @@ TEST(LatencyDist, TpotAtALoadBelowFullRunsFasterSteps) {
   metrics r = hand_pool();
   pool_metrics& d = r.main;
   d.decode_curve_s[0] = 0.011, d.decode_curve_s[1] = 0.014, d.decode_curve_s[2] = 0.017;
+  d.decode_tokens_per_step = 5.0;
   double dec = 0.0;
-  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, dec), 0.014 / 0.9, 1e-15);
-  EXPECT_NEAR(dec, 0.014, 1e-15);
-  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.6, dec), 0.0152 / 0.88, 1e-15);
-  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.1, dec), 0.011 / 0.98, 1e-15);
-  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 1.0, dec), 0.025, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, 1.0, dec), 0.0176 / 0.9, 1e-15);
+  EXPECT_NEAR(dec, 0.0176, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.6, 1.0, dec), 0.01808 / 0.88, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.1, 1.0, dec), 0.01436 / 0.98, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 1.0, 1.0, dec), 0.025, 1e-15);
   const latency_dist half = detail::latency_at(m, w, q, false, 1.0, r, 0.5, 0.0);
-  const double cycle = 0.014 / 0.9, share = 500.0 * 0.5 * cycle / 0.025 / 1000.0;
+  const double cycle = 0.0176 / 0.9, share = 500.0 * 0.5 * cycle / 0.025 / 1000.0;
   EXPECT_NEAR(half.tpot_mean_s, cycle, 1e-15);
   EXPECT_NEAR(half.tpot_p99_s, cycle + 2.3263478740408408 * std::sqrt(share * (1.0 - share) / 100.0) * 0.010, 1e-12);
-  EXPECT_NEAR(half.itl_p99_s, 0.024, 1e-15);
-  // Full occupancy (and 0: not known) is the full cycle the SLO sizing checks.
-  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 1.0, 0.0).tpot_mean_s, 0.025, 1e-15);
+  EXPECT_NEAR(half.itl_p99_s, 0.0276, 1e-15);
+  EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 1.0, 0.0).tpot_mean_s, 0.025, 1e-15);  // full: the sizing's
   EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.0, 0.0).tpot_mean_s, 0.025, 1e-15);
-  // A closed loop keeps its users decoding: the full cycle at any utilisation.
-  w.closed_loop = true;
+  w.closed_loop = true;  // a closed loop keeps its users decoding: the full cycle at any utilisation
   EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.5, 0.0).tpot_mean_s, 0.025, 1e-15);
+  d.decode_tokens_per_step = 100.0;
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.05, 1.0, dec), 0.011 / 0.99, 1e-15);
   d.decode_curve_s[0] = d.decode_curve_s[1] = d.decode_curve_s[2] = 0.0;
-  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, dec), 0.020 / 0.9, 1e-15);
+  EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, 1.0, dec), 0.020 / 0.9, 1e-15);
 }
 
 // An engine that admits prompts every few steps holds each one a uniform share of the steps beyond
