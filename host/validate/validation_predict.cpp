@@ -52,6 +52,18 @@ std::string value_statistic(const validation_point& vp) {
   return pct == "mean" || pct == "p50" || pct == "p90" ? pct : "p99";
 }
 
+/// A throughput metric's value for `instances` instances of `pool` at utilisation `u` (output,
+/// input, total tokens or requests per second); false for a latency or per-user metric.
+bool throughput_value(const std::string& metric, const pool_metrics& pool, double u, double isl, double osl,
+                      double instances, double& value) {
+  if (metric == "output_tokens_per_s") value = pool.output_tokens_per_s * u * instances;
+  else if (metric == "input_tokens_per_s") value = pool.requests_per_s * u * isl * instances;
+  else if (metric == "total_tokens_per_s") value = pool.requests_per_s * u * (isl + osl) * instances;
+  else if (metric == "requests_per_s") value = pool.requests_per_s * u * instances;
+  else return false;
+  return true;
+}
+
 /// A latency point's prediction, like with like: the predicted mean for a measured mean, the
 /// predicted p99 for a measured p99, at the load the prediction runs the configuration at (its
 /// planned utilisation; a closed loop: its fixed concurrency). A mean TPOT is the distribution's
@@ -351,13 +363,11 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     double value = 0.0;
     // Throughput delivered at the load the SLO allows (the utilisation queueing leaves).
     const double u = pool.utilisation;
-    if (vp.metric == "output_tokens_per_s") value = pool.output_tokens_per_s * u * instances;
-    else if (vp.metric == "input_tokens_per_s") value = pool.requests_per_s * u * isl * instances;
-    else if (vp.metric == "total_tokens_per_s") value = pool.requests_per_s * u * (isl + osl) * instances;
-    else if (vp.metric == "requests_per_s") value = pool.requests_per_s * u * instances;
-    else if (vp.metric == "tpot_ms") value = e.m.tpot_s * 1e3;
-    else if (vp.metric == "ttft_ms") value = e.m.ttft_s * 1e3;
-    else value = 1.0 / e.m.tpot_s;  // output tokens per second per user
+    if (!throughput_value(vp.metric, pool, u, isl, osl, instances, value)) {
+      if (vp.metric == "tpot_ms") value = e.m.tpot_s * 1e3;
+      else if (vp.metric == "ttft_ms") value = e.m.ttft_s * 1e3;
+      else value = 1.0 / e.m.tpot_s;  // output tokens per second per user
+    }
     // The operating point is the one a tuned deployment runs: the highest throughput.
     const double rank_value = x.latency_metric ? pool.output_tokens_per_s * u * instances : value;
     if (rank_value > -1.0) feasible.push_back({rank_value, value, instances, k});  // NaN never ranks
@@ -412,10 +422,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     pool.utilisation = u_run;
     if (distribution) r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);
     const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
-    if (vp.metric == "output_tokens_per_s") r.value = pool.output_tokens_per_s * u_run * best_instances;
-    else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u_run * isl * best_instances;
-    else if (vp.metric == "total_tokens_per_s") r.value = pool.requests_per_s * u_run * (isl + osl) * best_instances;
-    else if (vp.metric == "requests_per_s") r.value = pool.requests_per_s * u_run * best_instances;
+    throughput_value(vp.metric, pool, u_run, isl, osl, best_instances, r.value);
   }
   // A benchmark at a stated request rate: the configuration at the occupancy the rate makes
   // (request_rate_evaluation); a throughput is the rate's, up to the capacity.
@@ -424,10 +431,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     r.best = request_rate_evaluation(p, vp, r.best, best_instances, u);
     const pool_metrics& pool = r.best.m.main;
     const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
-    if (vp.metric == "output_tokens_per_s") r.value = pool.output_tokens_per_s * u * best_instances;
-    else if (vp.metric == "input_tokens_per_s") r.value = pool.requests_per_s * u * isl * best_instances;
-    else if (vp.metric == "total_tokens_per_s") r.value = pool.requests_per_s * u * (isl + osl) * best_instances;
-    else if (vp.metric == "requests_per_s") r.value = pool.requests_per_s * u * best_instances;
+    throughput_value(vp.metric, pool, u, isl, osl, best_instances, r.value);
   }
   if (vp.kind == "burst" && r.best.cfg.mode == mode_aggregated) {
     r.value = burst_value(p, vp, r.best, best_instances, x.output_sigma);
