@@ -113,6 +113,16 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
   d.requests_per_s = d.output_tokens_per_s / q.osl;
 }
 
+/// One cycle of the main pool carrying the step load `s`: every PP stage, the hand-offs of its
+/// tokens (each decode's verify tokens and the prompt tokens) and `host_s` of host work, times
+/// the engine factor.
+TOKENPLAN_HD inline double cycle_of(const model_spec& m, const gpu_spec& g, const pool_view& dv, const request_terms& q,
+                                    const step_load& s, double host_s) {
+  const step_breakdown b = stage_step(m, g, dv, s);
+  return (dv.pp * b.stage_s + pp_hops(g, dv, q.gpn, s.decode_seqs * (1.0 + q.draft) + s.prefill_tokens, q.hidden) +
+          host_s) * q.ef;
+}
+
 /// The chunk sizes, as fractions of the full chunk, at which aggregated_ttft also costs a step
 /// for the latency distribution (pool_metrics::prefill_curve_s): 1/64, 1/16 and 1/4.
 constexpr int prefill_curve_points = 3;
@@ -151,9 +161,7 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
     step_load with_chunk = avg;
     with_chunk.prefill_tokens = x_full * dv.dp;
     with_chunk.logit_tokens = mb * (1.0 + q.draft) + with_chunk.prefill_tokens / q.isl_new;
-    step_breakdown fb = stage_step(m, g, dv, with_chunk);
-    const double full_cycle = (dv.pp * fb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + with_chunk.prefill_tokens, q.hidden) +
-                               d.host_overhead_s) * q.ef;
+    const double full_cycle = cycle_of(m, g, dv, q, with_chunk, d.host_overhead_s);
     const double whole = floor_pos(q.isl_new_tail / room);
     const double rest = q.isl_new_tail - whole * room;
     const bool partial = whole >= 1.0 && rest > 0.0;
@@ -161,9 +169,7 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
       step_load decode_only = avg;
       decode_only.prefill_tokens = 0.0;
       decode_only.logit_tokens = mb * (1.0 + q.draft);
-      const step_breakdown db = stage_step(m, g, dv, decode_only);
-      d.cycle_decode_s = (dv.pp * db.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft), q.hidden) +
-                          d.host_overhead_s) * q.ef;
+      d.cycle_decode_s = cycle_of(m, g, dv, q, decode_only, d.host_overhead_s);
       d.prefill_s_per_token = max2(0.0, full_cycle - d.cycle_decode_s) / x_full;
       if (full) {
         // Fewer decodes, for the TPOT at a load below full occupancy: the same step with a
@@ -173,10 +179,8 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
           step_load part = decode_only;
           part.decode_seqs = mb * frac;
           part.logit_tokens = part.decode_seqs * (1.0 + q.draft);
-          const step_breakdown pb = stage_step(m, g, dv, part);
           const double host = d.host_overhead_s - (1.0 - frac) * mb * d.micro_batches / dv.dp * g.sequence_overhead_s;
-          d.decode_curve_s[k] = (dv.pp * pb.stage_s + pp_hops(g, dv, q.gpn, part.decode_seqs * (1.0 + q.draft), q.hidden) +
-                                 host) * q.ef;
+          d.decode_curve_s[k] = cycle_of(m, g, dv, q, part, host);
         }
         d.prefill_curve_tokens = x_full;
         // Shorter chunks, for the latency distribution's prompts: a step's cost is not affine
@@ -186,10 +190,7 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
           step_load part = avg;
           part.prefill_tokens = x_full * prefill_curve_fraction(k) * dv.dp;
           part.logit_tokens = mb * (1.0 + q.draft) + part.prefill_tokens / q.isl_new;
-          const step_breakdown pb = stage_step(m, g, dv, part);
-          const double cycle = (dv.pp * pb.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + part.prefill_tokens, q.hidden) +
-                                d.host_overhead_s) * q.ef;
-          d.prefill_curve_s[k] = max2(0.0, cycle - d.cycle_decode_s);
+          d.prefill_curve_s[k] = max2(0.0, cycle_of(m, g, dv, q, part, d.host_overhead_s) - d.cycle_decode_s);
         }
       }
     }
@@ -250,9 +251,7 @@ TOKENPLAN_HD inline double aggregated_prefill_share(const model_spec& m, const g
   step_load decode_only = avg;
   decode_only.prefill_tokens = 0.0;
   decode_only.logit_tokens = mb * (1.0 + q.draft);
-  const step_breakdown db = stage_step(m, g, dv, decode_only);
-  const double cycle_decode = (dv.pp * db.stage_s + pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft), q.hidden) +
-                               host_overhead(g, d.micro_batches, batch)) * q.ef;
+  const double cycle_decode = cycle_of(m, g, dv, q, decode_only, host_overhead(g, d.micro_batches, batch));
   return max2(0.0, 1.0 - cycle_decode / d.cycle_s);
 }
 
