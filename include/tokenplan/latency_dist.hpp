@@ -236,8 +236,8 @@ TOKENPLAN_HD inline void ttft_waits(const workload_spec& w, const request_terms&
 
 /// The longest admission hold of an aggregated pool `d`: an engine that takes new prompts only
 /// once every admission_steps steps (vLLM's multi-step scheduling, num_scheduler_steps;
-/// TensorRT-LLM's attention-DP balancing, which releases held prompts every timeout_iters
-/// iterations when the ranks do not all have one) holds a prompt for a uniform share of the
+/// TensorRT-LLM's attention-DP balancing, which holds a rank's prompts up to timeout_iters
+/// iterations until every rank has one, then up to batching_wait_iters more) holds a prompt for a uniform share of the
 /// q.hold_steps mean cycles beyond the next step (the half cycle to it is in the prefill time).
 /// 0 for a disaggregated prefill pool, which schedules its prompts every step.
 TOKENPLAN_HD inline double admission_hold_s(const request_terms& q, bool disagg, const pool_metrics& d) {

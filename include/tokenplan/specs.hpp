@@ -113,7 +113,8 @@ struct workload_spec {
   bool fp8_attention;
   /// The engine takes new prompts once every this many steps (>= 1; 0 reads as 1): vLLM's
   /// multi-step scheduling (num_scheduler_steps), TensorRT-LLM's attention-DP balancing
-  /// (adp_balancing_timeout_iters, when the ranks rarely all have a prompt). A prompt then waits
+  /// (adp_balancing_timeout_iters + adp_balancing_batching_wait_iters, when the ranks rarely all
+  /// have a prompt). A prompt then waits
   /// for its prefill a uniform share of the admission_steps - 1 steps beyond the next one.
   double admission_steps;
 };
