@@ -53,12 +53,14 @@ std::string value_statistic(const validation_point& vp) {
 }
 
 /// A throughput metric's value for `instances` instances of `pool` at utilisation `u` (output,
-/// input, total tokens or requests per second); false for a latency or per-user metric.
-bool throughput_value(const std::string& metric, const pool_metrics& pool, double u, double isl, double osl,
+/// input, total tokens or requests per second, the lengths `w`'s); false for a latency or
+/// per-user metric.
+bool throughput_value(const std::string& metric, const workload_spec& w, const pool_metrics& pool, double u,
                       double instances, double& value) {
   if (metric == "output_tokens_per_s") value = pool.output_tokens_per_s * u * instances;
-  else if (metric == "input_tokens_per_s") value = pool.requests_per_s * u * isl * instances;
-  else if (metric == "total_tokens_per_s") value = pool.requests_per_s * u * (isl + osl) * instances;
+  else if (metric == "input_tokens_per_s") value = pool.requests_per_s * u * w.input_tokens * instances;
+  else if (metric == "total_tokens_per_s")
+    value = pool.requests_per_s * u * (w.input_tokens + w.output_tokens) * instances;
   else if (metric == "requests_per_s") value = pool.requests_per_s * u * instances;
   else return false;
   return true;
@@ -359,11 +361,10 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     if (vp.scope == "per_gpu") instances = 1.0 / gpi;
     if (vp.scope == "per_node") instances = gpn / gpi;
     if (instances <= 0.0) continue;
-    const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
     double value = 0.0;
     // Throughput delivered at the load the SLO allows (the utilisation queueing leaves).
     const double u = pool.utilisation;
-    if (!throughput_value(vp.metric, pool, u, isl, osl, instances, value)) {
+    if (!throughput_value(vp.metric, p.workload, pool, u, instances, value)) {
       if (vp.metric == "tpot_ms") value = e.m.tpot_s * 1e3;
       else if (vp.metric == "ttft_ms") value = e.m.ttft_s * 1e3;
       else value = 1.0 / e.m.tpot_s;  // output tokens per second per user
@@ -421,8 +422,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     }
     pool.utilisation = u_run;
     if (distribution) r.best.m.latency = latency_at_load(p, r.best, u_run, r.best.m.prefill.utilisation);
-    const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
-    throughput_value(vp.metric, pool, u_run, isl, osl, best_instances, r.value);
+    throughput_value(vp.metric, p.workload, pool, u_run, best_instances, r.value);
   }
   // A benchmark at a stated request rate: the configuration at the occupancy the rate makes
   // (request_rate_evaluation); a throughput is the rate's, up to the capacity.
@@ -430,8 +430,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     double u = 0.0;
     r.best = request_rate_evaluation(p, vp, r.best, best_instances, u);
     const pool_metrics& pool = r.best.m.main;
-    const double isl = p.workload.input_tokens, osl = p.workload.output_tokens;
-    throughput_value(vp.metric, pool, u, isl, osl, best_instances, r.value);
+    throughput_value(vp.metric, p.workload, pool, u, best_instances, r.value);
   }
   if (vp.kind == "burst" && r.best.cfg.mode == mode_aggregated) {
     r.value = burst_value(p, vp, r.best, best_instances, x.output_sigma);
