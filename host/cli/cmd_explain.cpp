@@ -155,7 +155,10 @@ void pool_table(std::ostringstream& o, const char* name, const pool_metrics& p, 
                   p.step.time_s[k] * 1e3, bound_name(p.step, k));
     o << line;
   }
-  if (p.step.overlap_hidden_s > 0.0) o << "    two-batch overlap hides   " << fmt("%9.3f", -p.step.overlap_hidden_s * 1e3) << "\n";
+  if (p.step.overlap_hidden_s > 0.0) {
+    o << (p.step.two_batch_overlap > 0.0 ? "    two-batch overlap hides   " : "    one-batch overlap hides   ")
+      << fmt("%9.3f", -p.step.overlap_hidden_s * 1e3) << "\n";
+  }
   o << "    stage                     " << fmt("%9.3f", p.step.stage_s * 1e3) << "\n";
   o << "  cycle " << fmt("%.2f", p.cycle_s * 1e3) << " ms = (PP x stage + hand-offs " << fmt("%.2f", p.pp_hops_s * 1e3)
     << " ms + host work " << fmt("%.2f", p.host_overhead_s * 1e3) << " ms) x engine factor";

@@ -120,7 +120,8 @@ most demand the cluster carries, what binds, and the month growth runs it out.
 What it computes, per configuration (aggregated serving, or disaggregated prefill and decode
 pools): weights and KV cache per GPU (does the batch fit?), the time of one engine step (each
 GEMM, attention, MoE expert and collective on its own roofline; TP all-reduces, EP dispatch and
-combine with two-batch overlap; overheads), TPOT and TTFT under continuous batching with
+combine with what the engine hides under them, the workload's moe_overlap: two-batch overlap
+where it pays by default; overheads), TPOT and TTFT under continuous batching with
 chunked prefill and optional speculative decoding, instances for the peak request rate, GPUs
 and nodes, cost per day and per million tokens, and power. Configurations that fail a check are
 counted by reason. Cluster capacity is reported, not a filter: when every configuration needs

@@ -59,7 +59,8 @@ Usage:
 
 Fits, by robust Levenberg-Marquardt on log errors, a few factors per GPU family (achieved GEMM
 and HBM fractions, per-layer and per-step overheads, all-reduce latency and efficiency, and for
-families with enough expert-parallel points the all-to-all latency, two-batch-overlap share and
+families with enough expert-parallel points the all-to-all latency, the share of the shorter
+side an overlap under the all-to-all hides (two-batch or single-batch) and
 expert imbalance) and one step-time factor per serving engine (the reference engine stays 1).
 Never per model or per point. Every fit starts from the file's fixed priors and is pulled
 gently towards them; each factor is bounded to a physical range. A family's factors are fitted

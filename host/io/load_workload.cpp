@@ -39,6 +39,14 @@ bool parse_precision(const std::string& name, std::uint8_t* out) {
   return true;
 }
 
+bool parse_moe_overlap(const std::string& name, std::uint8_t* out) {
+  if (name == "two_batch") *out = moe_overlap_two_batch;
+  else if (name == "single_batch") *out = moe_overlap_single_batch;
+  else if (name == "none") *out = moe_overlap_none;
+  else return false;
+  return true;
+}
+
 length_stats read_length(field_reader& r, const std::string& key, double percentile) {
   length_stats s;
   const json& v = r.raw(key);
@@ -194,6 +202,13 @@ workload_entry load_workload(const std::string& path) {
   // The engine takes new prompts once every this many steps (vLLM num_scheduler_steps,
   // TensorRT-LLM adp_balancing_timeout_iters); 1: every step.
   w.admission_steps = r.integer_or("admission_steps", 1, 1, 1024);
+  // What the engine hides under the expert all-to-all: two micro-batches where that pays
+  // (DeepSeek, SGLang --enable-two-batch-overlap), the shared expert and down GEMM of one batch
+  // (SGLang single-batch overlap), or nothing (TensorRT-LLM 0.20-1.x wide EP).
+  const std::string mo = r.string_or("moe_overlap", "two_batch");
+  if (!parse_moe_overlap(mo, &w.moe_overlap_mode)) {
+    r.fail("moe_overlap", "unknown overlap \"" + mo + "\"; expected 'two_batch', 'single_batch' or 'none'");
+  }
   e.draft_tokens = {0};
   w.draft_acceptance = 0.0;
   w.draft_cost_layers = 0.0;

@@ -282,6 +282,10 @@ std::vector<std::string> catalog_names(const std::vector<std::string>& dirs);
 /// Parses "bf16" | "fp8" | "fp4"; returns false for anything else.
 bool parse_precision(const std::string& name, std::uint8_t* out);
 
+/// Parses what an engine overlaps with the expert all-to-all: "two_batch" | "single_batch" |
+/// "none" (moe_overlap_kind); returns false for anything else.
+bool parse_moe_overlap(const std::string& name, std::uint8_t* out);
+
 /// Reads a length: a number, {"mean", "p50".."p99", "max"}, {"histogram": [[tokens, share]...]} or
 /// {"lognormal": {"median", "sigma"}}. `percentile` picks the tail.
 length_stats read_length(field_reader& r, const std::string& key, double percentile);

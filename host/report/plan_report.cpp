@@ -162,6 +162,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   demand["ttft_slo_ms"] = w.ttft_slo_s * 1e3;
   demand["tpot_slo_ms"] = w.tpot_slo_s * 1e3;
   if (w.admission_steps > 1.0) demand["admission_steps"] = static_cast<std::uint32_t>(w.admission_steps);  // only where set
+  if (w.moe_overlap_mode != moe_overlap_two_batch) demand["moe_overlap"] = moe_overlap_name(w.moe_overlap_mode);
   j["demand"] = demand;
 
   ojson search;
@@ -236,6 +237,10 @@ std::string plan_to_table(const plan_result& r) {
     o << wrap("engine admits new prompts once every " + std::to_string(static_cast<long>(w.admission_steps)) +
               " steps: a prompt waits up to " + std::to_string(static_cast<long>(w.admission_steps) - 1) +
               " steps beyond the next one (aggregated pools)");
+  }
+  if (w.moe_overlap_mode != moe_overlap_two_batch) {
+    o << wrap(std::string("engine overlap under the expert all-to-all: ") + moe_overlap_name(w.moe_overlap_mode) +
+              " (no two-batch overlap)");
   }
   if (in.overrides.any()) o << wrap("overrides: " + overrides_text(in.overrides));
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +
@@ -361,7 +366,11 @@ std::string plan_to_table(const plan_result& r) {
         any = true;
       }
       if (std::fabs(b.overlap_hidden_s - a.overlap_hidden_s) >= 5e-6) {
-        std::snprintf(buf, sizeof buf, " hidden by two-batch overlap %+.2f,", -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3);
+        // Two micro-batches where either side runs them; otherwise what one batch hides under the
+        // all-to-all (the engine's moe_overlap).
+        const bool two = a.two_batch_overlap > 0.0 || b.two_batch_overlap > 0.0;
+        std::snprintf(buf, sizeof buf, " hidden by %s %+.2f,", two ? "two-batch overlap" : "overlap under the all-to-all",
+                      -(b.overlap_hidden_s - a.overlap_hidden_s) * 1e3);
         d += buf;
       }
       if (any) {

@@ -47,6 +47,9 @@ struct validation_point {
   /// (num_scheduler_steps), TensorRT-LLM's attention-DP balancing (adp_balancing_timeout_iters).
   /// 0: not published (every step).
   std::uint32_t admission_steps = 0;
+  /// What the engine hides under the expert all-to-all (moe_overlap_kind): parallelism
+  /// "moe_overlap", or the engine's default (TensorRT-LLM: none; others: two batches where it pays).
+  std::uint8_t moe_overlap_mode = 0;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
   std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)

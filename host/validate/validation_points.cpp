@@ -85,6 +85,16 @@ std::vector<validation_point> load_points(const std::string& path) {
     p.disaggregated = opt_bool(par, "disaggregated", false);
     p.prefill_gpus = opt_integer(par, "prefill_gpus", 1, 1000000);
     p.decode_gpus = opt_integer(par, "decode_gpus", 1, 1000000);
+    // What hides under the all-to-all is the engine's: TensorRT-LLM 0.20-1.x runs its wide-EP MoE
+    // layers as one batch (no two-batch overlap; its shared expert's auxiliary stream runs beside
+    // the routed GEMMs, not the all-to-all), so a TensorRT-LLM point defaults to "none"; any other
+    // engine to two batches where that pays, unless the point says otherwise.
+    const std::string mo = opt_string(par, "moe_overlap");
+    if (mo.empty()) {
+      p.moe_overlap_mode = p.engine == "tensorrt-llm" ? moe_overlap_none : moe_overlap_two_batch;
+    } else if (!parse_moe_overlap(mo, &p.moe_overlap_mode)) {
+      par.fail("moe_overlap", "unknown overlap \"" + mo + "\"; expected 'two_batch', 'single_batch' or 'none'");
+    }
     par.finish();
     // TensorRT-LLM's "--tp N --ep N --enable_attention_dp" runs attention as N data-parallel
     // ranks of TP1: the same GPUs, laid out as dp = N, tp = 1.

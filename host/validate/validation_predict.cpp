@@ -195,6 +195,7 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     w.closed_loop = vp.kind == "concurrency";
     w.fp8_attention = vp.fp8_attention;
     w.admission_steps = vp.admission_steps > 0 ? double(vp.admission_steps) : 1.0;
+    w.moe_overlap_mode = vp.moe_overlap_mode;
     p.n_sites = 1;
     x.raw_gpu = ge.spec;
     // load_gpu applied the starting family's all-reduce efficiency; undo it so set_calibration

@@ -106,7 +106,8 @@ struct step_breakdown {
   double time_s[comp_count];
   double side_a_s[comp_count];
   double side_b_s[comp_count];
-  double overlap_hidden_s;  ///< time two-batch overlap hid (0 when it does not pay)
+  double overlap_hidden_s;  ///< time hidden under the all-to-all: two-batch overlap where it pays, or
+                            ///< the engine's one-batch overlap (moe_overlap_mode); 0 when none
   double two_batch_overlap; ///< 1 when the MoE layers run as two overlapped micro-batches, else 0
   double stage_s;           ///< sum of the parts minus the hidden time
 };

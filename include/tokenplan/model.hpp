@@ -181,7 +181,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
 
   // ---- memory and step budget of each pool: the cheap checks, before any step is costed -----
   pool_metrics& d = r.main;  // aggregated replicas, or the decode pool
-  const pool_view dv = make_view(m, g, c.main.lay, c.wprec, c.kvprec, w.fp8_attention);
+  const pool_view dv = make_view(m, g, c.main.lay, c.wprec, c.kvprec, w.fp8_attention, w.moe_overlap_mode);
   const step_load avg = main_pool_load(w, c, dv, q, disagg, d);
   const double mb = avg.decode_seqs;
   const double rank_step_tokens = (mb * (1.0 + q.draft) + d.prefill_tokens_per_step) / dv.dp;
@@ -191,7 +191,8 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
   } else {
     main_pool_memory(m, g, dv, max2(budget, rank_step_tokens), double(c.main.batch), q.isl, q.osl, q.tail_extra, d);
   }
-  const pool_view pv = make_view(m, g, disagg ? c.prefill.lay : c.main.lay, c.wprec, c.kvprec, w.fp8_attention);
+  const pool_view pv = make_view(m, g, disagg ? c.prefill.lay : c.main.lay, c.wprec, c.kvprec, w.fp8_attention,
+                                   w.moe_overlap_mode);
   if (disagg && prefill_known != nullptr) {
     r.prefill = *prefill_known;
   } else if (disagg) {

@@ -36,10 +36,12 @@ struct pool_view {
   double attention_flops_per_s;  ///< router and LM head (BF16)
   double kv_math_flops_per_s;    ///< attention's math over the KV cache, prefill and decode
   double hbm_bytes_per_s;
+  std::uint8_t moe_overlap_mode;  ///< what the engine hides under the all-to-all (moe_overlap_kind)
 };
 
 TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, const layout& lay,
-                                        std::uint8_t wprec, std::uint8_t kvprec, bool fp8_attention = false) {
+                                        std::uint8_t wprec, std::uint8_t kvprec, bool fp8_attention = false,
+                                        std::uint8_t moe_overlap_mode = moe_overlap_two_batch) {
   pool_view v{};
   v.tp = lay.tp;
   v.pp = lay.pp;
@@ -75,6 +77,7 @@ TOKENPLAN_HD inline pool_view make_view(const model_spec& m, const gpu_spec& g, 
   const bool fp8_attn = fp8_attention && kvprec == prec_fp8 && g.dense_flops[prec_fp8] > 0.0;
   v.kv_math_flops_per_s = g.dense_flops[fp8_attn ? std::uint8_t(prec_fp8) : std::uint8_t(prec_bf16)] * g.gemm_efficiency;
   v.hbm_bytes_per_s = g.hbm_bytes_per_s * g.hbm_efficiency;
+  v.moe_overlap_mode = moe_overlap_mode;
   return v;
 }
 

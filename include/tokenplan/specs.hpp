@@ -85,6 +85,30 @@ struct model_spec {
   std::uint32_t mtp_layers;         ///< multi-token-prediction modules shipped with the model
 };
 
+/// What an engine hides under the expert-parallel dispatch and combine of an MoE layer.
+enum moe_overlap_kind : std::uint8_t {
+  /// Two micro-batches, one computing while the other communicates, where that beats one batch
+  /// (DeepSeek's service, SGLang --enable-two-batch-overlap).
+  moe_overlap_two_batch = 0,
+  /// One batch: the shared expert runs under the dispatch and the down GEMM streams its output
+  /// into the combine (SGLang's single-batch overlap, --enable-single-batch-overlap, Ant Group's
+  /// H20 decode: sgl-project/sglang PR 9660, DeepGEMM and DeepEP changes linked from it).
+  moe_overlap_single_batch = 1,
+  /// Nothing: dispatch, experts and combine run one after the other (TensorRT-LLM 0.20-1.x wide
+  /// EP has no two-batch overlap; its shared expert runs on an auxiliary stream beside the routed
+  /// experts' GEMMs, which read the same HBM, and is not credited).
+  moe_overlap_none = 2,
+};
+
+/// The name a workload or validation point gives a moe_overlap_kind.
+inline const char* moe_overlap_name(std::uint8_t mode) {
+  switch (mode) {
+    case moe_overlap_single_batch: return "single_batch";
+    case moe_overlap_none: return "none";
+    default: return "two_batch";
+  }
+}
+
 /// The demand to serve and its latency targets.
 struct workload_spec {
   double tokens_per_day;    ///< input + output tokens served per day (> 0)
@@ -117,6 +141,9 @@ struct workload_spec {
   /// have a prompt). A prompt then waits
   /// for its prefill a uniform share of the admission_steps - 1 steps beyond the next one.
   double admission_steps;
+  /// What the engine overlaps with the expert-parallel all-to-all (moe_overlap_mode; 0, the
+  /// default, is two-batch overlap where it pays).
+  std::uint8_t moe_overlap_mode;
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.

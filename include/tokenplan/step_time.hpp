@@ -101,6 +101,8 @@ TOKENPLAN_HD inline double busy_rank_prefill(const step_load& s, const pool_view
 /// Per-layer parts of one layer type, before multiplying by the layer counts.
 struct layer_parts {
   part_sum p[comp_count];
+  double dispatch_s;          ///< of p[comp_ep_alltoall].t: the dispatch
+  double combine_transfer_s;  ///< the combine's bytes over the links, its fixed latency excluded
 };
 
 /// Attention of one layer (projections and core) at context limit `ctx_limit` (0 = none).
@@ -177,7 +179,10 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
     const double dec = s.decode_seqs * s.verify_tokens / v.group * imbalance;
     const double pre = max2(s.prefill_tokens / v.group * imbalance, rank_prefill / v.tp);
     part_sum a2a = alltoall(g, v.ep, k, dec, pre, h * v.dispatch_bytes);
-    add(a2a, alltoall(g, v.ep, k, dec, pre, h * 2.0), 1.0);
+    const part_sum combine = alltoall(g, v.ep, k, dec, pre, h * 2.0);
+    out.dispatch_s = a2a.t;
+    out.combine_transfer_s = combine.b;
+    add(a2a, combine, 1.0);
     out.p[comp_ep_alltoall] = a2a;
     if (m.shared_experts > 0) add(ar, allreduce(g, v.tp, rank_msg), 1.0);
     if (v.expert_tp > 1.0) add(ar, allreduce(g, v.expert_tp, routed * h * 2.0), 1.0);
@@ -217,7 +222,7 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
     layer_parts moe{};
     ffn_layer(m, g, v, s, true, moe);
     for (int c = 0; c < comp_count; ++c) add(total[c], moe.p[c], v.moe_layers);
-    if (v.ep > 1.0) {
+    if (v.ep > 1.0 && v.moe_overlap_mode == moe_overlap_two_batch) {
       // Two-batch overlap: two half micro-batches, one computing while the other communicates.
       // It hides min(compute, communication) x moe_overlap, at the price of running each half
       // separately (weights are read twice). Engines turn it on where it pays.
@@ -238,6 +243,15 @@ TOKENPLAN_HD inline step_breakdown stage_step(const model_spec& m, const gpu_spe
         b.two_batch_overlap = 1.0;
         b.overlap_hidden_s = (plain - overlapped) * v.moe_layers;
       }
+    } else if (v.ep > 1.0 && v.moe_overlap_mode != moe_overlap_none) {
+      // Single-batch overlap: the shared expert computes while the dispatch is in flight, and the
+      // down GEMM, a third of the routed experts' weights and FLOPs, hands its rows to the combine
+      // as they finish: that hides the combine's transfer, never its fixed latency (the last rows
+      // leave when the GEMM ends, and the receiver waits for them). Each pair hides moe_overlap of
+      // its shorter side.
+      const double hidden = min2(moe.p[comp_shared_experts].t, moe.dispatch_s) +
+                            min2(moe.p[comp_routed_experts].t / 3.0, moe.combine_transfer_s);
+      b.overlap_hidden_s = g.moe_overlap * hidden * v.moe_layers;
     }
   }
   // Fixed kernel overheads per layer (the runtime's host work is added per cycle).

@@ -49,6 +49,31 @@ std::vector<std::string> example_args() {
           "--backend", "cpu"};
 }
 
+// The engine's overlap under the expert all-to-all changes nothing for a dense model (no
+// all-to-all): the same fleet; the plan says the workload set it (demand.moe_overlap, only where
+// it is not two_batch, and a line in the table).
+TEST(Cli, MoeOverlapIsEchoedAndLeavesADenseModelAlone) {
+  temp_dir t;
+  json w = json::parse(read_text(shipped("workloads/chat-30tn.json")));
+  w["moe_overlap"] = "none";
+  const std::string wf = t.path("none.json");
+  std::ofstream(wf) << w.dump();
+  std::vector<std::string> args = example_args();
+  args[6] = wf;
+  const run_result a = run_tool(example_args()), b = run_tool(args);
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const json ja = json::parse(a.out), jb = json::parse(b.out);
+  EXPECT_FALSE(ja["demand"].contains("moe_overlap"));
+  EXPECT_EQ(jb["demand"]["moe_overlap"], "none");
+  EXPECT_EQ(ja["results"][0]["fleet"]["gpus_billed"], jb["results"][0]["fleet"]["gpus_billed"]);
+  EXPECT_EQ(ja["results"][0]["config"], jb["results"][0]["config"]);
+  args.push_back("--format");
+  args.push_back("table");
+  const run_result c = run_tool(args);
+  EXPECT_NE(c.out.find("engine overlap under the expert all-to-all: none"), std::string::npos) << c.out;
+}
+
 // An engine that admits prompts every 9 steps holds each one up to 8 more cycles: the hold eats
 // into the TTFT budget, so the plan needs at least as many GPUs, still meets the SLO, and says
 // so (demand.admission_steps, only where the workload sets it, and a line in the table).
@@ -80,7 +105,7 @@ TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   run_result r = run_tool(example_args());
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
-  EXPECT_EQ(j["schema_version"], "1.2.0");
+  EXPECT_EQ(j["schema_version"], "1.3.0");
   EXPECT_EQ(j["command"], "plan");
   EXPECT_EQ(j["backend"]["name"], "cpu");
   const json& s = j["search"];

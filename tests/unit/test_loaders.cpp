@@ -317,6 +317,28 @@ TEST(Loaders, AdmissionStepsIsAWholeNumberOfSteps) {
   expect_config_error([&] { load_workload(f); }, f, "$.admission_steps", "found number 1.5");
 }
 
+// moe_overlap: what the engine hides under the expert all-to-all; absent, two batches where that
+// pays; a name it does not know is an error naming the field and the names it takes.
+TEST(Loaders, MoeOverlapIsTheEnginesNamedMode) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  EXPECT_EQ(load_workload(t.write_json("a.json", j)).spec.moe_overlap_mode, moe_overlap_two_batch);
+  const std::pair<const char*, std::uint8_t> names[] = {{"two_batch", moe_overlap_two_batch},
+                                                        {"single_batch", moe_overlap_single_batch},
+                                                        {"none", moe_overlap_none}};
+  for (const auto& n : names) {
+    j["moe_overlap"] = n.first;
+    EXPECT_EQ(load_workload(t.write_json("b.json", j)).spec.moe_overlap_mode, n.second) << n.first;
+    EXPECT_STREQ(moe_overlap_name(n.second), n.first);
+  }
+  j["moe_overlap"] = "tbo";
+  std::string f = t.write_json("c.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.moe_overlap", "expected 'two_batch', 'single_batch' or 'none'");
+  j["moe_overlap"] = 1;
+  f = t.write_json("d.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.moe_overlap", "expected a string, found");
+}
+
 TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
   temp_dir t;
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));

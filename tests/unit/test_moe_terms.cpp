@@ -2,6 +2,7 @@
 // per expert, the extra kernels of an MoE layer, and the slowest attention-DP rank.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "scenarios.hpp"
@@ -179,6 +180,53 @@ TEST(MoeTerms, Fp4ExpertsRunWeightOnlyWithoutFp4TensorCores) {
   EXPECT_DOUBLE_EQ(v.expert_flops_per_s, 800e12);
   EXPECT_DOUBLE_EQ(v.linear_flops_per_s, 400e12);
   EXPECT_DOUBLE_EQ(v.dispatch_bytes, 1.0);
+}
+
+// What the engine hides under the all-to-all (moe_overlap_kind), on one MoE layer with a shared
+// expert at EP 4, 64 decode tokens: the layer's own parts give each mode's hidden time.
+// Single-batch overlap hides moe_overlap (0.8) x [min(shared expert, dispatch) + min(down GEMM =
+// a third of the routed experts, the combine's transfer, its 30 us latency excluded)]; none hides
+// nothing. The parts themselves are the same in every mode.
+TEST(MoeTerms, OverlapUnderTheAllToAllIsTheEngines) {
+  model_spec m = testing::one_layer_moe();
+  m.shared_experts = 1;
+  const gpu_spec g = testing::hand_gpu();
+  detail::step_load s{};
+  s.decode_seqs = 64;
+  s.verify_tokens = 1;
+  s.decode_ctx = 100;
+  s.prefill_ctx = 1;
+  s.logit_tokens = 64;
+  const layout lay{1, 1, 4, 4};
+  auto step = [&](std::uint8_t mode) {
+    return detail::stage_step(m, g, detail::make_view(m, g, lay, prec_bf16, prec_bf16, false, mode), s);
+  };
+  detail::layer_parts parts{};
+  detail::ffn_layer(m, g, detail::make_view(m, g, lay, prec_bf16, prec_bf16), s, true, parts);
+  EXPECT_GT(parts.dispatch_s, 30e-6);
+  // BF16 weights: dispatch and combine move the same bytes; the combine's fixed latency (30 us)
+  // is not its transfer.
+  EXPECT_NEAR(parts.combine_transfer_s + 30e-6, parts.dispatch_s, 1e-18);
+  EXPECT_NEAR(parts.dispatch_s + parts.combine_transfer_s + 30e-6, parts.p[comp_ep_alltoall].t, 1e-18);
+  const double shared = parts.p[comp_shared_experts].t;
+  const double down = parts.p[comp_routed_experts].t / 3.0;
+  EXPECT_GT(shared, 0.0);
+  const step_breakdown none = step(moe_overlap_none);
+  const step_breakdown sb = step(moe_overlap_single_batch);
+  EXPECT_EQ(none.overlap_hidden_s, 0.0);
+  EXPECT_EQ(none.two_batch_overlap, 0.0);
+  EXPECT_EQ(sb.two_batch_overlap, 0.0);
+  EXPECT_NEAR(sb.overlap_hidden_s, 0.8 * (std::min(shared, parts.dispatch_s) + std::min(down, parts.combine_transfer_s)),
+              1e-18);
+  EXPECT_GT(sb.overlap_hidden_s, 0.0);
+  for (int c = 0; c < comp_count; ++c) EXPECT_EQ(sb.time_s[c], none.time_s[c]);
+  EXPECT_NEAR(none.stage_s - sb.stage_s, sb.overlap_hidden_s, 1e-18);
+  // Two batches where that pays: never slower than one batch with nothing hidden.
+  EXPECT_LE(step(moe_overlap_two_batch).stage_s, none.stage_s);
+  // Without expert parallelism nothing crosses GPUs, so no mode hides anything.
+  const step_breakdown tp = detail::stage_step(
+      m, g, detail::make_view(m, g, layout{4, 1, 1, 1}, prec_bf16, prec_bf16, false, moe_overlap_single_batch), s);
+  EXPECT_EQ(tp.overlap_hidden_s, 0.0);
 }
 
 }  // namespace
