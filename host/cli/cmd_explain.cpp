@@ -207,6 +207,11 @@ std::string explain_table(const plan_inputs& in, const problem& prob, const eval
       << " ms) beyond the next step: the engine admits new prompts once every "
       << fmt("%.0f", prob.workload.admission_steps) << " steps\n";
   }
+  if (prob.workload.scheduler_lag_steps > 0.0) {
+    const double lag_cycle = e.cfg.mode == mode_disaggregated ? m.prefill.cycle_s : m.main.cycle_s;
+    o << "  the TTFT waits out the step already launched (" << fmt("%.1f", prob.workload.scheduler_lag_steps * lag_cycle * 1e3)
+      << " ms): the engine runs an overlap scheduler\n";
+  }
   o << "throughput: " << short_number(m.tokens_per_s_per_gpu) << " tokens/s per GPU (input + output, at the planned load)\n";
   o << "fleet for the workload's peak: " << group_digits(as_count(m.gpus_billed)) << " GPUs billed in "
     << group_digits(as_count(m.nodes)) << " nodes";

@@ -209,6 +209,9 @@ workload_entry load_workload(const std::string& path) {
   if (!parse_moe_overlap(mo, &w.moe_overlap_mode)) {
     r.fail("moe_overlap", "unknown overlap \"" + mo + "\"; expected 'two_batch', 'single_batch' or 'none'");
   }
+  // The engine launches a step before it takes in new prompts (SGLang's and TensorRT-LLM's
+  // PyTorch overlap schedulers): a new prompt waits out one more step.
+  w.scheduler_lag_steps = r.boolean_or("overlap_scheduler", false) ? 1.0 : 0.0;
   e.draft_tokens = {0};
   w.draft_acceptance = 0.0;
   w.draft_cost_layers = 0.0;

@@ -163,6 +163,7 @@ std::string plan_to_json(const plan_result& r, const fleet_result* fleet) {
   demand["tpot_slo_ms"] = w.tpot_slo_s * 1e3;
   if (w.admission_steps > 1.0) demand["admission_steps"] = static_cast<std::uint32_t>(w.admission_steps);  // only where set
   if (w.moe_overlap_mode != moe_overlap_two_batch) demand["moe_overlap"] = moe_overlap_name(w.moe_overlap_mode);
+  if (w.scheduler_lag_steps > 0.0) demand["overlap_scheduler"] = true;
   j["demand"] = demand;
 
   ojson search;
@@ -241,6 +242,9 @@ std::string plan_to_table(const plan_result& r) {
   if (w.moe_overlap_mode != moe_overlap_two_batch) {
     o << wrap(std::string("engine overlap under the expert all-to-all: ") + moe_overlap_name(w.moe_overlap_mode) +
               " (no two-batch overlap)");
+  }
+  if (w.scheduler_lag_steps > 0.0) {
+    o << wrap("engine runs an overlap scheduler: a new prompt waits out the step already launched before its prefill");
   }
   if (in.overrides.any()) o << wrap("overrides: " + overrides_text(in.overrides));
   o << wrap("search: " + group_digits(r.stats.grid_size) + " configurations on " + r.backend_name + " (" +

@@ -87,7 +87,7 @@ plan_result run_plan(const plan_request& req);
 plan_result run_plan(plan_inputs inputs, const plan_request& req);
 
 /// Output schema version written into every JSON document.
-constexpr const char* plan_schema_version = "1.3.0";
+constexpr const char* plan_schema_version = "1.4.0";
 
 /// The head every JSON document starts with: schema_version, tool (name, version) and command.
 nlohmann::ordered_json json_document(const char* command);

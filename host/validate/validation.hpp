@@ -50,6 +50,10 @@ struct validation_point {
   /// What the engine hides under the expert all-to-all (moe_overlap_kind): parallelism
   /// "moe_overlap", or the engine's default (TensorRT-LLM: none; others: two batches where it pays).
   std::uint8_t moe_overlap_mode = 0;
+  /// The engine launches a step before it takes in new requests (an overlap scheduler: a new
+  /// prompt waits one more step): operating_point "overlap_scheduler", or the engine's default
+  /// (SGLang: on; TensorRT-LLM and vLLM: off).
+  bool overlap_scheduler = false;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5
   std::string latency_percentile;  ///< as given: "p99", "mean", "median", ... ("" when none)

@@ -151,6 +151,12 @@ std::vector<validation_point> load_points(const std::string& path) {
     // The engine takes new prompts once every this many steps (vLLM num_scheduler_steps,
     // TensorRT-LLM adp_balancing_timeout_iters): absent, every step.
     p.admission_steps = opt_integer(op, "admission_steps", 1, 1024);
+    // An overlap scheduler launches step k+1 while step k runs and takes in new requests only
+    // then, so a new prompt waits out one more step: SGLang's default event loop
+    // (event_loop_overlap since v0.4; --disable-overlap-schedule turns it off), TensorRT-LLM's
+    // PyTorch executor (disable_overlap_scheduler: false); not vLLM V1 without async scheduling nor
+    // TensorRT-LLM's C++ executor. Absent: on for SGLang, off for the others.
+    p.overlap_scheduler = opt_bool(op, "overlap_scheduler", p.engine == "sglang");
     // An open burst is a finite job: its throughput is the prompts' work over the time to the
     // last answer, so the prompt count is part of the point.
     p.requests = opt_integer(op, "requests", 1, 100000000);

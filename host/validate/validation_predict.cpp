@@ -196,6 +196,7 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     w.fp8_attention = vp.fp8_attention;
     w.admission_steps = vp.admission_steps > 0 ? double(vp.admission_steps) : 1.0;
     w.moe_overlap_mode = vp.moe_overlap_mode;
+    w.scheduler_lag_steps = vp.overlap_scheduler ? 1.0 : 0.0;
     p.n_sites = 1;
     x.raw_gpu = ge.spec;
     // load_gpu applied the starting family's all-reduce efficiency; undo it so set_calibration

@@ -34,6 +34,7 @@ struct request_terms {
   double peak_requests_per_s;  ///< requests per second the fleet serves at the peak hour
   double tail_extra;           ///< tokens a tail request holds beyond a mean one
   double hold_steps;           ///< steps a new prompt may wait beyond the next one (admission_steps - 1)
+  double lag_steps;            ///< steps already launched that a new prompt waits out (overlap scheduler)
 };
 
 TOKENPLAN_HD inline request_terms make_request_terms(const model_spec& m, const workload_spec& w,
@@ -53,6 +54,7 @@ TOKENPLAN_HD inline request_terms make_request_terms(const model_spec& m, const 
   // One request at the tail beside a batch at the mean: the long request must fit too.
   q.tail_extra = (w.input_tail + w.output_tail) - (q.isl + q.osl);
   q.hold_steps = max2(0.0, w.admission_steps - 1.0);
+  q.lag_steps = max2(0.0, w.scheduler_lag_steps);
   return q;
 }
 
@@ -139,8 +141,8 @@ TOKENPLAN_HD inline double decode_curve_fraction(int k) { return k == 0 ? 1.0 / 
 
 /// Aggregated TTFT before queueing: a new prompt takes the rank's budget left after the decodes
 /// (of the step budget `chunk`), chunk by chunk, one cycle per chunk, after waiting on average
-/// half a cycle, and (an engine that admits prompts every few steps) the longest admission hold,
-/// q.hold_steps cycles. The tail prompt sets the SLO. A last partial chunk costs its real size: the
+/// half a cycle, the step an overlap scheduler has already launched (q.lag_steps cycles) and (an
+/// engine that admits prompts every few steps) the longest admission hold, q.hold_steps cycles. The tail prompt sets the SLO. A last partial chunk costs its real size: the
 /// cycle is affine in the prompt tokens a step carries between the decode-only cycle and the
 /// cycle with a full chunk (both computed), so it costs the decode-only cycle plus its tokens at
 /// that slope. `full` (or a partial last chunk) also computes the decode-only cycle and the slope
@@ -197,7 +199,7 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
     prefill_s = partial ? whole * full_cycle + min2(full_cycle, d.cycle_decode_s + d.prefill_s_per_token * rest)
                         : d.prefill_chunks * full_cycle;
   }
-  return prefill_s + 0.5 * d.cycle_s + q.hold_steps * d.cycle_s;
+  return prefill_s + (0.5 + q.lag_steps + q.hold_steps) * d.cycle_s;
 }
 
 /// Admission queueing of an aggregated replica: a pool of `concurrency` slots, each request
@@ -207,8 +209,9 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
 /// pass every other check: the others are out anyway, and the search should not pay for them.
 TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const request_terms& q, double base_ttft,
                                              bool bound, pool_metrics& d) {
-  // A slot is held from admission: through the prefill and the decode, not the admission hold.
-  const double hold = base_ttft - q.hold_steps * d.cycle_s + q.osl * d.tpot_s;
+  // A slot is held from admission: through the prefill and the decode, not the admission hold
+  // nor the step launched before the prompt was taken in.
+  const double hold = base_ttft - (q.hold_steps + q.lag_steps) * d.cycle_s + q.osl * d.tpot_s;
   const double ttft_budget = w.ttft_slo_s - base_ttft;
   d.queue_slots = d.concurrency;
   d.queue_hold_s = hold;
@@ -218,7 +221,7 @@ TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const reque
     // slot decodes for OSL steps and spends the rest of its turn on its own prompt (the mean
     // prompt: d.chunk_tokens per cycle), so that share of the decode rate is delivered.
     const double decode_s = q.osl * d.tpot_s;
-    const double prompt_s = d.chunk_tokens >= 1.0 ? max2(1.0, q.isl_new / d.chunk_tokens) * d.cycle_s + 0.5 * d.cycle_s +
+    const double prompt_s = d.chunk_tokens >= 1.0 ? max2(1.0, q.isl_new / d.chunk_tokens) * d.cycle_s + (0.5 + q.lag_steps) * d.cycle_s +
                                                         0.5 * q.hold_steps * d.cycle_s
                                                   : 0.0;
     d.utilisation = decode_s / (decode_s + prompt_s);
@@ -277,7 +280,7 @@ TOKENPLAN_HD inline void prefill_pool_cycle(const model_spec& m, const gpu_spec&
   f.host_overhead_s = host_overhead(g, 1.0, chunk / q.isl_new);
   f.cycle_s = (f.step.stage_s + f.host_overhead_s) * q.ef;
   f.prefill_chunks = ceil_div(q.isl_new_tail, chunk);
-  f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5) * f.cycle_s + f.pp_hops_s * q.ef;
+  f.ttft_s = (f.prefill_chunks + pv.pp - 1.0 + 0.5 + q.lag_steps) * f.cycle_s + f.pp_hops_s * q.ef;
   // Its NICs must carry the KV of everything it prefills (the cached prefix too).
   const double kv_request = kv_model_token_bytes(m, kvprec) * q.isl;
   const double nic_prompts_per_s = f.gpus_per_instance * g.scale_out_bytes_per_s / kv_request;

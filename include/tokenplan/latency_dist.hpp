@@ -165,17 +165,20 @@ TOKENPLAN_HD inline double ttft_quantile(const double* pre, const double* prob, 
 constexpr double z_p99 = 2.3263478740408408;
 
 /// The prompts of the workload (lognormal through its mean and E[L^2], input_sq_mean) on the
-/// grid, with each one's time to its first token before any wait: `pre` and `prob`, as
-/// prompt_grid. Returns the mean of `pre`.
+/// grid, with each one's time to its first token before any wait (with the step an overlap
+/// scheduler has already launched, q.lag_steps): `pre` and `prob`, as prompt_grid. Returns the
+/// mean of `pre`.
 TOKENPLAN_HD inline double prefill_grid(const model_spec& m, const workload_spec& w, const request_terms& q,
                                         bool disagg, const metrics& r, double* pre, double* prob) {
   double len[prompt_points];
   const double sq = q.isl * q.isl;
   const double sigma2 = w.input_sq_mean > sq ? queueing::log_pos(w.input_sq_mean / sq) : 0.0;
   prompt_grid(q.isl_new, sigma2, len, prob);
+  // An overlap scheduler takes a prompt in only after the step it has already launched.
+  const double lag_s = q.lag_steps * (disagg ? r.prefill.cycle_s : r.main.cycle_s);
   double mean = 0.0;
   for (int i = 0; i < prompt_points; ++i) {
-    pre[i] = disagg ? disaggregated_prefill_s(m, q, r, len[i]) : aggregated_prefill_s(r.main, len[i]);
+    pre[i] = lag_s + (disagg ? disaggregated_prefill_s(m, q, r, len[i]) : aggregated_prefill_s(r.main, len[i]));
     mean += prob[i] * pre[i];
   }
   return mean;

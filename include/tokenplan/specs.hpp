@@ -144,6 +144,12 @@ struct workload_spec {
   /// What the engine overlaps with the expert-parallel all-to-all (moe_overlap_mode; 0, the
   /// default, is two-batch overlap where it pays).
   std::uint8_t moe_overlap_mode;
+  /// Steps a new prompt waits for a step the engine has already launched: 1 for an overlap
+  /// scheduler, which prepares and launches step k+1 while step k runs and only then takes in the
+  /// requests that arrived (SGLang's default event loop since v0.4, TensorRT-LLM's PyTorch
+  /// executor unless disable_overlap_scheduler); 0 for a loop that takes them in between steps
+  /// (vLLM V1 without async scheduling, TensorRT-LLM's C++ executor).
+  double scheduler_lag_steps;
 };
 
 /// A data-centre site: one GPU type, how many are there, how they are packed and paid for.

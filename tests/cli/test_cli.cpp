@@ -101,11 +101,37 @@ TEST(Cli, AnAdmissionHoldNeverShrinksThePlan) {
   EXPECT_NE(c.out.find("engine admits new prompts once every 9 steps"), std::string::npos) << c.out;
 }
 
+// An overlap scheduler makes each prompt wait out one more step: the lag eats into the TTFT
+// budget, so the plan needs at least as many GPUs, still meets the SLO, and says so
+// (demand.overlap_scheduler, only where the workload sets it, and a line in the table).
+TEST(Cli, AnOverlapSchedulerNeverShrinksThePlan) {
+  temp_dir t;
+  json w = json::parse(read_text(shipped("workloads/chat-30tn.json")));
+  w["overlap_scheduler"] = true;
+  const std::string wf = t.path("lag.json");
+  std::ofstream(wf) << w.dump();
+  std::vector<std::string> lag = example_args();
+  lag[6] = wf;
+  const run_result a = run_tool(example_args()), b = run_tool(lag);
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const json ja = json::parse(a.out), jb = json::parse(b.out);
+  EXPECT_FALSE(ja["demand"].contains("overlap_scheduler"));
+  EXPECT_EQ(jb["demand"]["overlap_scheduler"], true);
+  const double gpus_a = ja["results"][0]["fleet"]["gpus_billed"], gpus_b = jb["results"][0]["fleet"]["gpus_billed"];
+  EXPECT_GE(gpus_b, gpus_a);
+  EXPECT_LE(jb["results"][0]["latency"]["ttft_ms"].get<double>(), 2000.0);
+  lag.push_back("--format");
+  lag.push_back("table");
+  const run_result c = run_tool(lag);
+  EXPECT_NE(c.out.find("engine runs an overlap scheduler"), std::string::npos) << c.out;
+}
+
 TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
   run_result r = run_tool(example_args());
   ASSERT_EQ(r.code, 0) << r.err;
   json j = json::parse(r.out);
-  EXPECT_EQ(j["schema_version"], "1.3.0");
+  EXPECT_EQ(j["schema_version"], "1.4.0");
   EXPECT_EQ(j["command"], "plan");
   EXPECT_EQ(j["backend"]["name"], "cpu");
   const json& s = j["search"];

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 
+#include "hand_pool.hpp"
 #include "scenarios.hpp"
 #include "tokenplan/model.hpp"
 
@@ -13,21 +14,8 @@ namespace tokenplan {
 namespace {
 
 using detail::slot_wait;
-
-// The hand-set pool of the tests below: prompts of `prompt` tokens (none cached), 100-token
-// answers; steps leave 1,000 tokens of room, a decode-only cycle of 20 ms, 10 us per prompt token
-// in a step (a full-chunk cycle of 30 ms), an average cycle of 25 ms, 500 prompt tokens a step at
-// full occupancy.
-detail::request_terms hand_request(double prompt) {
-  detail::request_terms q{};
-  q.isl = prompt;
-  q.isl_new = prompt;
-  q.isl_new_tail = prompt;
-  q.osl = 100.0;
-  q.tau = 1.0;
-  q.ef = 1.0;
-  return q;
-}
+using testing::hand_pool;
+using testing::hand_request;
 
 // An aggregated BF16 configuration on one GPU: TP 1, 2,048-token chunks, `batch` sequences.
 serving_config one_gpu_bf16(std::uint32_t batch) {
@@ -37,18 +25,6 @@ serving_config one_gpu_bf16(std::uint32_t batch) {
   c.mode = mode_aggregated;
   c.main = pool_config{layout{1, 1, 1, 1}, 2048u, batch};
   return c;
-}
-
-metrics hand_pool() {
-  metrics r{};
-  pool_metrics& d = r.main;
-  d.chunk_tokens = 1000.0;
-  d.cycle_decode_s = 0.020;
-  d.prefill_s_per_token = 1e-5;
-  d.cycle_s = 0.025;
-  d.tpot_s = 0.025;
-  d.prefill_tokens_per_step = 500.0;
-  return r;
 }
 
 // One wait: P(W > x) = p e^(-r x); two: the atoms times each tail plus the hypoexponential part.
@@ -237,80 +213,6 @@ TEST(LatencyDist, TpotAtALoadBelowFullRunsFasterSteps) {
   EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.05, 1.0, dec), 0.011 / 0.99, 1e-15);
   d.decode_curve_s[0] = d.decode_curve_s[1] = d.decode_curve_s[2] = 0.0;
   EXPECT_NEAR(detail::tpot_cycle_at_load(d, 0.5, 1.0, dec), 0.020 / 0.9, 1e-15);
-}
-
-// An engine that admits prompts every few steps holds each one a uniform share of the steps beyond
-// the next. Every prompt prefills in 0.1 s and the hold is uniform on [0, 0.2 s]: with no wait the
-// TTFT is uniform on [0.1, 0.3], so its median is 0.2, its p90 0.28 and its p99 0.298. With a fifth
-// of the arrivals waiting at rate 10/s: P(TTFT > t) = (1 / 0.2) x integral over the hold h of
-// 0.2 e^(-10 (t - 0.1 - h)) = 0.1 (1 - e^-2) e^(-10 (t - 0.3)) past 0.3, so the p99 is
-// 0.3 + ln(8.64665) / 10 = 0.51572 (8 hold points: within 0.26% of the tail, 3e-4 s).
-TEST(LatencyDist, AnAdmissionHoldIsUniformOverItsSteps) {
-  double len[detail::prompt_points], prob[detail::prompt_points], pre[detail::prompt_points];
-  detail::prompt_grid(1000.0, 0.0, len, prob);
-  for (int i = 0; i < detail::prompt_points; ++i) pre[i] = 0.1;
-  const slot_wait none{0.0, 1.0}, w{0.2, 10.0};
-  EXPECT_NEAR(detail::ttft_quantile(pre, prob, none, none, 0.5, 0.2), 0.2, 1e-9);
-  EXPECT_NEAR(detail::ttft_quantile(pre, prob, none, none, 0.1, 0.2), 0.28, 1e-9);
-  EXPECT_NEAR(detail::ttft_quantile(pre, prob, none, none, 0.01, 0.2), 0.298, 1e-9);
-  const double exact = 0.3 + std::log(0.1 * (1.0 - std::exp(-2.0)) / 0.01) / 10.0;
-  EXPECT_NEAR(exact, 0.51572, 1e-5);
-  EXPECT_NEAR(detail::ttft_quantile(pre, prob, w, none, 0.01, 0.2), exact, 3e-4);
-  // An explicit zero hold is the plain sum: the closed form above, 0.1 + ln(20) / 10.
-  EXPECT_NEAR(detail::ttft_quantile(pre, prob, w, none, 0.01, 0.0), 0.1 + std::log(20.0) / 10.0, 1e-9);
-  // The hand pool admitting prompts every 9 steps: 8 cycles of 25 ms beyond the next step, a hold
-  // uniform on [0, 0.2 s] after the prompt's own 42.5 ms: mean 142.5 ms, p99 42.5 + 198 ms.
-  model_spec m = testing::llama8b_shape();
-  workload_spec wl = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
-  wl.admission_steps = 9.0;
-  const metrics r = hand_pool();
-  detail::request_terms q = hand_request(1000.0);
-  q.hold_steps = 8.0;
-  EXPECT_NEAR(detail::admission_hold_s(q, false, r.main), 0.2, 1e-15);
-  EXPECT_EQ(detail::admission_hold_s(q, true, r.main), 0.0);  // a prefill pool schedules every step
-  const latency_dist l = detail::latency_at(m, wl, q, false, 1.0, r, 0.0, 0.0);
-  EXPECT_NEAR(l.ttft_mean_s, 0.0425 + 0.1, 1e-12);
-  EXPECT_NEAR(l.ttft_p99_s, 0.0425 + 0.198, 1e-9);
-  EXPECT_NEAR(l.ttft_p50_s, 0.0425 + 0.1, 1e-9);
-  EXPECT_EQ(l.tpot_p99_s, detail::latency_at(m, wl, hand_request(1000.0), false, 1.0, r, 0.0, 0.0).tpot_p99_s);
-}
-
-// The workload's admission_steps reaches the request terms as the steps beyond the next one (0 and
-// 1 alike mean every step), and the planned TTFT before queueing carries the longest hold, those
-// steps at the mean cycle: 8 x 25 ms = 0.2 s more for admission every 9 steps.
-TEST(LatencyDist, PlannedTtftCarriesTheLongestHold) {
-  const model_spec m = testing::llama8b_shape();
-  const gpu_spec g = testing::hand_gpu();
-  const site_spec site = testing::make_site(g, 8);
-  workload_spec w = testing::plain_workload(1e9, 1000.0, 200.0, 1.0, 1e9, 1e9);
-  serving_config c{};
-  c.main = pool_config{layout{1, 1, 1, 1}, 2048u, 64u};
-  c.wprec = prec_bf16;
-  c.kvprec = prec_bf16;
-  const detail::pool_view v = detail::make_view(m, g, c.main.lay, c.wprec, c.kvprec);
-  auto base = [&](double steps) {
-    w.admission_steps = steps;
-    const detail::request_terms q = detail::make_request_terms(m, w, site, c);
-    pool_metrics d{};
-    const detail::step_load s = detail::main_pool_load(w, c, v, q, false, d);
-    d.cycle_s = 0.025;
-    return std::make_pair(q.hold_steps, detail::aggregated_ttft(m, g, v, s, 2048.0, q, false, d));
-  };
-  EXPECT_EQ(base(0.0).first, 0.0);
-  EXPECT_EQ(base(1.0).first, 0.0);
-  EXPECT_EQ(base(9.0).first, 8.0);
-  EXPECT_EQ(base(0.0).second, base(1.0).second);
-  EXPECT_NEAR(base(9.0).second - base(1.0).second, 0.2, 1e-12);
-  // A held prompt has no slot yet: the slot is held from admission, its prefill and its 200
-  // answer tokens at 20 ms, not the hold. A TTFT of 0.3 s with 0.2 s of hold: 0.1 + 4 = 4.1 s.
-  w.admission_steps = 9.0;
-  const detail::request_terms q = detail::make_request_terms(m, w, site, c);
-  pool_metrics d{};
-  d.concurrency = 64.0;
-  d.cycle_s = 0.025;
-  d.tpot_s = 0.020;
-  detail::aggregated_queueing(w, q, 0.3, false, d);
-  EXPECT_NEAR(d.queue_hold_s, 4.1, 1e-12);
 }
 
 // Answers of spread lengths: a short answer averages few steps, so the short answers set the p99

@@ -339,6 +339,20 @@ TEST(Loaders, MoeOverlapIsTheEnginesNamedMode) {
   expect_config_error([&] { load_workload(f); }, f, "$.moe_overlap", "expected a string, found");
 }
 
+// overlap_scheduler: absent, off (new prompts taken in between steps); true, one step of lag.
+TEST(Loaders, OverlapSchedulerIsOneStepOfLag) {
+  temp_dir t;
+  json j = read_json_file(shipped("workloads/chat-30tn.json"));
+  EXPECT_EQ(load_workload(t.write_json("a.json", j)).spec.scheduler_lag_steps, 0.0);
+  j["overlap_scheduler"] = true;
+  EXPECT_EQ(load_workload(t.write_json("b.json", j)).spec.scheduler_lag_steps, 1.0);
+  j["overlap_scheduler"] = false;
+  EXPECT_EQ(load_workload(t.write_json("c.json", j)).spec.scheduler_lag_steps, 0.0);
+  j["overlap_scheduler"] = "yes";
+  const std::string f = t.write_json("d.json", j);
+  expect_config_error([&] { load_workload(f); }, f, "$.overlap_scheduler", "expected true or false");
+}
+
 TEST(Loaders, UnknownGpuNameSuggestsTheNearest) {
   temp_dir t;
   json j = read_json_file(shipped("clusters/bytedance-h200-overseas.json"));
