@@ -52,7 +52,7 @@ struct validation_point {
   std::uint8_t moe_overlap_mode = 0;
   /// The engine launches a step before it takes in new requests (an overlap scheduler: a new
   /// prompt waits one more step): operating_point "overlap_scheduler", or the engine's default
-  /// (SGLang: on; TensorRT-LLM and vLLM: off).
+  /// (SGLang without speculative decoding or PP: on; TensorRT-LLM and vLLM: off).
   bool overlap_scheduler = false;
   double ttft_ms = 0, tpot_ms = 0;
   double slo_tail = 0.01;          ///< from latency_percentile: p99 -> 0.01, mean -> 0.5

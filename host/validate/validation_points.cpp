@@ -151,12 +151,6 @@ std::vector<validation_point> load_points(const std::string& path) {
     // The engine takes new prompts once every this many steps (vLLM num_scheduler_steps,
     // TensorRT-LLM adp_balancing_timeout_iters): absent, every step.
     p.admission_steps = opt_integer(op, "admission_steps", 1, 1024);
-    // An overlap scheduler launches step k+1 while step k runs and takes in new requests only
-    // then, so a new prompt waits out one more step: SGLang's default event loop
-    // (event_loop_overlap since v0.4; --disable-overlap-schedule turns it off), TensorRT-LLM's
-    // PyTorch executor (disable_overlap_scheduler: false); not vLLM V1 without async scheduling nor
-    // TensorRT-LLM's C++ executor. Absent: on for SGLang, off for the others.
-    p.overlap_scheduler = opt_bool(op, "overlap_scheduler", p.engine == "sglang");
     // An open burst is a finite job: its throughput is the prompts' work over the time to the
     // last answer, so the prompt count is part of the point.
     p.requests = opt_integer(op, "requests", 1, 100000000);
@@ -191,6 +185,15 @@ std::vector<validation_point> load_points(const std::string& path) {
       }
     }
     if (!spec.empty() && p.draft_tokens == 0) p.draft_tokens = 1000;  // marker: speculation of unknown shape
+    // An overlap scheduler launches step k+1 while step k runs and takes in new requests only
+    // then, so a new prompt waits out one more step: SGLang's default event loop
+    // (event_loop_overlap since v0.4; --disable-overlap-schedule turns it off), TensorRT-LLM's
+    // PyTorch executor (disable_overlap_scheduler: false); not vLLM V1 without async scheduling nor
+    // TensorRT-LLM's C++ executor. Absent: on for SGLang without speculative decoding (its
+    // server_args turn the overlap scheduler off for EAGLE/MTP drafts, and for pipeline
+    // parallelism), off for the others.
+    const bool sglang_overlaps = p.engine == "sglang" && spec.empty() && p.pp <= 1;
+    p.overlap_scheduler = opt_bool(op, "overlap_scheduler", sglang_overlaps);
     op.finish();
     p.metric = r.string("metric");
     check_enum(r, "metric", p.metric, metrics_known);

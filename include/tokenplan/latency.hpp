@@ -209,9 +209,10 @@ TOKENPLAN_HD inline double aggregated_ttft(const model_spec& m, const gpu_spec& 
 /// pass every other check: the others are out anyway, and the search should not pay for them.
 TOKENPLAN_HD inline void aggregated_queueing(const workload_spec& w, const request_terms& q, double base_ttft,
                                              bool bound, pool_metrics& d) {
-  // A slot is held from admission: through the prefill and the decode, not the admission hold
-  // nor the step launched before the prompt was taken in.
-  const double hold = base_ttft - (q.hold_steps + q.lag_steps) * d.cycle_s + q.osl * d.tpot_s;
+  // A slot is held from admission: through the prefill and the decode, not the admission hold.
+  // An overlap scheduler takes the prompt in (its slot and KV allocated) as the step it has
+  // already launched starts, so that step's lag is held.
+  const double hold = base_ttft - q.hold_steps * d.cycle_s + q.osl * d.tpot_s;
   const double ttft_budget = w.ttft_slo_s - base_ttft;
   d.queue_slots = d.concurrency;
   d.queue_hold_s = hold;

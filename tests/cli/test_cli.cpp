@@ -125,6 +125,16 @@ TEST(Cli, AnOverlapSchedulerNeverShrinksThePlan) {
   lag.push_back("table");
   const run_result c = run_tool(lag);
   EXPECT_NE(c.out.find("engine runs an overlap scheduler"), std::string::npos) << c.out;
+  // explain states the lag, and it is one cycle of the configuration: the table's "cycle X ms".
+  const std::string cfg = R"({"tp":1,"pp":4,"batch":173,"chunk":8192,"weight_precision":"fp8","kv_precision":"fp8"})";
+  const run_result e = run_tool({"explain", "--model", "llama-3.1-70b", "--gpu", "h200-sxm", "--workload", wf, "--config", cfg});
+  ASSERT_EQ(e.code, 0) << e.err;
+  const std::size_t at = e.out.find("waits out the step already launched ("), cyc = e.out.find("  cycle ");
+  ASSERT_NE(at, std::string::npos) << e.out;
+  ASSERT_NE(cyc, std::string::npos) << e.out;
+  EXPECT_NEAR(std::stod(e.out.substr(at + 37)), std::stod(e.out.substr(cyc + 8)), 0.06) << e.out;
+  const run_result none = run_tool({"explain", "--model", "llama-3.1-70b", "--gpu", "h200-sxm", "--workload", "chat-30tn", "--config", cfg});
+  EXPECT_EQ(none.out.find("waits out the step already launched"), std::string::npos) << none.out;
 }
 
 TEST(Cli, ShippedExampleRanksAndStatesTheShortfall) {
