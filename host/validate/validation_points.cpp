@@ -42,7 +42,7 @@ bool opt_bool(field_reader& r, const std::string& key, bool fallback) {
 const std::vector<std::string> kinds = {"offline", "server_slo", "concurrency", "max_throughput", "burst", "production",
                                          "request_rate"};
 const std::vector<std::string> metrics_known = {"output_tokens_per_s", "total_tokens_per_s", "input_tokens_per_s",
-                                                "requests_per_s", "tpot_ms", "ttft_ms", "output_tokens_per_s_per_user"};
+                                                "requests_per_s", "tpot_ms", "itl_ms", "ttft_ms", "output_tokens_per_s_per_user"};
 const std::vector<std::string> scopes = {"system", "per_gpu", "per_node"};
 
 void check_enum(field_reader& r, const std::string& key, const std::string& v, const std::vector<std::string>& allowed) {
@@ -213,8 +213,8 @@ std::vector<validation_point> load_points(const std::string& path) {
     if (!p.value_statistic.empty()) {
       static const std::vector<std::string> stats = {"mean", "p50", "p90", "p99"};
       check_enum(r, "value_statistic", p.value_statistic, stats);
-      if (p.metric != "ttft_ms" && p.metric != "tpot_ms") {
-        r.fail("value_statistic", "only a latency point (metric ttft_ms or tpot_ms) has a statistic; metric is \"" +
+      if (p.metric != "ttft_ms" && p.metric != "tpot_ms" && p.metric != "itl_ms") {
+        r.fail("value_statistic", "only a latency point (metric ttft_ms, tpot_ms or itl_ms) has a statistic; metric is \"" +
                                       p.metric + "\"");
       }
     }

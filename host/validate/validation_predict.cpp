@@ -75,12 +75,11 @@ double latency_value(const problem& p, const validation_point& vp, const evaluat
   const std::string stat = value_statistic(vp);
   const latency_dist& l = best.m.latency;
   if (vp.metric == "ttft_ms") {
-    if (stat == "mean") return l.ttft_mean_s * 1e3;
-    if (stat == "p50") return l.ttft_p50_s * 1e3;
-    if (stat == "p90") return l.ttft_p90_s * 1e3;
-    return l.ttft_p99_s * 1e3;
+    return (stat == "mean" ? l.ttft_mean_s : stat == "p50" ? l.ttft_p50_s : stat == "p90" ? l.ttft_p90_s : l.ttft_p99_s) * 1e3;
   }
-  if (vp.metric != "tpot_ms") return 1.0 / best.m.tpot_s;  // output tokens per second per user
+  // Inter-token latency over steps: its median and p99 are one step's, its mean the TPOT's.
+  if (vp.metric == "itl_ms" && stat != "mean") return (stat == "p50" ? l.itl_p50_s : l.itl_p99_s) * 1e3;
+  if (vp.metric != "tpot_ms" && vp.metric != "itl_ms") return 1.0 / best.m.tpot_s;  // output tokens per second per user
   if (stat == "p99") return l.tpot_p99_s * 1e3;
   if (!p.workload.closed_loop) return l.tpot_mean_s * 1e3;
   serving_config c = best.cfg;
@@ -120,7 +119,7 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     const gpu_entry& ge = gpus[vp.gpu];
     x.family = ge.family;
     x.prefill_metric = vp.metric == "input_tokens_per_s" && vp.disaggregated;
-    x.latency_metric = vp.metric == "tpot_ms" || vp.metric == "ttft_ms" || vp.metric == "output_tokens_per_s_per_user";
+    x.latency_metric = vp.metric == "tpot_ms" || vp.metric == "itl_ms" || vp.metric == "ttft_ms" || vp.metric == "output_tokens_per_s_per_user";
     if (vp.input_tokens <= 0) { bail("input length not published"); continue; }
     // A decode pool measured on its own needs the context it decodes at, not the output length.
     const bool decode_only = vp.disaggregated && !x.prefill_metric;
@@ -367,7 +366,7 @@ point_result predictor::predict(std::size_t i, bool shortlist) const {
     // Throughput delivered at the load the SLO allows (the utilisation queueing leaves).
     const double u = pool.utilisation;
     if (!throughput_value(vp.metric, p.workload, pool, u, instances, value)) {
-      if (vp.metric == "tpot_ms") value = e.m.tpot_s * 1e3;
+      if (vp.metric == "tpot_ms" || vp.metric == "itl_ms") value = e.m.tpot_s * 1e3;
       else if (vp.metric == "ttft_ms") value = e.m.ttft_s * 1e3;
       else value = 1.0 / e.m.tpot_s;  // output tokens per second per user
     }

@@ -52,7 +52,7 @@ const std::vector<std::string>& error_categories() {
 
 std::string point_category(const validation_point& p, bool moe) {
   if (p.metric == "ttft_ms") return "ttft";
-  if (p.metric == "tpot_ms") return "tpot";
+  if (p.metric == "tpot_ms" || p.metric == "itl_ms") return "tpot";
   if (p.metric == "output_tokens_per_s_per_user") return "per_user_speed";
   return moe ? "moe_throughput" : "dense_throughput";
 }

@@ -179,6 +179,7 @@ struct latency_dist {
   double tpot_mean_s;
   double tpot_p99_s;  ///< the 99th percentile over requests of each request's mean TPOT
   double itl_p99_s;   ///< the 99th percentile over steps of the time per output token
+  double itl_p50_s;   ///< the median over steps: the decode-only cycle while most steps carry no chunk
 };
 
 /// Everything the model derives for one configuration. Units are in the names.

@@ -294,13 +294,15 @@ TOKENPLAN_HD inline double tpot_cycle_at_load(const pool_metrics& d, double u, d
 /// requests exceed over all lengths (bisection, 20 halvings of at most the chunk's extra cycle):
 /// a short answer averages few steps, so the short answers set the tail. At most the full-chunk
 /// cycle. One step's (ITL) p99 is the full-chunk cycle when more than 1% of steps carry a chunk,
-/// else the decode-only cycle. Fills the TPOT and ITL fields of `out` only.
+/// else the decode-only cycle; its median the decode-only cycle while at most half the steps carry
+/// one. Fills the TPOT and ITL fields of `out` only.
 TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& q, bool disagg, double dp,
                                    const metrics& r, latency_dist& out, double u = 1.0) {
   const pool_metrics& d = r.main;
   out.tpot_mean_s = d.tpot_s;
   out.tpot_p99_s = d.tpot_s;
   out.itl_p99_s = d.tpot_s;
+  out.itl_p50_s = d.tpot_s;
   if (!disagg && d.chunk_tokens >= 1.0 && d.cycle_decode_s > 0.0) {
     // At a load u below full occupancy (open arrivals; a closed loop keeps its users) the steps
     // run faster: tpot_cycle_at_load.
@@ -345,6 +347,7 @@ TOKENPLAN_HD inline void tpot_tail(const workload_spec& w, const request_terms& 
     }
     out.tpot_p99_s = max2(out.tpot_mean_s, min2(full_chunk, p99_cycle) / q.tau);
     out.itl_p99_s = (share > 0.01 ? max2(full_chunk, cycle) : decode_cycle) / q.tau;
+    out.itl_p50_s = (share > 0.5 ? max2(full_chunk, cycle) : decode_cycle) / q.tau;
   }
 }
 

@@ -173,7 +173,7 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
   // the GEMMs' compute, so it adds even where they are compute-bound.
   add(experts, roofline(0.0, routed * 3.0 * fe / v.expert_tp * 2.0, 1.0, v.hbm_bytes_per_s), 1.0);
   out.p[comp_routed_experts] = experts;
-  if (v.ep > 1.0) {
+  if (v.ep > 1.0 && v.dp > 1.0) {
     // Each GPU dispatches its share of the tokens to k experts, most of them remote: dispatch in
     // the GEMM format (FP8 on FP8/FP4 pipelines), combine in BF16. The busiest GPU sets the pace.
     const double dec = s.decode_seqs * s.verify_tokens / v.group * imbalance;
@@ -187,7 +187,12 @@ TOKENPLAN_HD inline void ffn_layer(const model_spec& m, const gpu_spec& g, const
     if (m.shared_experts > 0) add(ar, allreduce(g, v.tp, rank_msg), 1.0);
     if (v.expert_tp > 1.0) add(ar, allreduce(g, v.expert_tp, routed * h * 2.0), 1.0);
   } else {
-    add(ar, allreduce(g, v.tp, rank_msg), 1.0);  // experts split by TP: reduce like a dense MLP
+    // Experts split by TP, or spread by EP under tensor-parallel attention: every rank holds every
+    // token after the attention all-reduce, runs its own experts on the tokens routed to them
+    // and the layer's output is summed by one all-reduce, as a dense MLP's (TensorRT-LLM's
+    // "indexed local reduction before a global allreduce", vLLM's and SGLang's EP without
+    // attention DP). Nothing is dispatched over the network.
+    add(ar, allreduce(g, v.tp, rank_msg), 1.0);
   }
   out.p[comp_tp_allreduce] = ar;
 }

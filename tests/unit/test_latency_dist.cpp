@@ -164,7 +164,8 @@ TEST(LatencyDist, ShortChunkCostIsConcaveForMoeAndConvexForADenseMemoryBoundStep
 
 // TPOT of the same pool, OSL 100, half the steps carry a chunk (500 prompt tokens per step of a
 // 1000 room): the mean is the average cycle, 25 ms; a request averages 100 steps, so its p99 is
-// 25 ms + 2.3263 sqrt(0.5 x 0.5 / 100) x 10 ms = 26.163 ms; one step's p99 is a full-chunk cycle.
+// 25 ms + 2.3263 sqrt(0.5 x 0.5 / 100) x 10 ms = 26.163 ms; one step's p99 is a full-chunk cycle,
+// its median (ITL p50) a decode-only one, 20 ms.
 TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   model_spec m = testing::llama8b_shape();
   workload_spec w = testing::plain_workload(1e9, 1000.0, 100.0, 1.0, 1e9, 1e9);
@@ -174,6 +175,8 @@ TEST(LatencyDist, TpotTailFromTheStepsThatCarryAChunk) {
   EXPECT_NEAR(l.tpot_mean_s, 0.025, 1e-15);
   EXPECT_NEAR(l.tpot_p99_s, 0.025 + 2.3263478740408408 * 0.05 * 0.010, 1e-12);
   EXPECT_NEAR(l.itl_p99_s, 0.030, 1e-15);
+  // The median gap: at most half the steps carry a chunk (here exactly half), so a decode-only one.
+  EXPECT_NEAR(l.itl_p50_s, 0.020, 1e-15);
   // No wait (utilisation 0), every prompt 1000 tokens: one full chunk and half a cycle.
   EXPECT_NEAR(l.ttft_p99_s, 0.030 + 0.0125, 1e-9);
   EXPECT_NEAR(l.ttft_mean_s, 0.030 + 0.0125, 1e-9);
@@ -205,6 +208,7 @@ TEST(LatencyDist, TpotAtALoadBelowFullRunsFasterSteps) {
   EXPECT_NEAR(half.tpot_mean_s, cycle, 1e-15);
   EXPECT_NEAR(half.tpot_p99_s, cycle + 2.3263478740408408 * std::sqrt(share * (1.0 - share) / 100.0) * 0.010, 1e-12);
   EXPECT_NEAR(half.itl_p99_s, 0.0276, 1e-15);
+  EXPECT_NEAR(half.itl_p50_s, 0.0176, 1e-15);  // a fifth of the steps carry a chunk: the median is decode-only
   EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 1.0, 0.0).tpot_mean_s, 0.025, 1e-15);  // full: the sizing's
   EXPECT_NEAR(detail::latency_at(m, w, q, false, 1.0, r, 0.0, 0.0).tpot_mean_s, 0.025, 1e-15);
   w.closed_loop = true;  // a closed loop keeps its users decoding: the full cycle at any utilisation

@@ -1,5 +1,6 @@
 // The MoE step's terms against hand-computed cases: the grouped-GEMM efficiency priors by tokens
-// per expert, the extra kernels of an MoE layer, and the slowest attention-DP rank.
+// per expert, the extra kernels of an MoE layer, expert parallelism without attention DP, and the
+// slowest attention-DP rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -90,6 +91,28 @@ TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
   dense.layers = 1;
   v = detail::make_view(dense, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
   EXPECT_NEAR(detail::stage_step(dense, g, v, s).time_s[comp_layer_overhead], 10e-6, 1e-15);
+}
+
+// Expert parallelism under tensor-parallel attention (TP 4, EP 4, no attention DP): every rank
+// holds every token after the attention all-reduce, so nothing is dispatched; the layer's output
+// is summed by a second all-reduce of the same 64 tokens x 1024 x 2 B = 131,072 B over 4 GPUs:
+// 10 us + 2 x 3/4 x 131,072 B / 200 GB/s = 10.983 us each. The same experts behind attention DP 4
+// (TP 1) pay a dispatch and a combine.
+TEST(MoeTerms, ExpertParallelismUnderTensorParallelAttentionDispatchesNothing) {
+  const model_spec m = testing::one_layer_moe();
+  const gpu_spec g = testing::hand_gpu();
+  detail::step_load s{};
+  s.decode_seqs = 64;
+  s.verify_tokens = 1;
+  s.decode_ctx = 100;
+  s.prefill_ctx = 1;
+  s.logit_tokens = 64;
+  const detail::pool_view tp = detail::make_view(m, g, layout{4, 1, 4, 1}, prec_bf16, prec_bf16);
+  const step_breakdown b = detail::stage_step(m, g, tp, s);
+  EXPECT_EQ(b.time_s[comp_ep_alltoall], 0.0);
+  EXPECT_NEAR(b.time_s[comp_tp_allreduce], 2.0 * (10e-6 + 2.0 * 0.75 * 131072.0 / 200e9), 1e-15);
+  const detail::pool_view adp = detail::make_view(m, g, layout{1, 1, 4, 4}, prec_bf16, prec_bf16);
+  EXPECT_GT(detail::stage_step(m, g, adp, s).time_s[comp_ep_alltoall], 30e-6);
 }
 
 // Attention DP 4 (EP 4): 4,000 prompt tokens this step, 3,000 of them on one rank. That rank

@@ -98,5 +98,22 @@ TEST(RequestRate, LatencyGrowsWithTheRateAndTheOccupancyKeepsLittlesLaw) {
   EXPECT_LT(over.value, 200.0 * 200.0);
 }
 
+// A median inter-token latency (engine benchmarks' median_itl_ms) is the median gap over steps:
+// at 2 requests/s a few steps in a hundred carry a prompt, so it is the decode-only cycle, below the
+// mean TPOT (which averages the chunk-carrying steps in) and below one step's p99.
+TEST(RequestRate, AMedianInterTokenLatencyIsTheDecodeOnlyStep) {
+  testing::temp_dir t;
+  const std::string text = rate_point("itl", 2.0, "itl_ms", "p50") + "\n" + rate_point("tpot", 2.0, "tpot_ms", "mean") +
+                           "\n" + rate_point("itl99", 2.0, "itl_ms", "p99") + "\n";
+  const std::vector<validation_point> points = load_points(t.write("i.jsonl", text));
+  predictor pred(points, shipped_roots(), load_calibration(shipped("calibration.json")));
+  const point_result itl = pred.predict(0), tpot = pred.predict(1), itl99 = pred.predict(2);
+  ASSERT_TRUE(itl.predicted && tpot.predicted && itl99.predicted) << itl.why_not << tpot.why_not << itl99.why_not;
+  EXPECT_EQ(point_category(points[0], false), "tpot");
+  EXPECT_DOUBLE_EQ(itl.value, itl.best.m.latency.itl_p50_s * 1e3);
+  EXPECT_LT(itl.value, tpot.value);
+  EXPECT_LT(tpot.value, itl99.value);
+}
+
 }  // namespace
 }  // namespace tokenplan
