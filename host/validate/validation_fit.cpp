@@ -138,7 +138,7 @@ fit_result fit_calibration(predictor& pred, const calibration& start_file, const
     const efficiency_factors& e = start.families.at(f);
     ps.push_back({f + ".gemm", f, 0, 0.25, 0.9, e.gemm, 0.15});
     ps.push_back({f + ".hbm", f, 1, 0.5, 0.95, e.hbm, 0.1});
-    ps.push_back({f + ".layer_overhead_us", f, 2, 0.0, 40e-6, e.layer_overhead_s, 8e-6});
+    ps.push_back({f + ".layer_overhead_us", f, 2, 0.0, 300e-6, e.layer_overhead_s, 30e-6});
     ps.push_back({f + ".step_overhead_us", f, 3, 0.0, 6e-3, e.step_overhead_s, 1e-3});
     ps.push_back({f + ".sequence_overhead_us", f, 7, 0.0, 20e-6, e.sequence_overhead_s, 2e-6});
     ps.push_back({f + ".allreduce_latency_us", f, 8, 2e-6, 60e-6, e.allreduce_latency_s, 10e-6});

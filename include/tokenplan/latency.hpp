@@ -103,10 +103,35 @@ TOKENPLAN_HD inline step_load main_pool_load(const workload_spec& w, const servi
 /// `batch` sequences per rank (and, aggregated, the prompts in flight), times the engine factor;
 /// then TPOT and the output and request rates of one instance.
 TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g, const pool_view& dv,
-                                         const step_load& avg, double batch, const request_terms& q, bool disagg,
-                                         pool_metrics& d) {
+                                         const step_load& avg, double batch, double chunk, const request_terms& q,
+                                         bool disagg, pool_metrics& d) {
   const double mb = avg.decode_seqs;
   d.step = stage_step(m, g, dv, avg);
+  // Prompts do not arrive a few tokens a step: a step carries a chunk of one (up to the room its
+  // budget leaves) or none. The mean step is the mix of the two, a share p / x of the steps with
+  // a chunk of x tokens for an average p per step, not one step with p: an MoE layer's decode-only
+  // steps touch the experts of their decodes alone (1 - (1 - k/E)^T is concave in the tokens T),
+  // a memory-bound decode step hides none of a chunk's compute, and the kernel floor shows in
+  // the steps without one.
+  const double room = prefill_room(chunk, mb, q.draft, dv.dp);
+  const double x = min2(q.isl_new, room) * dv.dp;
+  if (!disagg && dv.dp <= 1.0 && avg.prefill_tokens > 0.0 && room >= 1.0 && x > avg.prefill_tokens) {
+    const double share = avg.prefill_tokens / x;
+    step_load none = avg, one = avg;
+    none.prefill_tokens = 0.0;
+    none.logit_tokens = mb * (1.0 + q.draft);
+    one.prefill_tokens = x;
+    one.logit_tokens = mb * (1.0 + q.draft) + x / q.isl_new;
+    const step_breakdown b0 = stage_step(m, g, dv, none);
+    const step_breakdown b1 = stage_step(m, g, dv, one);
+    for (int c = 0; c < comp_count; ++c) {
+      d.step.time_s[c] = (1.0 - share) * b0.time_s[c] + share * b1.time_s[c];
+      d.step.side_a_s[c] = (1.0 - share) * b0.side_a_s[c] + share * b1.side_a_s[c];
+      d.step.side_b_s[c] = (1.0 - share) * b0.side_b_s[c] + share * b1.side_b_s[c];
+    }
+    d.step.overlap_hidden_s = (1.0 - share) * b0.overlap_hidden_s + share * b1.overlap_hidden_s;
+    d.step.stage_s = (1.0 - share) * b0.stage_s + share * b1.stage_s;
+  }
   d.pp_hops_s = pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + d.prefill_tokens_per_step, q.hidden);
   d.host_overhead_s = host_overhead(g, d.micro_batches, batch + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / q.isl_new));
   d.cycle_s = (dv.pp * d.step.stage_s + d.pp_hops_s + d.host_overhead_s) * q.ef;

@@ -212,7 +212,7 @@ TOKENPLAN_HD inline evaluation evaluate_config(const problem& p, const serving_c
 
   // ---- the main pool's cycle: TPOT ------------------------------------------------------------
   if (!prefill_side && !(disagg && decode_known != nullptr)) {
-    main_pool_cycle(m, g, dv, avg, double(c.main.batch), q, disagg, d);
+    main_pool_cycle(m, g, dv, avg, double(c.main.batch), double(c.main.chunk), q, disagg, d);
   }
   if (!full && !prefill_side && d.tpot_s > w.tpot_slo_s) {
     e.reason = reason_tpot;

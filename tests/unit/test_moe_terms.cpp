@@ -1,6 +1,6 @@
 // The MoE step's terms against hand-computed cases: the grouped-GEMM efficiency priors by tokens
-// per expert, the extra kernels of an MoE layer, expert parallelism without attention DP, and the
-// slowest attention-DP rank.
+// per expert, the extra kernels of an MoE layer and its kernel floor, expert parallelism without
+// attention DP, and the slowest attention-DP rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +11,17 @@
 
 namespace tokenplan {
 namespace {
+
+// A decode-only step of `seqs` sequences at `ctx` tokens of context, one token each, no prompt.
+detail::step_load decode_step(double seqs, double ctx = 100) {
+  detail::step_load s{};
+  s.decode_seqs = seqs;
+  s.verify_tokens = 1;
+  s.decode_ctx = ctx;
+  s.prefill_ctx = 1;
+  s.logit_tokens = seqs;
+  return s;
+}
 
 // The smooth roofline: a kernel of 6e8 FLOPs at 200 TFLOP/s (3 us) moving 6 MB at 1.5 TB/s
 // (4 us) takes sqrt(3^2 + 4^2) = 5 us, not max = 4 us. One roof alone is itself: pure traffic
@@ -56,12 +67,7 @@ TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
   const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
-  detail::step_load s{};
-  s.decode_seqs = 64;
-  s.verify_tokens = 1;
-  s.decode_ctx = 100;
-  s.prefill_ctx = 1;
-  s.logit_tokens = 64;
+  detail::step_load s = decode_step(64);
   const step_breakdown b = detail::stage_step(m, g, v, s);
   const double touched = 8.0 * (1.0 - std::pow(0.75, 64.0));
   const double bytes = touched * 1572864.0 * 2.0 + 128.0 * (2.0 * 1024 + 3.0 * 512) * 2.0;
@@ -70,27 +76,42 @@ TEST(MoeTerms, RoutedExpertsStreamAtTheGroupedGemmRate) {
   EXPECT_NEAR(b.time_s[comp_routed_experts], 24.270e-6 + 0.262e-6, 0.001e-6);
 }
 
-// Layer overhead 10 us per layer. A one-layer MoE without shared experts adds 5 kernels (router,
-// top-k, permute, unpermute, re-quantisation) at a tenth of a layer each: 15 us; with shared
-// experts 3 more: 18 us; a dense layer stays at 10 us.
+// The kernel floor joins a layer's kernel work w as sqrt(w^2 + f^2): with no work the layer
+// takes the floor itself; 20 us of work under a 15 us floor take 25 us (5 us more, the 3-4-5
+// triangle); 1 ms of work hides a 15 us floor to within f^2 / 2w = 0.1125 us.
+TEST(MoeTerms, TheKernelFloorJoinsTheWorkOnASmoothRoofline) {
+  EXPECT_DOUBLE_EQ(detail::floor_excess(0.0, 15e-6), 15e-6);
+  EXPECT_NEAR(detail::floor_excess(20e-6, 15e-6), 5e-6, 1e-18);
+  EXPECT_NEAR(detail::floor_excess(1e-3, 15e-6), 0.1125e-6, 0.0001e-6);
+  EXPECT_DOUBLE_EQ(detail::floor_excess(1e-3, 0.0), 0.0);
+}
+
+// Layer floor 10 us (the hand GPU's layer_overhead). A one-layer MoE without shared experts has 5
+// more kernels (router, top-k, permute, unpermute, re-quantisation) at a tenth of a layer each: a
+// 15 us floor; with shared experts 3 more: 18 us; a dense layer keeps 10 us. Each adds to the
+// layer's kernel work w (its rooflines, collectives and LM head aside) sqrt(w^2 + f^2) - w.
 TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
   model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
-  detail::step_load s{};
-  s.decode_seqs = 4;
-  s.verify_tokens = 1;
-  s.decode_ctx = 100;
-  s.prefill_ctx = 1;
-  s.logit_tokens = 4;
-  detail::pool_view v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
-  EXPECT_NEAR(detail::stage_step(m, g, v, s).time_s[comp_layer_overhead], 15e-6, 1e-15);
+  detail::step_load s = decode_step(4);
+  const auto expect_floor = [&](const model_spec& mm, double f) {
+    const detail::pool_view v = detail::make_view(mm, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
+    const step_breakdown b = detail::stage_step(mm, g, v, s);
+    double w = 0.0;
+    for (int c : {comp_attention_proj, comp_attention_decode, comp_attention_prefill, comp_dense_mlp,
+                  comp_shared_experts, comp_router, comp_routed_experts}) {
+      w += b.time_s[c];
+    }
+    EXPECT_GT(w, 0.0);
+    EXPECT_NEAR(b.time_s[comp_layer_overhead], std::sqrt(w * w + f * f) - w, 1e-15);
+    EXPECT_LT(b.time_s[comp_layer_overhead], f);
+  };
+  expect_floor(m, 15e-6);
   m.shared_experts = 1;
-  v = detail::make_view(m, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
-  EXPECT_NEAR(detail::stage_step(m, g, v, s).time_s[comp_layer_overhead], 18e-6, 1e-15);
+  expect_floor(m, 18e-6);
   model_spec dense = testing::llama8b_shape();
   dense.layers = 1;
-  v = detail::make_view(dense, g, layout{1, 1, 1, 1}, prec_bf16, prec_bf16);
-  EXPECT_NEAR(detail::stage_step(dense, g, v, s).time_s[comp_layer_overhead], 10e-6, 1e-15);
+  expect_floor(dense, 10e-6);
 }
 
 // Expert parallelism under tensor-parallel attention (TP 4, EP 4, no attention DP): every rank
@@ -101,12 +122,7 @@ TEST(MoeTerms, MoeLayersPayForTheirExtraKernels) {
 TEST(MoeTerms, ExpertParallelismUnderTensorParallelAttentionDispatchesNothing) {
   const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
-  detail::step_load s{};
-  s.decode_seqs = 64;
-  s.verify_tokens = 1;
-  s.decode_ctx = 100;
-  s.prefill_ctx = 1;
-  s.logit_tokens = 64;
+  detail::step_load s = decode_step(64);
   const detail::pool_view tp = detail::make_view(m, g, layout{4, 1, 4, 1}, prec_bf16, prec_bf16);
   const step_breakdown b = detail::stage_step(m, g, tp, s);
   EXPECT_EQ(b.time_s[comp_ep_alltoall], 0.0);
@@ -126,12 +142,8 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
   const model_spec m = testing::one_layer_moe();
   const gpu_spec g = testing::hand_gpu();
   detail::pool_view v = detail::make_view(m, g, layout{1, 1, 4, 4}, prec_bf16, prec_bf16);
-  detail::step_load s{};
-  s.decode_seqs = 8;
-  s.verify_tokens = 1;
-  s.decode_ctx = 100;
+  detail::step_load s = decode_step(8);
   s.prefill_ctx = 500;
-  s.logit_tokens = 8;
   s.prefill_tokens = 4000;
   s.rank_prefill_peak = 3000;
   EXPECT_DOUBLE_EQ(detail::busy_rank_prefill(s, v), 3000.0);
@@ -156,12 +168,7 @@ TEST(MoeTerms, TheRankCarryingThePrefillSetsTheStep) {
 TEST(MoeTerms, Fp8AttentionMultipliesTheFp8CacheAtTheFp8Rate) {
   const model_spec m = testing::deepseek_v3_shape();
   gpu_spec g = testing::hand_gpu();
-  detail::step_load s{};
-  s.decode_seqs = 10;
-  s.verify_tokens = 1;
-  s.decode_ctx = 4000;
-  s.prefill_ctx = 1;
-  s.logit_tokens = 10;
+  detail::step_load s = decode_step(10, 4000);
   auto decode = [&](std::uint8_t kv, bool fp8) {
     detail::layer_parts out{};
     detail::attention_layer(m, g, detail::make_view(m, g, layout{1, 1, 1, 1}, prec_fp8, kv, fp8), s, 0.0, out);
@@ -214,12 +221,7 @@ TEST(MoeTerms, OverlapUnderTheAllToAllIsTheEngines) {
   model_spec m = testing::one_layer_moe();
   m.shared_experts = 1;
   const gpu_spec g = testing::hand_gpu();
-  detail::step_load s{};
-  s.decode_seqs = 64;
-  s.verify_tokens = 1;
-  s.decode_ctx = 100;
-  s.prefill_ctx = 1;
-  s.logit_tokens = 64;
+  detail::step_load s = decode_step(64);
   const layout lay{1, 1, 4, 4};
   auto step = [&](std::uint8_t mode) {
     return detail::stage_step(m, g, detail::make_view(m, g, lay, prec_bf16, prec_bf16, false, mode), s);
