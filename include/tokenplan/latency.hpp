@@ -106,7 +106,6 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
                                          const step_load& avg, double batch, double chunk, const request_terms& q,
                                          bool disagg, pool_metrics& d) {
   const double mb = avg.decode_seqs;
-  d.step = stage_step(m, g, dv, avg);
   // Prompts do not arrive a few tokens a step: a step carries a chunk of one (up to the room its
   // budget leaves) or none. The mean step is the mix of the two, a share p / x of the steps with
   // a chunk of x tokens for an average p per step, not one step with p: an MoE layer's decode-only
@@ -124,6 +123,9 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
     one.logit_tokens = mb * (1.0 + q.draft) + x / q.isl_new;
     const step_breakdown b0 = stage_step(m, g, dv, none);
     const step_breakdown b1 = stage_step(m, g, dv, one);
+    // Without attention DP an EP group dispatches nothing, so neither step runs two-batch overlap
+    // (two_batch_overlap is 0 in both): the rest of the breakdown is their mix.
+    d.step = b1;
     for (int c = 0; c < comp_count; ++c) {
       d.step.time_s[c] = (1.0 - share) * b0.time_s[c] + share * b1.time_s[c];
       d.step.side_a_s[c] = (1.0 - share) * b0.side_a_s[c] + share * b1.side_a_s[c];
@@ -131,6 +133,8 @@ TOKENPLAN_HD inline void main_pool_cycle(const model_spec& m, const gpu_spec& g,
     }
     d.step.overlap_hidden_s = (1.0 - share) * b0.overlap_hidden_s + share * b1.overlap_hidden_s;
     d.step.stage_s = (1.0 - share) * b0.stage_s + share * b1.stage_s;
+  } else {
+    d.step = stage_step(m, g, dv, avg);
   }
   d.pp_hops_s = pp_hops(g, dv, q.gpn, mb * (1.0 + q.draft) + d.prefill_tokens_per_step, q.hidden);
   d.host_overhead_s = host_overhead(g, d.micro_batches, batch + (disagg ? 0.0 : d.prefill_tokens_per_step * d.micro_batches / dv.dp / q.isl_new));
