@@ -80,6 +80,10 @@ double burst_value(const problem& p, const validation_point& vp, const evaluatio
 /// instances of `best`, a full evaluation of the configuration chosen for it on problem `p`): the
 /// configuration at the occupancy Little's law gives, evaluated in full with its latency at the
 /// rate's utilisation `u` of that occupancy's capacity (validation_rate.cpp).
+/// A latency point's prediction, like with like (the statistic the point measured) for the
+/// configuration `best` chose (validation_latency.cpp).
+double latency_value(const problem& p, const validation_point& vp, const evaluation& best);
+
 evaluation request_rate_evaluation(const problem& p, const validation_point& vp, const evaluation& best,
                                    double instances, double& u);
 

@@ -42,16 +42,6 @@ double engine_factor(const calibration& cal, const std::string& engine) {
 /// GPUs in one node: an HGX board of 8, or a compute tray of 4 in an NVL72 rack.
 double node_gpus(const gpu_spec& g) { return g.scale_up_domain_gpus >= 72 ? 4.0 : 8.0; }
 
-/// Which statistic a latency point's value is: "mean", "p50", "p90" or "p99". The point's
-/// value_statistic; without it, in a closed loop (no SLO) latency_percentile names the value's
-/// own, and otherwise the p99 (an SLO's latency_percentile names the bound's, not the value's).
-std::string value_statistic(const validation_point& vp) {
-  if (!vp.value_statistic.empty()) return vp.value_statistic;
-  std::string pct = vp.kind == "concurrency" ? vp.latency_percentile : std::string();
-  if (pct == "median") pct = "p50";
-  return pct == "mean" || pct == "p50" || pct == "p90" ? pct : "p99";
-}
-
 /// A throughput metric's value for `instances` instances of `pool` at utilisation `u` (output,
 /// input, total tokens or requests per second, the lengths `w`'s); false for a latency or
 /// per-user metric.
@@ -64,29 +54,6 @@ bool throughput_value(const std::string& metric, const workload_spec& w, const p
   else if (metric == "requests_per_s") value = pool.requests_per_s * u * instances;
   else return false;
   return true;
-}
-
-/// A latency point's prediction, like with like: the predicted mean for a measured mean, the
-/// predicted p99 for a measured p99, at the load the prediction runs the configuration at (its
-/// planned utilisation; a closed loop: its fixed concurrency). A mean TPOT is the distribution's
-/// mean at that load (detail::tpot_cycle_at_load); a closed loop's, the cycle at its mean
-/// occupancy (utilisation x slots), not at the largest batch.
-double latency_value(const problem& p, const validation_point& vp, const evaluation& best) {
-  const std::string stat = value_statistic(vp);
-  const latency_dist& l = best.m.latency;
-  if (vp.metric == "ttft_ms") {
-    return (stat == "mean" ? l.ttft_mean_s : stat == "p50" ? l.ttft_p50_s : stat == "p90" ? l.ttft_p90_s : l.ttft_p99_s) * 1e3;
-  }
-  // Inter-token latency over steps: its median and p99 are one step's, its mean the TPOT's.
-  if (vp.metric == "itl_ms" && stat != "mean") return (stat == "p50" ? l.itl_p50_s : l.itl_p99_s) * 1e3;
-  if (vp.metric != "tpot_ms" && vp.metric != "itl_ms") return 1.0 / best.m.tpot_s;  // output tokens per second per user
-  if (stat == "p99") return l.tpot_p99_s * 1e3;
-  if (!p.workload.closed_loop) return l.tpot_mean_s * 1e3;
-  serving_config c = best.cfg;
-  const double occupied = std::floor(c.main.batch * best.m.main.utilisation + 0.5);
-  c.main.batch = static_cast<std::uint32_t>(std::max(1.0, occupied));
-  const double tpot_s = evaluate_config(p, c, eval_verdict).m.tpot_s;
-  return tpot_s * 1e3;
 }
 
 }  // namespace
@@ -244,6 +211,11 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
         }
       }
     }
+    // A disaggregated attention-DP point with its pools' GPUs published and no layout: the decode
+    // pool is also tried as one instance, attention DP and EP over all of its GPUs (SGLang's and
+    // DeepSeek's large-EP deployments), and no prefill instance outgrows the prefill pool.
+    const bool pool_dp = vp.disaggregated && vp.attention_dp && !vp.tp && !vp.dp && !vp.ep && m.experts > 0;
+    if (pool_dp && vp.decode_gpus > 8) layouts.push_back(layout{1, 1, vp.decode_gpus, vp.decode_gpus});
     std::vector<std::uint8_t> wps, kvs;
     std::uint8_t v = 0;
     if (!vp.weights.empty() && parse_precision(vp.weights, &v)) wps = {v};
@@ -293,6 +265,9 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
               c.mode = vp.disaggregated ? mode_disaggregated : mode_aggregated;
               c.main = pool_config{l, vp.disaggregated ? 0u : ch, b};
               c.prefill = pool_config{l, ch, 0};
+              if (pool_dp && vp.prefill_gpus > 0 && l.tp * l.pp * l.dp > vp.prefill_gpus) {
+                c.prefill.lay = layout{1, 1, vp.prefill_gpus, vp.prefill_gpus};
+              }
               x.candidates.push_back(c);
             }
           }
