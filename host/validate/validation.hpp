@@ -43,6 +43,12 @@ struct validation_point {
   /// SGLang max_running_requests. 0: not published (the batch is searched, and admission is
   /// capped at it).
   std::uint32_t engine_max_batch = 0;
+  /// The engine's token budget per step per attention-DP rank (per instance without attention
+  /// DP), as the source ran it: vLLM max_num_batched_tokens, SGLang chunked_prefill_size (which
+  /// SGLang divides by the DP size under DP attention), TensorRT-LLM max_num_tokens; a default
+  /// read from the engine's source where the source says it ran defaults. 0: not published (the
+  /// chunk is searched).
+  std::uint32_t engine_max_tokens = 0;
   /// The engine takes new prompts once every this many steps: vLLM's multi-step scheduling
   /// (num_scheduler_steps), TensorRT-LLM's attention-DP balancing (adp_balancing_timeout_iters).
   /// 0: not published (every step).

@@ -148,6 +148,7 @@ std::vector<validation_point> load_points(const std::string& path) {
     check_enum(op, "kind", p.kind, kinds);
     p.concurrency = opt_integer(op, "concurrency", 1, 100000000);
     p.engine_max_batch = opt_integer(op, "engine_max_batch", 1, 1000000);
+    p.engine_max_tokens = opt_integer(op, "engine_max_tokens", 16, 10000000);
     // The engine takes new prompts once every this many steps (vLLM num_scheduler_steps,
     // TensorRT-LLM adp_balancing_timeout_iters): absent, every step.
     p.admission_steps = opt_integer(op, "admission_steps", 1, 1024);

@@ -223,8 +223,10 @@ predictor::predictor(const std::vector<validation_point>& points, const config_r
     else wps = {prec_bf16, prec_fp8};  // weight-only FP4 only where a point publishes it
     if (!vp.kv_cache.empty() && parse_precision(vp.kv_cache, &v)) kvs = {v};
     else kvs = {prec_bf16, prec_fp8};
-    const std::vector<std::uint32_t> chunks = x.prefill_metric ? std::vector<std::uint32_t>{4096, 8192, 16384, 32768}
-                                                               : std::vector<std::uint32_t>{2048, 4096, 8192, 16384};
+    // The engine's step budget as the source ran it where it is known; otherwise searched.
+    std::vector<std::uint32_t> chunks = x.prefill_metric ? std::vector<std::uint32_t>{4096, 8192, 16384, 32768}
+                                                         : std::vector<std::uint32_t>{2048, 4096, 8192, 16384};
+    if (vp.engine_max_tokens > 0) chunks = {vp.engine_max_tokens};
     const std::vector<std::uint32_t> ladder = batch_ladder(1, 4096, 8);
     for (const layout& l : layouts) {
       const double gpi = double(l.tp) * l.dp * l.pp;

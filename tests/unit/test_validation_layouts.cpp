@@ -10,6 +10,7 @@
 
 #include "shipped_roots.hpp"
 #include "temp_dir.hpp"
+#include "base/errors.hpp"
 #include "validate/validation.hpp"
 
 namespace tokenplan {
@@ -53,6 +54,43 @@ TEST(ValidationLayouts, APublishedPoolWithoutALayoutIsTriedWhole) {
   // Each pool within its own GPUs: the prefill pool never takes the decode pool's 48.
   EXPECT_LE(gpus(whole.best.cfg.prefill.lay), 8u);
   EXPECT_LE(gpus(prefill.best.cfg.prefill.lay), 8u);
+}
+
+// The engine's step budget as the source ran it (operating_point.engine_max_tokens: SGLang's
+// chunked_prefill_size 8192 divided by its 8 attention-DP ranks, vLLM's max_num_batched_tokens)
+// fixes the chunk a point is predicted at, where it is otherwise searched (2,048-16,384). A
+// prefill-bound burst of 2,000-token prompts runs more, smaller steps at 1,024 tokens a rank, each
+// reading the weights once: it cannot be faster than at the best chunk the search would take.
+TEST(ValidationLayouts, APublishedStepBudgetFixesTheChunk) {
+  testing::temp_dir t;
+  auto burst = [](const std::string& id, const std::string& budget) {
+    return R"({"id":")" + id + R"(","model":"deepseek-r1","gpu":"h200-sxm","gpus":8,"engine":"sglang",)"
+           R"("parallelism":{"tp":1,"ep":8,"dp":8,"attention_dp":true},)"
+           R"("precision":{"weights":"fp8","kv_cache":"fp8"},)"
+           R"("workload":{"input_tokens_mean":2000,"output_tokens_mean":100},)"
+           R"("operating_point":{"kind":"burst","requests":500)" + budget + R"(},)"
+           R"("metric":"total_tokens_per_s","scope":"system","value":19000,"source":"constructed for this test"})";
+  };
+  const std::vector<validation_point> points =
+      load_points(t.write("b.jsonl", burst("searched", "") + "\n" + burst("budget", R"(,"engine_max_tokens":1024)") + "\n"));
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].engine_max_tokens, 0u);
+  EXPECT_EQ(points[1].engine_max_tokens, 1024u);
+  predictor pred(points, shipped_roots(), load_calibration(shipped("calibration.json")));
+  const point_result searched = pred.predict(0), budget = pred.predict(1);
+  ASSERT_TRUE(searched.predicted && budget.predicted) << searched.why_not << budget.why_not;
+  EXPECT_EQ(budget.best.cfg.main.chunk, 1024u);
+  EXPECT_GE(searched.best.cfg.main.chunk, 2048u);
+  EXPECT_LT(budget.value, searched.value);
+  // A budget below 16 tokens is no engine's: the file, the field and the reason.
+  const std::string f = t.write("c.jsonl", burst("tiny", R"(,"engine_max_tokens":8)") + "\n");
+  try {
+    load_points(f);
+    ADD_FAILURE() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_EQ(e.file(), f + ":1");
+    EXPECT_EQ(e.json_path(), "$.operating_point.engine_max_tokens");
+  }
 }
 
 }  // namespace
