@@ -55,18 +55,16 @@ TEST(Validation, CrossValidatedAccuracyHolds) {
   const std::vector<point_result> loo = leave_one_source_out(points, shipped_roots(), cal, fit_options{}, 2, nullptr);
   const error_summary all = summarize(loo);
   EXPECT_GE(all.predicted, 302u);
-  EXPECT_LE(all.median_ape, 0.110) << "cross-validated median, all points (10.7% recorded)";
-  EXPECT_LE(all.share_over_1_5x, 0.083) << "cross-validated share off by more than 1.5x (7.9% recorded)";
+  EXPECT_LE(all.median_ape, 0.116) << "cross-validated median, all points (11.3% recorded)";
+  EXPECT_LE(all.share_over_1_5x, 0.08) << "cross-validated share off by more than 1.5x (7.6% recorded)";
   predictor pred(points, shipped_roots(), cal);
   std::map<std::string, std::vector<point_result>> by;
   for (std::size_t i = 0; i < loo.size(); ++i) by[pred.category(i)].push_back(loo[i]);
-  EXPECT_LE(summarize(by["dense_throughput"]).median_ape, 0.097) << "dense throughput (9.4% recorded)";
-  EXPECT_LE(summarize(by["moe_throughput"]).median_ape, 0.132) << "MoE throughput (12.7% recorded)";
-  EXPECT_LE(summarize(by["ttft"]).median_ape, 0.14) << "TTFT (13.5% recorded)";
-  EXPECT_LE(summarize(by["tpot"]).median_ape, 0.109) << "TPOT (10.4% recorded)";
-  // Six of the eight per-user points are blog 1's batch-1 runs on B200: without them nothing pins
-  // Blackwell's per-step overhead at a small batch (1.7-3.5 ms over the folds), so their fold swings.
-  EXPECT_LE(summarize(by["per_user_speed"]).median_ape, 0.36) << "per-user speed (34.0% recorded)";
+  EXPECT_LE(summarize(by["dense_throughput"]).median_ape, 0.096) << "dense throughput (9.3% recorded)";
+  EXPECT_LE(summarize(by["moe_throughput"]).median_ape, 0.132) << "MoE throughput (12.8% recorded)";
+  EXPECT_LE(summarize(by["ttft"]).median_ape, 0.16) << "TTFT (15.5% recorded)";
+  EXPECT_LE(summarize(by["tpot"]).median_ape, 0.138) << "TPOT (13.4% recorded)";
+  EXPECT_LE(summarize(by["per_user_speed"]).median_ape, 0.115) << "per-user speed (11.0% recorded)";
 }
 
 // DeepSeek's published day (open-infra-index day 6): 226.75 nodes on average. The plan sizes the
