@@ -21,12 +21,13 @@ using testing::shipped_roots;
 
 // DeepSeek-V3 on GB200, 8 prefill and 48 decode GPUs, attention DP; `layout` adds published
 // parallelism fields (e.g. "\"ep\":8,\"dp\":8,") or none.
-std::string pool_point(const std::string& id, const std::string& layout, const std::string& metric) {
+std::string pool_point(const std::string& id, const std::string& layout, const std::string& metric,
+                       const std::string& op_extra = "") {
   return R"({"id":")" + id + R"(","model":"deepseek-v3","gpu":"gb200","gpus":48,"engine":"sglang",)"
          R"("parallelism":{)" + layout + R"("attention_dp":true,"disaggregated":true,"prefill_gpus":8,"decode_gpus":48},)"
          R"("precision":{"weights":"fp8","kv_cache":"fp8"},)"
          R"("workload":{"input_tokens_mean":2000,"output_tokens_mean":1000},)"
-         R"("operating_point":{"kind":"max_throughput"},)"
+         R"("operating_point":{"kind":"max_throughput")" + op_extra + R"(},)"
          R"("metric":")" + metric + R"(","scope":"per_gpu","value":1000,"source":"constructed for this test"})";
 }
 
@@ -82,14 +83,26 @@ TEST(ValidationLayouts, APublishedStepBudgetFixesTheChunk) {
   EXPECT_EQ(budget.best.cfg.main.chunk, 1024u);
   EXPECT_GE(searched.best.cfg.main.chunk, 2048u);
   EXPECT_LT(budget.value, searched.value);
-  // A budget below 16 tokens is no engine's: the file, the field and the reason.
-  const std::string f = t.write("c.jsonl", burst("tiny", R"(,"engine_max_tokens":8)") + "\n");
-  try {
-    load_points(f);
-    ADD_FAILURE() << "expected config_error";
-  } catch (const config_error& e) {
-    EXPECT_EQ(e.file(), f + ":1");
-    EXPECT_EQ(e.json_path(), "$.operating_point.engine_max_tokens");
+  // On a disaggregated point it is the prefill pool's chunk (6,144: none of the searched values).
+  const std::vector<validation_point> pools = load_points(
+      t.write("d.jsonl", pool_point("prefill", "", "input_tokens_per_s", R"(,"engine_max_tokens":6144)") + "\n"));
+  predictor pool_pred(pools, shipped_roots(), load_calibration(shipped("calibration.json")));
+  const point_result prefill = pool_pred.predict(0);
+  ASSERT_TRUE(prefill.predicted) << prefill.why_not;
+  EXPECT_EQ(prefill.best.cfg.prefill.chunk, 6144u);
+  // null is unpublished; a budget below 16 or above 10,000,000 tokens is no engine's: the file,
+  // the field and the reason.
+  EXPECT_EQ(load_points(t.write("n.jsonl", burst("null", R"(,"engine_max_tokens":null)") + "\n")).at(0).engine_max_tokens, 0u);
+  for (const char* bad : {R"(,"engine_max_tokens":8)", R"(,"engine_max_tokens":20000000)"}) {
+    const std::string f = t.write("c.jsonl", burst("bad", bad) + "\n");
+    try {
+      load_points(f);
+      ADD_FAILURE() << "expected config_error for " << bad;
+    } catch (const config_error& e) {
+      EXPECT_EQ(e.file(), f + ":1");
+      EXPECT_EQ(e.json_path(), "$.operating_point.engine_max_tokens");
+      EXPECT_NE(std::string(e.what()).find("expected an integer >= 16 and <= 10000000"), std::string::npos) << e.what();
+    }
   }
 }
 
