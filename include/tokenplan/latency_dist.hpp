@@ -164,24 +164,56 @@ TOKENPLAN_HD inline double ttft_quantile(const double* pre, const double* prob, 
 /// Standard normal 99th percentile, Phi^-1(0.99) = 2.3263 (Abramowitz & Stegun, table 26.5).
 constexpr double z_p99 = 2.3263478740408408;
 
+/// Uncached prompt tokens of other requests that share a prompt's step (aggregated): a step takes
+/// in the prompts that arrived on its rank while the step before it ran, so the step that carries a
+/// prompt also prefills the others of its window, and lasts their prefill too (the cycle at load
+/// counts them in its mean; the step a prompt waits for is longer than that mean by them). At
+/// main-pool utilisation `u` a rank's steps carry u x prefill_tokens_per_step / dp prompt tokens
+/// on average. An admission hold's window is not counted: taken as one step's companions, the
+/// prompts a hold releases together put AMD's multi-step MI300X Server p99 TTFT at 1.31x and 1.75x
+/// of the measured (configs/validation/RESEARCH-NOTES.md). A closed loop of B sequences a rank
+/// counts its own prompt among them: (B - 1) / B. 0 when disaggregated (the prefill pool's steps
+/// are costed per prompt) or idle.
+TOKENPLAN_HD inline double step_companion_tokens(const workload_spec& w, bool disagg, double dp,
+                                                 const pool_metrics& d, double u) {
+  if (disagg || !(u > 0.0) || !(d.prefill_tokens_per_step > 0.0) || !(d.chunk_tokens >= 1.0)) return 0.0;
+  double o = min2(1.0, u) * d.prefill_tokens_per_step / max2(1.0, dp);
+  if (w.closed_loop) {
+    const double b = max2(1.0, d.decode_tokens_per_step / max2(1.0, dp));
+    o *= (b - 1.0) / b;
+  }
+  return o;
+}
+
 /// The prompts of the workload (lognormal through its mean and E[L^2], input_sq_mean) on the
 /// grid, with each one's time to its first token before any wait (with the step an overlap
-/// scheduler has already launched, q.lag_steps): `pre` and `prob`, as prompt_grid. Returns the
-/// mean of `pre`.
+/// scheduler has already launched, q.lag_steps): `pre` and `prob`, as prompt_grid. `companions`:
+/// the mean uncached tokens of other prompts in the same step (step_companion_tokens), a Poisson
+/// number of the workload's prompts: the step's prompt tokens are the prompt's plus theirs, mean
+/// L + o and E[X^2] = E[L^2] + 2 E[L] o + o^2 + o E[L^2] / E[L] (compound Poisson), on the grid as
+/// one lognormal through both. Returns the mean of `pre`.
 TOKENPLAN_HD inline double prefill_grid(const model_spec& m, const workload_spec& w, const request_terms& q,
-                                        bool disagg, const metrics& r, double* pre, double* prob) {
+                                        bool disagg, const metrics& r, double* pre, double* prob,
+                                        double companions = 0.0) {
   double len[prompt_points];
   const double sq = q.isl * q.isl;
-  const double sigma2 = w.input_sq_mean > sq ? queueing::log_pos(w.input_sq_mean / sq) : 0.0;
-  prompt_grid(q.isl_new, sigma2, len, prob);
+  double mean = q.isl_new;
+  double sigma2 = w.input_sq_mean > sq ? queueing::log_pos(w.input_sq_mean / sq) : 0.0;
+  if (companions > 0.0 && q.isl_new > 0.0) {
+    const double l2 = q.isl_new * q.isl_new * queueing::exp_any(sigma2);  // E[L^2], uncached
+    mean = q.isl_new + companions;
+    const double x2 = l2 + 2.0 * q.isl_new * companions + companions * companions + companions * l2 / q.isl_new;
+    sigma2 = queueing::log_pos(x2 / (mean * mean));
+  }
+  prompt_grid(mean, sigma2, len, prob);
   // An overlap scheduler takes a prompt in only after the step it has already launched.
   const double lag_s = q.lag_steps * (disagg ? r.prefill.cycle_s : r.main.cycle_s);
-  double mean = 0.0;
+  double total = 0.0;
   for (int i = 0; i < prompt_points; ++i) {
     pre[i] = lag_s + (disagg ? disaggregated_prefill_s(m, q, r, len[i]) : aggregated_prefill_s(r.main, len[i]));
-    mean += prob[i] * pre[i];
+    total += prob[i] * pre[i];
   }
-  return mean;
+  return total;
 }
 
 /// The wait of a prompt for the prefill room of its rank's steps (aggregated, chunked prefill).
@@ -362,7 +394,8 @@ TOKENPLAN_HD inline latency_dist latency_at(const model_spec& m, const workload_
   const pool_metrics& d = r.main;
   if (!(d.cycle_s > 0.0)) return out;
   double pre[prompt_points], prob[prompt_points];
-  const double mean_pre = prefill_grid(m, w, q, disagg, r, pre, prob);
+  const double mean_pre =
+      prefill_grid(m, w, q, disagg, r, pre, prob, step_companion_tokens(w, disagg, dp, d, u_main));
   slot_wait a{}, b{};
   ttft_waits(w, q, disagg, dp, r, u_main, u_prefill, a, b);
   const double hold = admission_hold_s(q, disagg, d);
@@ -383,9 +416,9 @@ TOKENPLAN_HD inline double utilisation_at_ttft(const model_spec& m, const worklo
                                                bool disagg, double dp, const metrics& r, double ttft_s, double tail,
                                                double u_prefill) {
   double pre[prompt_points], prob[prompt_points];
-  prefill_grid(m, w, q, disagg, r, pre, prob);
   const double hold = admission_hold_s(q, disagg, r.main);
   auto over = [&](double u) {
+    prefill_grid(m, w, q, disagg, r, pre, prob, step_companion_tokens(w, disagg, dp, r.main, u));
     slot_wait a{}, b{};
     ttft_waits(w, q, disagg, dp, r, u, u_prefill, a, b);
     return ttft_share_over(pre, prob, a, b, ttft_s, hold);
